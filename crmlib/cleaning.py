@@ -1,0 +1,137 @@
+"""Cleaning stage: outliers, missing values, and checks that factor analysis can run.
+
+Order of operations (stated once, used everywhere):
+
+1. winsorize each indicator at the quantiles of its *observed* values;
+2. handle missing values: listwise deletion, or imputation with the median or
+   mean of the observed, winsorized values;
+3. check the result: no constant indicator, more customers than indicators.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .params import CleaningRules
+
+__all__ = ["winsorize", "fill_values", "handle_missing", "check_analysable", "CleaningResult", "clean_indicators"]
+
+
+def winsorize(data: pd.DataFrame, lower: float, upper: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clip each column at quantiles of its observed values.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Indicators, one column each; NaN marks a missing value and is kept.
+    lower, upper : float
+        Quantile levels, ``0 <= lower < upper <= 1``.
+
+    Returns
+    -------
+    clipped : DataFrame
+        Same shape and labels as ``data``.
+    bounds : DataFrame
+        One row per indicator: ``indicator``, ``lower_bound``, ``upper_bound``,
+        ``n_clipped_low``, ``n_clipped_high``.
+
+    Notes
+    -----
+    Quantiles use linear interpolation between order statistics
+    (``numpy.quantile(method="linear")``, R's ``quantile(type = 7)``), computed
+    with missing values left out.
+    """
+    low = data.quantile(lower, interpolation="linear")
+    high = data.quantile(upper, interpolation="linear")
+    clipped = data.clip(lower=low, upper=high, axis=1)
+    bounds = pd.DataFrame({
+        "indicator": data.columns,
+        "lower_bound": low.to_numpy(),
+        "upper_bound": high.to_numpy(),
+        "n_clipped_low": (data.lt(low, axis=1)).sum().to_numpy(),
+        "n_clipped_high": (data.gt(high, axis=1)).sum().to_numpy(),
+    })
+    return clipped, bounds
+
+
+def fill_values(data: pd.DataFrame, policy: str) -> pd.Series:
+    """Value that replaces a missing value of each indicator (NaN under ``drop``)."""
+    if policy == "median":
+        return data.median()
+    if policy == "mean":
+        return data.mean()
+    return pd.Series(np.nan, index=data.columns)
+
+
+def handle_missing(data: pd.DataFrame, policy: str) -> pd.DataFrame:
+    """Apply the missing-value policy.
+
+    ``drop`` removes every customer with a missing indicator (listwise deletion,
+    SPSS's default); ``median`` and ``mean`` replace a missing value with that
+    statistic of the indicator's observed values.
+    """
+    if policy == "drop":
+        return data.dropna(axis=0, how="any")
+    return data.fillna(fill_values(data, policy))
+
+
+def check_analysable(data: pd.DataFrame, *, file=None) -> None:
+    """Raise :class:`InputError` when factor analysis cannot run on ``data``.
+
+    Checks that no indicator is entirely missing or constant, and that there are
+    more customers than indicators (otherwise the correlation matrix is singular).
+    """
+    for column in data.columns:
+        values = data[column].dropna()
+        if values.empty:
+            raise InputError("indicator has no values after cleaning", file=file, column=column)
+        if values.nunique() == 1:
+            raise InputError(f"indicator is constant ({values.iloc[0]!r} for every customer); "
+                             "it carries no information and makes the correlation matrix singular",
+                             file=file, column=column)
+    n, p = data.shape
+    if n <= p:
+        raise InputError(f"{n} customers with complete data but {p} indicators: "
+                         "factor analysis needs more customers than indicators", file=file)
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """Output of :func:`clean_indicators`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Cleaned indicators in their own units, indexed by customer id.
+    log : DataFrame
+        One row per indicator: ``indicator``, ``n_missing``, ``lower_bound``,
+        ``upper_bound``, ``n_clipped_low``, ``n_clipped_high``, ``fill_value``
+        (NaN under listwise deletion), plus ``n_customers_in``, ``n_customers_out``.
+    """
+
+    data: pd.DataFrame
+    log: pd.DataFrame
+
+
+def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None) -> CleaningResult:
+    """Winsorize, handle missing values and check the result (see module notes for the order)."""
+    if rules.winsorize is None:
+        clipped = data
+        bounds = pd.DataFrame({"indicator": data.columns, "lower_bound": np.nan, "upper_bound": np.nan,
+                               "n_clipped_low": 0, "n_clipped_high": 0})
+    else:
+        clipped, bounds = winsorize(data, *rules.winsorize)
+    cleaned = handle_missing(clipped, rules.missing)
+    check_analysable(cleaned, file=file)
+    fill = fill_values(clipped, rules.missing)
+    log = bounds.assign(
+        n_missing=data.isna().sum().to_numpy(),
+        fill_value=fill.to_numpy(),
+        n_customers_in=len(data),
+        n_customers_out=len(cleaned),
+    )[["indicator", "n_missing", "fill_value", "lower_bound", "upper_bound", "n_clipped_low",
+       "n_clipped_high", "n_customers_in", "n_customers_out"]]
+    return CleaningResult(data=cleaned, log=log)

@@ -1,0 +1,79 @@
+"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib synthesize``.
+
+A mistake in the user's input ends with one line on standard error and exit
+code 2; a failing stage with exit code 1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import io
+from .errors import InputError
+from .params import find_params, list_cases, load_params
+from .runner import StageFailure, run_case
+from .synthetic import synthesize_customers
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crmlib", description=__doc__.splitlines()[0])
+    parser.add_argument("--params-dir", default="params", help="directory of the case YAML files (default: params)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="list the cases in the params directory")
+
+    run = commands.add_parser("run", help="run cases through the stage notebooks")
+    target = run.add_mutually_exclusive_group(required=True)
+    target.add_argument("case", nargs="?", help="case name (params/<case>.yaml)")
+    target.add_argument("--all", action="store_true", help="run every case in the params directory")
+    target.add_argument("--params", type=Path, help="a params file anywhere")
+    run.add_argument("--stage", action="append", help="run only this stage (01..05); repeatable")
+    run.add_argument("--output-dir", type=Path, help="root of all outputs (default: current directory)")
+
+    synth = commands.add_parser("synthesize", help="write a case's synthetic customer file")
+    which = synth.add_mutually_exclusive_group(required=True)
+    which.add_argument("case", nargs="?", help="case name")
+    which.add_argument("--params", type=Path, help="a params file anywhere")
+    synth.add_argument("--n", type=int, help="number of customers (default: the params' n_customers)")
+    synth.add_argument("--seed", type=int, help="seed (default: the params' seed)")
+    synth.add_argument("--out", type=Path, help="output CSV (default: the case's data.path)")
+    return parser
+
+
+def _synthesize(args) -> None:
+    path = args.params or find_params(args.case, args.params_dir)
+    params = load_params(path)
+    table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
+    out = args.out or params.data_path
+    io.write_table(table, out)
+    print(f"wrote {len(table)} synthetic customers to {out}")
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            for case in list_cases(args.params_dir):
+                print(case)
+        elif args.command == "synthesize":
+            _synthesize(args)
+        else:
+            targets = list_cases(args.params_dir) if args.all else [args.params or args.case]
+            if not targets:
+                raise InputError(f"no case files in {args.params_dir}")
+            for target in targets:
+                run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir)
+    except InputError as exc:
+        print(f"crmlib: error: {exc}", file=sys.stderr)
+        return 2
+    except StageFailure as exc:
+        print(f"crmlib: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

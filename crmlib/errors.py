@@ -1,0 +1,49 @@
+"""The one error type for user mistakes.
+
+Anything wrong with what a user supplied (a params file, a data file) raises
+:class:`InputError`. The command line turns it into a one-line message and
+exit code 2; everything else is a bug in crmlib and keeps its traceback.
+"""
+from __future__ import annotations
+
+__all__ = ["InputError"]
+
+
+class InputError(Exception):
+    """A mistake in a params or data file, located as precisely as possible.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in one sentence.
+    file : str or path-like, optional
+        The file the mistake is in.
+    key : str, optional
+        Dotted key inside a params file (``cleaning.winsorize``).
+    column : str, optional
+        Column header inside a data file.
+    row : int, optional
+        1-based line (CSV) or row (Excel) number of the data file, as the user
+        sees it in a spreadsheet or text editor.
+    """
+
+    def __init__(self, message: str, *, file=None, key=None, column=None, row=None):
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.key = key
+        self.column = column
+        self.row = row
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.key:
+            where.append(f"key '{self.key}'")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message

@@ -1,0 +1,195 @@
+"""Reading a case's customer file and writing stage tables.
+
+Input: CSV (UTF-8 or GB18030, detected or declared) or Excel (sheet and header
+row from the params). Column headers may be Chinese; each indicator names its
+source column. Cells may carry an amount unit (元, 万元, ...) and thousands
+separators; they are converted to the indicator's declared unit. The raw file is
+only ever read.
+
+Output: every table is written to a temporary file in the target directory and
+renamed into place, so a reader never sees half a table.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .params import UNITS, CaseParams
+
+__all__ = [
+    "read_customer_file",
+    "parse_numbers",
+    "read_indicators",
+    "write_table",
+    "read_table",
+    "processed_dir",
+    "OUTPUT_DIR_ENV",
+]
+
+#: Environment variable that redirects every stage output of a notebook run
+#: (``$CRMLIB_OUTPUT_DIR/<case>/``). ``make test`` sets it so that re-executing
+#: the committed report notebooks never writes over the committed results.
+OUTPUT_DIR_ENV = "CRMLIB_OUTPUT_DIR"
+
+_SEPARATORS = re.compile(r"[,，\s_']")
+_UNIT_SUFFIX = re.compile("(" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")$")
+
+
+def _read_csv(path: Path, encoding: str, header_row: int) -> pd.DataFrame:
+    encodings = ["utf-8-sig", "gb18030"] if encoding == "auto" else [encoding]
+    for candidate in encodings:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=candidate,
+                               header=header_row - 1, skipinitialspace=True)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserError as exc:
+            raise InputError(f"cannot be parsed as CSV ({exc})", file=path) from None
+    raise InputError(f"text is neither UTF-8 nor GB18030 (tried {', '.join(encodings)})", file=path)
+
+
+def read_customer_file(params: CaseParams) -> tuple[pd.DataFrame, int]:
+    """Read a case's customer file as text cells.
+
+    Returns
+    -------
+    table : DataFrame
+        All cells as strings (empty string for an empty cell), headers as in the file.
+    first_data_row : int
+        1-based file row of the first data line, for error messages.
+    """
+    path = params.data_path
+    if not path.is_file():
+        raise InputError("data file does not exist", file=path)
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        try:
+            table = pd.read_excel(path, sheet_name=params.data.sheet, header=params.data.header_row - 1,
+                                  dtype=object)
+        except ValueError as exc:
+            raise InputError(str(exc), file=path, key="data.sheet") from None
+        table = table.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    elif suffix in {".csv", ".txt"}:
+        table = _read_csv(path, params.data.encoding, params.data.header_row)
+    else:
+        raise InputError(f"unsupported file type '{suffix}' (use .csv or .xlsx)", file=path)
+    table.columns = [str(c).strip() for c in table.columns]
+    return table, params.data.header_row + 1
+
+
+def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2) -> pd.Series:
+    """Turn text cells into numbers in the declared unit.
+
+    Thousands separators (``,``, ``，``, spaces) are removed; a trailing amount
+    unit from :data:`crmlib.params.UNITS` converts the value to ``unit`` (which
+    must then be an amount unit too); a trailing ``%`` is accepted when the
+    unit is ``%``. Empty cells become NaN.
+
+    Raises
+    ------
+    InputError
+        On the first cell that is not a number, naming file, column and row.
+    """
+    text = cells.astype(str).str.strip()
+    text = text.str.replace(_SEPARATORS, "", regex=True)
+    suffix = text.str.extract(_UNIT_SUFFIX, expand=False)
+    factor = pd.Series(1.0, index=cells.index)
+    if suffix.notna().any():
+        if unit not in UNITS:
+            bad = suffix.first_valid_index()
+            raise InputError(f"cell '{cells[bad]}' carries an amount unit but the indicator's unit is '{unit}'",
+                             file=file, column=column, row=first_row + cells.index.get_loc(bad))
+        factor = suffix.map(UNITS).fillna(UNITS[unit]) / UNITS[unit]
+        text = text.str.replace(_UNIT_SUFFIX, "", regex=True)
+    if unit == "%":
+        text = text.str.removesuffix("%")
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"cell '{cells.iloc[position]}' is not a number", file=file, column=column,
+                         row=first_row + position)
+    return (values * factor).astype(float)
+
+
+def read_indicators(params: CaseParams) -> pd.DataFrame:
+    """The case's indicators as numbers, one row per customer, indexed by customer id.
+
+    Raises
+    ------
+    InputError
+        For a missing indicator or id column, a non-numeric cell, an empty or
+        duplicated customer id.
+    """
+    table, first_row = read_customer_file(params)
+    path = params.data_path
+    needed = [i.source_column for i in params.indicators]
+    if params.data.id_column is not None:
+        needed = [params.data.id_column] + needed
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise InputError(f"column not found (the file has: {', '.join(table.columns)})", file=path,
+                         column=missing[0])
+    if params.data.id_column is not None:
+        ids = table[params.data.id_column].astype(str).str.strip()
+        empty = np.flatnonzero((ids == "").to_numpy())
+        if empty.size:
+            raise InputError("customer id is empty", file=path, column=params.data.id_column,
+                             row=first_row + int(empty[0]))
+        duplicated = np.flatnonzero(ids.duplicated().to_numpy())
+        if duplicated.size:
+            position = int(duplicated[0])
+            raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
+                             column=params.data.id_column, row=first_row + position)
+    else:
+        ids = pd.Series([f"row{first_row + i}" for i in range(len(table))])
+    data = pd.DataFrame(
+        {i.id: parse_numbers(table[i.source_column], i.unit, file=path, column=i.source_column,
+                             first_row=first_row).to_numpy()
+         for i in params.indicators},
+        index=pd.Index(ids.to_numpy(), name="customer_id"),
+    )
+    return data
+
+
+def write_table(table: pd.DataFrame, path) -> Path:
+    """Write a table as UTF-8 CSV atomically (temporary file, then rename).
+
+    The index is written only when it is named (e.g. ``customer_id``).
+    Floats are written in their shortest round-trip form, so equal numbers
+    give equal bytes.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keep_index = table.index.name is not None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, index=keep_index, lineterminator="\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_table(directory, name: str, index: str | None = None) -> pd.DataFrame:
+    """Read a stage table written by :func:`write_table` (``<directory>/<name>.csv``)."""
+    path = Path(directory) / f"{name}.csv"
+    if not path.is_file():
+        raise InputError(f"stage table '{name}' not found: run the earlier stages first", file=path)
+    table = pd.read_csv(path, encoding="utf-8", dtype={index: str} if index else None,
+                        float_precision="round_trip")
+    return table.set_index(index) if index else table
+
+
+def processed_dir(case: str, output_dir) -> Path:
+    """Directory of a case's stage tables: ``output_dir``, or ``$CRMLIB_OUTPUT_DIR/<case>`` when that is set."""
+    override = os.environ.get(OUTPUT_DIR_ENV)
+    return Path(override) / case if override else Path(output_dir)

@@ -1,0 +1,339 @@
+"""Case parameters: one YAML file per case, validated by one schema.
+
+A case is everything that differs between studies: where the data is and how it
+is laid out, the indicator system, the cleaning rules, the factor-analysis
+settings, the grading rule and the strategy table. Every default lives in this
+module, in the field declarations below, so there is one place to read them.
+
+Paths inside a params file are relative to that file. Unknown keys are errors,
+so a misspelt option is never silently ignored.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+
+__all__ = [
+    "UNITS",
+    "Indicator",
+    "DataSource",
+    "CleaningRules",
+    "FactorCount",
+    "FactorAnalysisSettings",
+    "Grade",
+    "Grading",
+    "SyntheticIndicator",
+    "SyntheticSpec",
+    "CaseParams",
+    "load_params",
+    "find_params",
+    "list_cases",
+]
+
+#: Amount units understood in data cells and headers, as multiples of one yuan.
+#: A cell such as ``"1,234.5万元"`` is converted to the indicator's declared unit.
+UNITS: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Indicator(_Strict):
+    """One indicator of the index system."""
+
+    id: str = Field(description="Identifier used in code and output tables (ASCII).")
+    label_en: str
+    label_zh: str
+    unit: str = Field(description="Unit of the values, e.g. 万元, %, years, count, score.")
+    direction: Literal["benefit", "cost"] = Field(
+        description="benefit: larger is better for the bank; cost: smaller is better."
+    )
+    dimension: str = Field(description="Dimension of the index system it belongs to.")
+    column: str | None = Field(
+        default=None, description="Header of the column in the data file (defaults to id)."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(f"indicator id '{value}' must be letters, digits and _ (not starting with a digit)")
+        return value
+
+    @property
+    def source_column(self) -> str:
+        return self.column if self.column is not None else self.id
+
+
+class DataSource(_Strict):
+    """Where a case's customer file is and how to read it."""
+
+    path: Path = Field(description="CSV or Excel file, relative to the params file.")
+    kind: Literal["synthetic", "real"] = Field(description="Synthetic data is labelled as such in every report.")
+    provenance: str = Field(description="Where the data comes from (source, citation, licence or generator).")
+    id_column: str | None = Field(
+        default=None, description="Customer id column; without one, customers are numbered by data row."
+    )
+    encoding: Literal["auto", "utf-8", "gb18030"] = Field(
+        default="auto", description="CSV text encoding; auto tries UTF-8 and then GB18030."
+    )
+    sheet: str | int = Field(default=0, description="Excel sheet name or 0-based position.")
+    header_row: int = Field(default=1, ge=1, description="1-based row that holds the column headers.")
+
+
+class CleaningRules(_Strict):
+    """Rules of the cleaning stage, applied in this order: winsorize, then missing values."""
+
+    missing: Literal["drop", "median", "mean"] = Field(
+        default="drop",
+        description="drop: listwise deletion (SPSS default); median/mean: impute each indicator "
+        "with the statistic of its observed, winsorized values.",
+    )
+    winsorize: tuple[float, float] | None = Field(
+        default=(0.01, 0.99),
+        description="Lower and upper quantiles (linear interpolation, R type 7) of the observed values "
+        "at which each indicator is clipped; null turns winsorizing off.",
+    )
+    ddof: Literal[0, 1] = Field(
+        default=1, description="Delta degrees of freedom of the standard deviation used in z-scores."
+    )
+
+    @field_validator("winsorize")
+    @classmethod
+    def _quantiles_ordered(cls, value):
+        if value is not None and not (0.0 <= value[0] < value[1] <= 1.0):
+            raise ValueError("winsorize quantiles must satisfy 0 <= lower < upper <= 1")
+        return value
+
+
+class FactorCount(_Strict):
+    """Rule for the number of factors to retain."""
+
+    rule: Literal["kaiser", "fixed", "parallel"] = Field(
+        default="kaiser",
+        description="kaiser: eigenvalues > 1; fixed: n; parallel: Horn's parallel analysis.",
+    )
+    n: int | None = Field(default=None, ge=1, description="Number of factors for rule 'fixed'.")
+    iterations: int = Field(default=100, ge=10, description="Random data sets for parallel analysis.")
+    quantile: float = Field(
+        default=0.95, gt=0, lt=1, description="Quantile of the random eigenvalues to beat (parallel analysis)."
+    )
+    seed: int = Field(default=20240508, description="Seed of the random data of parallel analysis.")
+
+    @model_validator(mode="after")
+    def _fixed_needs_n(self):
+        if self.rule == "fixed" and self.n is None:
+            raise ValueError("rule 'fixed' needs n")
+        if self.rule != "fixed" and self.n is not None:
+            raise ValueError(f"n is only used with rule 'fixed', not '{self.rule}'")
+        return self
+
+
+class FactorAnalysisSettings(_Strict):
+    """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal)."""
+
+    extraction: Literal["principal"] = "principal"
+    n_factors: FactorCount = FactorCount()
+    rotation: Literal["varimax", "none"] = "varimax"
+    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before varimax (SPSS, psych).")
+    composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
+        default="rotated_variance",
+        description="w_j = rotated SS loadings share (default) or unrotated eigenvalue share of the retained total.",
+    )
+    max_condition_number: float = Field(
+        default=1e10,
+        gt=1,
+        description="Largest accepted ratio of the correlation matrix's largest to smallest eigenvalue.",
+    )
+
+
+class Grade(_Strict):
+    """One grade of the grading rule, with its problem and strategies."""
+
+    id: str
+    label_en: str
+    label_zh: str
+    lower: float | None = Field(
+        default=None,
+        description="Lower bound of the grade: a quantile of the composite score (method quantile) or a score "
+        "(method cutoff). The lowest grade has none.",
+    )
+    problem_en: str = ""
+    problem_zh: str = ""
+    strategies_en: list[str] = []
+    strategies_zh: list[str] = []
+
+
+class Grading(_Strict):
+    """Grades from best to worst; a customer gets the first grade whose lower bound it reaches."""
+
+    method: Literal["quantile", "cutoff"] = "quantile"
+    grades: list[Grade] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _bounds_descend(self):
+        bounds = [g.lower for g in self.grades]
+        if bounds[-1] is not None:
+            raise ValueError("the last (lowest) grade must not have a lower bound")
+        if any(b is None for b in bounds[:-1]):
+            raise ValueError("every grade but the last needs a lower bound")
+        if any(a <= b for a, b in zip(bounds[:-2], bounds[1:-1])):
+            raise ValueError("lower bounds must decrease strictly from the best grade to the worst")
+        if self.method == "quantile" and not all(0 < b < 1 for b in bounds[:-1]):
+            raise ValueError("quantile lower bounds must lie strictly between 0 and 1")
+        ids = [g.id for g in self.grades]
+        if len(set(ids)) != len(ids):
+            raise ValueError("grade ids must be unique")
+        return self
+
+
+class SyntheticIndicator(_Strict):
+    """How the generator draws one indicator from the latent factors."""
+
+    loadings: list[float] = Field(description="Loading on each latent factor, in the order of latent_factors.")
+    distribution: Literal["lognormal", "normal"] = Field(
+        description="lognormal: exp(location + scale * x), skewed positive amounts; normal: location + scale * x."
+    )
+    location: float
+    scale: float = Field(gt=0)
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int = Field(default=2, ge=0)
+    thousands_separator: bool = False
+
+    @field_validator("loadings")
+    @classmethod
+    def _communality_below_one(cls, value):
+        if sum(v * v for v in value) >= 1:
+            raise ValueError("the squared loadings of an indicator must sum to less than 1")
+        return value
+
+
+class SyntheticSpec(_Strict):
+    """A factor model from which the case's synthetic customer file is generated."""
+
+    seed: int
+    n_customers: int = Field(ge=2)
+    latent_factors: list[str] = Field(min_length=1)
+    id_prefix: str = "C"
+    missing_share: float = Field(default=0.0, ge=0, lt=1)
+    outlier_share: float = Field(default=0.0, ge=0, lt=1)
+    outlier_factor: float = Field(default=20.0, gt=1)
+    indicators: dict[str, SyntheticIndicator]
+
+
+class CaseParams(_Strict):
+    """Everything that defines a case. ``source_file`` is set by :func:`load_params`."""
+
+    case: str = Field(description="Case name: the directory name of its outputs.")
+    title_en: str
+    title_zh: str
+    data: DataSource
+    indicators: list[Indicator] = Field(min_length=2)
+    cleaning: CleaningRules = CleaningRules()
+    factor_analysis: FactorAnalysisSettings = FactorAnalysisSettings()
+    grading: Grading
+    synthetic: SyntheticSpec | None = None
+    source_file: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("case")
+    @classmethod
+    def _case_is_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(f"case name '{value}' must be letters, digits and _")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        ids = [i.id for i in self.indicators]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"indicator listed twice: {', '.join(duplicated)}")
+        columns = [i.source_column for i in self.indicators]
+        if len(set(columns)) != len(columns):
+            raise ValueError("two indicators read the same data column")
+        if self.synthetic is not None:
+            missing = sorted(set(ids) - set(self.synthetic.indicators))
+            extra = sorted(set(self.synthetic.indicators) - set(ids))
+            if missing or extra:
+                raise ValueError(
+                    f"synthetic.indicators must match indicators (missing: {missing}, unknown: {extra})"
+                )
+            k = len(self.synthetic.latent_factors)
+            for name, spec in self.synthetic.indicators.items():
+                if len(spec.loadings) != k:
+                    raise ValueError(f"synthetic indicator '{name}' needs {k} loadings, one per latent factor")
+        count = self.factor_analysis.n_factors
+        if count.rule == "fixed" and count.n > len(ids):
+            raise ValueError(f"cannot retain {count.n} factors from {len(ids)} indicators")
+        return self
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        return [i.id for i in self.indicators]
+
+    @property
+    def data_path(self) -> Path:
+        """The data file, resolved against the params file's directory."""
+        base = self.source_file.parent if self.source_file is not None else Path.cwd()
+        return (base / self.data.path).resolve()
+
+
+def _key_of(location: tuple) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def load_params(path) -> CaseParams:
+    """Read and validate a case's YAML file.
+
+    Raises
+    ------
+    InputError
+        When the file does not exist, is not valid YAML, or breaks the schema
+        (unknown key, wrong type, inconsistent values); the message names the
+        file and the key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("params file does not exist", file=path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
+                         row=None if mark is None else mark.line + 1) from None
+    if not isinstance(raw, dict):
+        raise InputError("a params file must be a mapping of keys to values", file=path)
+    try:
+        params = CaseParams.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        return_key = _key_of(first["loc"]) or None
+        raise InputError(message, file=path, key=return_key) from None
+    return params.model_copy(update={"source_file": path.resolve()})
+
+
+def find_params(case: str, params_dir="params") -> Path:
+    """The params file of a case named in ``params_dir`` (``params/<case>.yaml``)."""
+    path = Path(params_dir) / f"{case}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_cases(params_dir)) or "none"
+        raise InputError(f"no case named '{case}' (known cases: {known})", file=path)
+    return path
+
+
+def list_cases(params_dir="params") -> list[str]:
+    """Names of the cases in ``params_dir``, sorted."""
+    return sorted(p.stem for p in Path(params_dir).glob("*.yaml"))

@@ -1,0 +1,178 @@
+"""Run a case's stage notebooks with papermill, all or nothing.
+
+A run writes into staging directories next to the final ones
+(``data/processed/.staging-<token>/<case>`` and ``reports/.staging-<token>/<case>``)
+and, only when every requested stage has succeeded, swaps them into place. A
+failed run leaves the previous results untouched and no partial outputs.
+
+The executed notebooks are sanitized before they are saved: papermill's timing
+metadata is removed, so two runs of the same inputs give the same files.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from . import io
+from .errors import InputError
+from .params import find_params, load_params
+from .pipeline import STAGES
+
+__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "resolve_stages", "run_case"]
+
+#: The stage notebooks shared by every case.
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+class StageFailure(RuntimeError):
+    """A stage notebook failed for a reason other than a user's input."""
+
+
+@dataclass
+class RunResult:
+    """Where a run wrote and how long each stage took (seconds)."""
+
+    case: str
+    processed_dir: Path
+    reports_dir: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_stages(requested) -> list[str]:
+    """Stage names from numbers or names (``"03"``, ``"3"``, ``"03_factor_analysis"``), in pipeline order."""
+    if not requested:
+        return list(STAGES)
+    chosen = set()
+    for item in requested:
+        matches = [s for s in STAGES if s == item or s.split("_")[0] == str(item).zfill(2)]
+        if not matches:
+            raise InputError(f"unknown stage '{item}' (stages: {', '.join(STAGES)})")
+        chosen.update(matches)
+    return [s for s in STAGES if s in chosen]
+
+
+def _params_path(case_or_path, params_dir) -> Path:
+    candidate = Path(str(case_or_path))
+    if candidate.suffix in {".yaml", ".yml"}:
+        return candidate
+    return find_params(str(case_or_path), params_dir)
+
+
+def _sanitize(path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(notebook, path)
+    return notebook
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _swap_into_place(staged: Path, final: Path) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    retired = final.parent / f".{final.name}.retired-{uuid.uuid4().hex[:8]}"
+    if final.exists():
+        os.replace(final, retired)
+    os.replace(staged, final)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict) -> None:
+    output = staging_reports / f"{stage}.ipynb"
+    try:
+        papermill.execute_notebook(str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(output), parameters=parameters,
+                                   cwd=str(final_reports), kernel_name="python3", progress_bar=False,
+                                   log_output=False, report_mode=False)
+    except papermill.PapermillExecutionError as exc:
+        where = f"stage {stage}, notebook cell {exc.exec_count}"
+        if exc.ename == "InputError":
+            raise InputError(f"{exc.evalue} [{where}]") from None
+        raise StageFailure(f"{where} failed: {exc.ename}: {exc.evalue}") from None
+    notebook = _sanitize(output)
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    (staging_reports / f"{stage}.html").write_text(html, encoding="utf-8")
+
+
+def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params", progress=print) -> RunResult:
+    """Run a case through its stage notebooks.
+
+    Parameters
+    ----------
+    case_or_path : str or path
+        A case name in ``params_dir`` (``"shaoxing"``) or the path of a params
+        file anywhere (``"my/case.yaml"``).
+    stages : list of str, optional
+        Stages to run (``["03"]``); all five by default. A partial run reads
+        the earlier stages' tables from the previous run's outputs.
+    output_dir : path, optional
+        Root of the outputs (``<root>/data/processed/<case>``,
+        ``<root>/reports/<case>``); the current directory by default.
+    progress : callable
+        Receives one line per stage start and end (``print`` by default).
+
+    Raises
+    ------
+    InputError
+        A mistake in the params or data, with the stage and cell where it surfaced.
+    StageFailure
+        Any other failure of a stage notebook, naming the stage and cell.
+    """
+    params_path = _params_path(case_or_path, params_dir).resolve()
+    params = load_params(params_path)
+    chosen = resolve_stages(stages)
+    root = Path(output_dir or ".").resolve()
+    final_processed = root / "data" / "processed" / params.case
+    final_reports = root / "reports" / params.case
+    token = f".staging-{uuid.uuid4().hex[:12]}"
+    staging_processed = root / "data" / "processed" / token / params.case
+    staging_reports = root / "reports" / token / params.case
+    final_reports.mkdir(parents=True, exist_ok=True)
+    result = RunResult(params.case, final_processed, final_reports)
+    try:
+        if chosen != list(STAGES) and final_processed.exists():
+            shutil.copytree(final_processed, staging_processed)
+            shutil.copytree(final_reports, staging_reports)
+        staging_processed.mkdir(parents=True, exist_ok=True)
+        staging_reports.mkdir(parents=True, exist_ok=True)
+        parameters = {
+            "case": params.case,
+            "params_path": os.path.relpath(params_path, final_reports),
+            "output_dir": os.path.relpath(final_processed, final_reports),
+        }
+        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)):
+            for stage in chosen:
+                progress(f"[{params.case}] {stage} ...")
+                start = time.perf_counter()
+                _execute(stage, staging_reports, final_reports, parameters)
+                result.seconds[stage] = time.perf_counter() - start
+                progress(f"[{params.case}] {stage} done in {result.seconds[stage]:.1f} s")
+        _swap_into_place(staging_processed, final_processed)
+        _swap_into_place(staging_reports, final_reports)
+    finally:
+        shutil.rmtree(staging_processed.parent, ignore_errors=True)
+        shutil.rmtree(staging_reports.parent, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            final_reports.rmdir()  # only if a first run failed and left it empty
+    return result
