@@ -12,7 +12,16 @@ import pandas as pd  # noqa: E402
 
 from .params import CaseParams  # noqa: E402
 
-__all__ = ["setup_display", "banner", "with_labels", "scree_plot"]
+__all__ = [
+    "setup_display",
+    "banner",
+    "with_labels",
+    "index_system",
+    "factor_interpretation",
+    "composite_formula",
+    "scree_plot",
+    "grade_bar_chart",
+]
 
 #: Decimals shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
@@ -47,6 +56,38 @@ def with_labels(table: pd.DataFrame, params: CaseParams, column: str = "indicato
     return merged[order]
 
 
+def index_system(params: CaseParams) -> pd.DataFrame:
+    """The case's indicators: id, labels, unit, direction and dimension, grouped by dimension."""
+    table = pd.DataFrame([i.model_dump(exclude={"column"}) for i in params.indicators])
+    table = table.rename(columns={"id": "indicator"})
+    return table[["dimension", "indicator", "label_zh", "label_en", "unit", "direction"]]
+
+
+def factor_interpretation(loadings: pd.DataFrame, params: CaseParams, threshold: float = 0.5) -> pd.DataFrame:
+    """Indicators whose absolute rotated loading on a factor is at least ``threshold``, strongest first.
+
+    Returns
+    -------
+    DataFrame
+        ``factor``, ``indicator``, ``label_zh``, ``label_en``, ``dimension``, ``loading``.
+    """
+    factor_columns = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
+    long = loadings.melt(id_vars="indicator", value_vars=factor_columns, var_name="factor", value_name="loading")
+    salient = long[long["loading"].abs() >= threshold].copy()
+    salient["strength"] = -salient["loading"].abs()
+    salient = salient.sort_values(["factor", "strength"], kind="stable").drop(columns="strength")
+    dimensions = pd.DataFrame([(i.id, i.dimension) for i in params.indicators], columns=["indicator", "dimension"])
+    labelled = with_labels(salient.merge(dimensions, on="indicator", how="left"), params)
+    return labelled[["factor", "indicator", "label_zh", "label_en", "dimension", "loading"]].reset_index(drop=True)
+
+
+def composite_formula(weights: pd.DataFrame, params: CaseParams) -> str:
+    """The composite score as a formula with its weights, e.g. ``F = 0.612 F1 + 0.388 F2``."""
+    terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
+    convention = params.factor_analysis.composite_weights.replace("_", " ")
+    return f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors)."
+
+
 def scree_plot(eigen: pd.DataFrame):
     """Scree plot of the eigenvalues, with the Kaiser line and, if present, the parallel-analysis line."""
     figure, axis = plt.subplots(figsize=(6, 3.5))
@@ -58,5 +99,18 @@ def scree_plot(eigen: pd.DataFrame):
     axis.set_ylabel("eigenvalue")
     axis.set_xticks(eigen["component"])
     axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def grade_bar_chart(profile: pd.DataFrame, params: CaseParams):
+    """Bar chart of the number of customers per grade, best grade first."""
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.bar(profile["grade"], profile["customers"], color="#4C72B0")
+    for x, (count, share) in enumerate(zip(profile["customers"], profile["share"])):
+        axis.annotate(f"{count} ({share:.0%})", (x, count), ha="center", va="bottom")
+    axis.set_xlabel("grade")
+    axis.set_ylabel("customers")
+    axis.set_title(params.title_en, fontsize=9)
     figure.tight_layout()
     return figure
