@@ -1,0 +1,50 @@
+"""Shared fixtures: the repository root and small throw-away cases built from the Shaoxing params."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crmlib import load_params
+from crmlib.io import write_table
+from crmlib.synthetic import synthesize_customers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def shaoxing_dict() -> dict:
+    return yaml.safe_load((ROOT / "params" / "shaoxing.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def make_case(tmp_path, shaoxing_dict):
+    """Write a small case (params YAML + synthetic CSV) into tmp_path; return the params path.
+
+    ``edit_params(dict)`` changes the YAML; ``edit_data(DataFrame)`` changes the text cells.
+    """
+
+    def build(n=60, edit_params=None, edit_data=None, name="case.yaml"):
+        raw = copy.deepcopy(shaoxing_dict)
+        raw["case"] = "tiny"
+        raw["data"]["path"] = "customers.csv"
+        raw["synthetic"]["n_customers"] = n
+        if edit_params:
+            edit_params(raw)
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        params = load_params(path)
+        table = synthesize_customers(params)
+        if edit_data:
+            table = edit_data(table)
+        write_table(table, tmp_path / "customers.csv")
+        return path
+
+    return build

@@ -1,0 +1,82 @@
+# Reference values from R psych for crmlib's factor-analysis stage.
+#
+# Run from the repository root with `make reference` (which first writes the
+# input matrices of the pipeline cases with export_inputs.py). Needs R with psych
+# (Debian: apt-get install -y r-base-core r-cran-psych r-cran-gparotation).
+#
+# For each data set <d> it reads tests/reference/<d>/input.csv (one row per
+# customer, one column per indicator; the first column is the customer id) and
+# writes, next to it:
+#   kmo.csv                  psych::KMO(x): MSAi per indicator, MSA overall
+#   bartlett.csv             psych::cortest.bartlett(cor(x), n = nrow(x))
+#   eigenvalues.csv          eigen(cor(x))$values
+#   loadings_unrotated.csv   principal(x, k, rotate = "none")$loadings
+#   loadings_rotated.csv     principal(x, k, rotate = "varimax")$loadings
+#   communalities.csv        principal(...)$communality
+#   variance.csv             principal(...)$Vaccounted, one row per factor
+#   weights.csv              principal(..., scores = TRUE)$weights
+#   scores.csv               principal(..., scores = TRUE)$scores, plus the composite score
+#                            F = sum_j w_j F_j with w_j = SS_j / sum(SS), and the grade
+#                            (AAA >= q90, AA >= q70, A >= q30, else A-, quantile type 7,
+#                            intervals [lower, upper))
+# k is Kaiser's count (eigenvalues > 1) unless settings below fix it.
+suppressPackageStartupMessages(library(psych))
+options(digits = 15)
+
+settings <- list(
+  shaoxing = list(k = NULL),
+  # The pipeline chooses k by parallel analysis (seeded NumPy draws); it keeps 1 factor.
+  islr_credit = list(k = 1),
+  credit_data = list(k = NULL)
+)
+
+# credit_data: its numeric columns, complete cases, as data/raw/credit_data/credit_data.csv gives them.
+raw <- read.csv("data/raw/credit_data/credit_data.csv", check.names = FALSE)
+numeric_columns <- c("Seniority", "Time", "Age", "Expenses", "Income", "Assets", "Debt", "Amount", "Price")
+complete <- na.omit(raw[, c("rownames", numeric_columns)])
+names(complete)[1] <- "customer_id"
+dir.create("tests/reference/credit_data", showWarnings = FALSE)
+write.csv(complete, "tests/reference/credit_data/input.csv", row.names = FALSE)
+
+write_table <- function(frame, dataset, name) {
+  write.csv(frame, file.path("tests/reference", dataset, paste0(name, ".csv")), row.names = FALSE)
+}
+
+for (dataset in names(settings)) {
+  input <- read.csv(file.path("tests/reference", dataset, "input.csv"), check.names = FALSE)
+  x <- as.matrix(input[, -1])
+  r <- cor(x)
+  values <- eigen(r)$values
+  k <- settings[[dataset]]$k
+  if (is.null(k)) k <- sum(values > 1)
+
+  kmo <- KMO(x)
+  write_table(data.frame(indicator = c(colnames(x), "overall"), msa = c(kmo$MSAi, kmo$MSA)), dataset, "kmo")
+  bartlett <- cortest.bartlett(r, n = nrow(x))
+  write_table(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+              dataset, "bartlett")
+  write_table(data.frame(component = seq_along(values), eigenvalue = values), dataset, "eigenvalues")
+
+  unrotated <- principal(x, nfactors = k, rotate = "none")
+  write_table(data.frame(indicator = colnames(x), unclass(unrotated$loadings), check.names = FALSE),
+              dataset, "loadings_unrotated")
+
+  fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
+  write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),
+              dataset, "loadings_rotated")
+  write_table(data.frame(indicator = colnames(x), communality = fit$communality), dataset, "communalities")
+  vaccounted <- t(fit$Vaccounted)
+  write_table(data.frame(factor = rownames(vaccounted), vaccounted, check.names = FALSE), dataset, "variance")
+  write_table(data.frame(indicator = colnames(x), fit$weights, check.names = FALSE), dataset, "weights")
+
+  ss <- colSums(unclass(fit$loadings)^2)
+  composite <- as.vector(fit$scores %*% (ss / sum(ss)))
+  bounds <- quantile(composite, c(0.90, 0.70, 0.30), type = 7)
+  grade <- ifelse(composite >= bounds[1], "AAA",
+           ifelse(composite >= bounds[2], "AA",
+           ifelse(composite >= bounds[3], "A", "A-")))
+  write_table(data.frame(customer_id = input[, 1], fit$scores, composite_score = composite, grade = grade,
+                         check.names = FALSE), dataset, "scores")
+  cat(dataset, ": n =", nrow(x), " p =", ncol(x), " k =", k, "\n")
+}
+cat("psych", as.character(packageVersion("psych")), "on", R.version.string, "\n")
