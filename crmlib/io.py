@@ -51,7 +51,9 @@ def _read_csv(path: Path, encoding: str, header_row: int) -> pd.DataFrame:
             continue
         except pd.errors.ParserError as exc:
             raise InputError(f"cannot be parsed as CSV ({exc})", file=path) from None
-    raise InputError(f"text is neither UTF-8 nor GB18030 (tried {', '.join(encodings)})", file=path)
+    if encoding == "auto":
+        raise InputError("text is neither UTF-8 nor GB18030; declare data.encoding", file=path)
+    raise InputError(f"text is not valid {encoding}, the encoding declared in data.encoding", file=path)
 
 
 def read_customer_file(params: CaseParams) -> tuple[pd.DataFrame, int]:

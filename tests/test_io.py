@@ -1,0 +1,88 @@
+"""Reading customer files: encodings, Excel, Chinese headers, units, and located errors."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from crmlib import InputError, load_params
+from crmlib.io import parse_numbers, read_indicators, read_table, write_table
+
+
+def test_amount_units_and_separators_convert_to_declared_unit():
+    cells = pd.Series(["1,234.5", "2万元", "30000元", "0.5亿元", " 7 ", ""])
+    assert_allclose(parse_numbers(cells, "万元"), [1234.5, 2.0, 3.0, 5000.0, 7.0, float("nan")])
+    assert_allclose(parse_numbers(pd.Series(["1.5万元", "100"]), "元"), [15000.0, 100.0])
+    assert_allclose(parse_numbers(pd.Series(["12.5%", "3"]), "%"), [12.5, 3.0])
+
+
+def test_non_numeric_cell_names_file_column_and_row():
+    with pytest.raises(InputError, match=r"f\.csv, column 'c', row 4: cell 'abc' is not a number"):
+        parse_numbers(pd.Series(["1", "2", "abc"]), "万元", file="f.csv", column="c", first_row=2)
+
+
+def test_amount_unit_on_a_non_amount_indicator_is_an_error():
+    with pytest.raises(InputError, match="carries an amount unit"):
+        parse_numbers(pd.Series(["3万元"]), "years", column="age")
+
+
+def test_gb18030_file_is_detected(make_case, tmp_path):
+    path = make_case(n=30)
+    csv = tmp_path / "customers.csv"
+    utf8 = read_indicators(load_params(path))
+    csv.write_bytes(csv.read_text(encoding="utf-8").encode("gb18030"))
+    pd.testing.assert_frame_equal(read_indicators(load_params(path)), utf8)
+
+
+def test_declared_encoding_is_used(make_case, tmp_path):
+    path = make_case(n=30, edit_params=lambda p: p["data"].update(encoding="utf-8"))
+    csv = tmp_path / "customers.csv"
+    csv.write_bytes(csv.read_text(encoding="utf-8").encode("gb18030"))
+    with pytest.raises(InputError, match=r"customers\.csv: text is not valid utf-8, the encoding declared"):
+        read_indicators(load_params(path))
+
+
+def test_excel_with_sheet_and_header_row(make_case, tmp_path):
+    path = make_case(n=30, edit_params=lambda p: p["data"].update(path="customers.xlsx", sheet="客户", header_row=3))
+    table = pd.read_csv(tmp_path / "customers.csv", dtype=str, keep_default_na=False)
+    with pd.ExcelWriter(tmp_path / "customers.xlsx") as writer:
+        pd.DataFrame({"x": ["导出自核心系统", ""]}).to_excel(writer, sheet_name="说明", index=False)
+        table.to_excel(writer, sheet_name="客户", index=False, startrow=2)
+    from_excel = read_indicators(load_params(path))
+    csv_params = load_params(path).model_copy(update={"data": load_params(path).data.model_copy(
+        update={"path": "customers.csv", "sheet": 0, "header_row": 1})})
+    pd.testing.assert_frame_equal(from_excel, read_indicators(csv_params))
+
+
+def test_missing_indicator_column(make_case):
+    path = make_case(n=30, edit_data=lambda t: t.drop(columns="贷款余额(万元)"))
+    with pytest.raises(InputError, match=r"customers\.csv, column '贷款余额\(万元\)': column not found"):
+        read_indicators(load_params(path))
+
+
+def test_non_numeric_cell_in_file(make_case):
+    def corrupt(table):
+        table.loc[6, "合作年限(年)"] = "十年"
+        return table
+    with pytest.raises(InputError, match=r"column '合作年限\(年\)', row 8: cell '十年' is not a number"):
+        read_indicators(load_params(make_case(n=30, edit_data=corrupt)))
+
+
+def test_duplicated_customer_id(make_case):
+    def duplicate(table):
+        table.loc[9, "客户编号"] = table.loc[2, "客户编号"]
+        return table
+    with pytest.raises(InputError, match=r"column '客户编号', row 11: customer id 'SX03' appears more than once"):
+        read_indicators(load_params(make_case(n=30, edit_data=duplicate)))
+
+
+def test_write_table_round_trips_floats_exactly(tmp_path):
+    table = pd.DataFrame({"x": [0.1 + 0.2, 1 / 3, 1e-300, 123456789.123456789]})
+    write_table(table, tmp_path / "t.csv")
+    assert (read_table(tmp_path, "t")["x"].to_numpy() == table["x"].to_numpy()).all()
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_read_table_of_a_missing_stage_says_what_to_do(tmp_path):
+    with pytest.raises(InputError, match="run the earlier stages first"):
+        read_table(tmp_path, "factor_scores")

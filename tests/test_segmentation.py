@@ -1,0 +1,45 @@
+"""Grading and the strategy table."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.testing import assert_allclose
+
+from crmlib.params import Grading
+from crmlib.segmentation import assign_grades, grade_profile, grade_thresholds
+from crmlib.strategy import strategy_table
+
+GRADES = [{"id": "AAA", "label_en": "AAA", "label_zh": "AAA级", "lower": 1.0, "problem_en": "philosophy",
+           "problem_zh": "经营理念", "strategies_en": ["innovate", "personalize"], "strategies_zh": ["创新", "个性化"]},
+          {"id": "AA", "label_en": "AA", "label_zh": "AA级", "lower": 0.0},
+          {"id": "A-", "label_en": "A-", "label_zh": "A-级"}]
+
+
+def test_cutoffs_are_half_open_with_ties_going_up():
+    grading = Grading(method="cutoff", grades=GRADES)
+    score = pd.Series([1.0, 0.999, 0.0, -0.001, 5.0], index=list("abcde"))
+    grades = assign_grades(score, grade_thresholds(score, grading))
+    assert grades.tolist() == ["AAA", "AA", "AA", "A-", "AAA"]
+
+
+def test_quantile_bounds_give_the_stated_shares():
+    grading = Grading(method="quantile", grades=[dict(GRADES[0], lower=0.9), dict(GRADES[1], lower=0.3), GRADES[2]])
+    score = pd.Series(np.arange(100.0))
+    thresholds = grade_thresholds(score, grading)
+    assert_allclose(thresholds["lower_score"].to_numpy()[:2], [89.1, 29.7], rtol=0, atol=1e-12)
+    assert assign_grades(score, thresholds).value_counts().to_dict() == {"AA": 60, "A-": 30, "AAA": 10}
+
+
+def test_profile_and_strategy_table_keep_grade_order_and_empty_grades():
+    grading = Grading(method="cutoff", grades=GRADES)
+    score = pd.Series([2.0, 1.5, -1.0], index=list("abc"))
+    grades = assign_grades(score, grade_thresholds(score, grading))
+    profile = grade_profile(grades, score, pd.DataFrame({"x": [10.0, 20.0, 3.0]}, index=list("abc")),
+                            ["AAA", "AA", "A-"])
+    assert profile["grade"].tolist() == ["AAA", "AA", "A-"]
+    assert profile["customers"].tolist() == [2, 0, 1]
+    assert profile.loc[0, "x"] == 15.0
+    table = strategy_table(grading, profile)
+    assert table.loc[0, "strategies_zh"] == "创新；个性化"
+    assert table.loc[0, "strategies_en"] == "innovate; personalize"
+    assert table["customers"].tolist() == [2, 0, 1]
