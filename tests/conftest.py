@@ -14,7 +14,7 @@ from crmlib.synthetic import synthesize_customers
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 

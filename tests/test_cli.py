@@ -1,0 +1,138 @@
+"""The command line end to end: runs, partial runs, and one clear line for every user mistake."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+
+def crmlib(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def assert_user_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("crmlib: error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def assert_no_outputs(out):
+    leftovers = [p for p in out.rglob("*") if p.is_file()]
+    assert leftovers == [], leftovers
+
+
+def test_list(root):
+    result = crmlib("list", cwd=root)
+    assert result.returncode == 0
+    assert result.stdout.split() == ["islr_credit", "shaoxing"]
+
+
+def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
+    path = make_case(n=80)
+    out = tmp_path / "out"
+    result = crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for stage in ["01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy"]:
+        assert f"[tiny] {stage} done in" in result.stdout
+        assert (out / "reports" / "tiny" / f"{stage}.ipynb").is_file()
+        assert (out / "reports" / "tiny" / f"{stage}.html").is_file()
+    scores = (out / "data" / "processed" / "tiny" / "factor_scores.csv").read_bytes()
+    again = crmlib("run", "--params", path, "--output-dir", out, "--stage", "03", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "01_clean" not in again.stdout and "[tiny] 03_factor_analysis done" in again.stdout
+    assert (out / "data" / "processed" / "tiny" / "factor_scores.csv").read_bytes() == scores
+    assert (out / "data" / "processed" / "tiny" / "strategy.csv").is_file()
+    assert not list(out.rglob(".staging-*"))
+
+
+def test_stage_without_earlier_outputs(make_case, tmp_path):
+    result = crmlib("run", "--params", make_case(n=40), "--stage", "03", "--output-dir", tmp_path / "o",
+                    cwd=tmp_path)
+    assert_user_error(result, "standardized_indicators", "run the earlier stages first",
+                      "stage 03_factor_analysis, notebook cell")
+    assert_no_outputs(tmp_path / "o")
+
+
+def test_failed_run_leaves_previous_results_untouched(make_case, tmp_path):
+    path = make_case(n=60)
+    out = tmp_path / "out"
+    assert crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    csv = tmp_path / "customers.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("\nSX05,", "\nSX01,"), encoding="utf-8")
+    assert_user_error(crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path), "appears more than once")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def _drop_column(table):
+    return table.drop(columns="贷款余额(万元)")
+
+
+def _text_cell(table):
+    table.loc[4, "信用评级得分"] = "AA+"
+    return table
+
+
+def _constant(table):
+    table["近一年欠息次数"] = "0"
+    return table
+
+
+def _duplicate(table):
+    table.loc[7, "客户编号"] = table.loc[1, "客户编号"]
+    return table
+
+
+DATA_MISTAKES = {
+    "missing column": (60, _drop_column, ["customers.csv", "column '贷款余额(万元)'", "column not found"]),
+    "non-numeric cell": (60, _text_cell, ["customers.csv", "column '信用评级得分'", "row 6", "'AA+' is not a number"]),
+    "constant column": (60, _constant, ["customers.csv", "column 'interest_arrears'", "indicator is constant"]),
+    "fewer customers than indicators": (12, None, ["customers.csv", "12 customers", "14 indicators"]),
+    "duplicated id": (60, _duplicate, ["customers.csv", "column '客户编号'", "row 9", "'SX02' appears more than once"]),
+}
+
+
+@pytest.mark.parametrize("mistake", DATA_MISTAKES)
+def test_data_mistakes(mistake, make_case, tmp_path):
+    n, edit, fragments = DATA_MISTAKES[mistake]
+    path = make_case(n=n, edit_data=edit)
+    raw = (tmp_path / "customers.csv").read_bytes()
+    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
+    assert_user_error(result, *fragments, "[stage 01_clean, notebook cell")
+    assert (tmp_path / "customers.csv").read_bytes() == raw
+    assert_no_outputs(tmp_path / "o")
+
+
+def test_near_singular_data(make_case, tmp_path):
+    def copy_column(table):
+        table["近一年欠息次数"] = table["近一年逾期天数"]
+        return table
+    path = make_case(n=60, edit_data=copy_column)
+    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
+    assert_user_error(result, "customers.csv", "singular", "overdue_days", "interest_arrears",
+                      "stage 03_factor_analysis")
+    assert_no_outputs(tmp_path / "o")
+
+
+def test_params_mistakes(make_case, tmp_path):
+    path = make_case(n=30)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["factor_analysis"]["rotaton"] = "varimax"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "case.yaml", "factor_analysis.rotaton",
+                      "unknown key")
+    raw["factor_analysis"].pop("rotaton")
+    raw["synthetic"]["n_customers"] = "many"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "synthetic.n_customers", "integer")
+    assert_user_error(crmlib("run", "--params", tmp_path / "absent.yaml", cwd=tmp_path), "absent.yaml",
+                      "does not exist")
+    assert_user_error(crmlib("run", "nowhere", cwd=tmp_path), "no case named 'nowhere'")
+    assert_no_outputs(tmp_path / "data") if (tmp_path / "data").exists() else None
