@@ -177,6 +177,7 @@ class Grading(_Strict):
     """Grades from best to worst; a customer gets the first grade whose lower bound it reaches."""
 
     method: Literal["quantile", "cutoff"] = "quantile"
+    source: str = Field(default="", description="Where the grades' problems and strategies come from.")
     grades: list[Grade] = Field(min_length=2)
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -57,3 +58,11 @@ def test_grades_follow_the_stated_shares(root):
     grades = pd.read_csv(root / "data" / "processed" / "shaoxing" / "grade_profile.csv")
     assert grades["grade"].tolist() == ["AAA", "AA", "A", "A-"]
     assert grades["customers"].tolist() == [40, 80, 160, 120]
+
+
+def test_reports_show_no_customer_id(root):
+    """Reports show aggregates only: no customer id of the synthetic file appears in any report file."""
+    ids = set(pd.read_csv(root / "data" / "raw" / "shaoxing" / "customers.csv", dtype=str)["客户编号"])
+    for path in (root / "reports" / "shaoxing").iterdir():
+        tokens = set(re.findall(r"[A-Za-z0-9]+", path.read_text(encoding="utf-8")))
+        assert not ids & tokens, f"{path.name} shows customer ids {sorted(ids & tokens)[:5]}"

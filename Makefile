@@ -1,0 +1,34 @@
+# bank-crm-studies: `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-pyproject
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: help reproduce test reference benchmark clean-venv
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+reproduce: $(STAMP)  ## run every case in params/ through the stage notebooks (writes data/processed, reports)
+	$(BIN)/crmlib run --all
+
+test: $(STAMP)  ## unit and end-to-end tests, then nbval on the committed report notebooks (outputs to a temp dir)
+	$(BIN)/pytest
+	out=$$(mktemp -d) && CRMLIB_OUTPUT_DIR=$$out $(BIN)/pytest $(NBVAL) reports/*/0*.ipynb; \
+	status=$$?; rm -rf $$out; exit $$status
+
+reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (needs R with psych)
+	$(BIN)/python tests/reference/export_inputs.py
+	Rscript tests/reference/psych_reference.R
+
+benchmark: $(STAMP)  ## time a Shaoxing run and its factor-analysis stage at 1e4, 1e5, 1e6 customers
+	$(BIN)/python benchmarks/bench_shaoxing.py
+
+clean-venv:  ## remove the virtual environment
+	rm -rf $(VENV)
