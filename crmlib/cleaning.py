@@ -78,19 +78,24 @@ def handle_missing(data: pd.DataFrame, policy: str) -> pd.DataFrame:
     return data.fillna(fill_values(data, policy))
 
 
-def check_analysable(data: pd.DataFrame, *, file=None) -> None:
-    """Raise :class:`InputError` when factor analysis cannot run on ``data``.
+def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] | None = None) -> None:
+    """Raise :class:`InputError` when the indicators cannot be analysed.
 
-    Checks that no indicator is entirely missing or constant, and that there are
-    more customers than indicators (otherwise the correlation matrix is singular).
+    Checks that no indicator is entirely missing or constant (zero variance: no
+    correlation, z-score, min-max normalization or entropy weight is defined), and
+    that there are more customers than indicators (otherwise the correlation
+    matrix is singular). ``declared`` maps an indicator to where the params
+    declare it, for the message.
     """
+    declared = declared or {}
     for column in data.columns:
         values = data[column].dropna()
+        where = f" (declared in {declared[column]})" if column in declared else ""
         if values.empty:
-            raise InputError("indicator has no values after cleaning", file=file, column=column)
+            raise InputError(f"indicator has no values after cleaning{where}", file=file, column=column)
         if values.nunique() == 1:
-            raise InputError(f"indicator is constant ({values.iloc[0]!r} for every customer); "
-                             "it carries no information and makes the correlation matrix singular",
+            raise InputError(f"indicator is constant ({values.iloc[0]!r} for every customer): zero variance, so it "
+                             f"carries no information and cannot be standardized or weighted{where}",
                              file=file, column=column)
     n, p = data.shape
     if n <= p:
@@ -116,7 +121,8 @@ class CleaningResult:
     log: pd.DataFrame
 
 
-def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None) -> CleaningResult:
+def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None,
+                     declared: dict[str, str] | None = None) -> CleaningResult:
     """Winsorize, handle missing values and check the result (see module notes for the order)."""
     if rules.winsorize is None:
         clipped = data
@@ -125,7 +131,7 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None) -> 
     else:
         clipped, bounds = winsorize(data, *rules.winsorize)
     cleaned = handle_missing(clipped, rules.missing)
-    check_analysable(cleaned, file=file)
+    check_analysable(cleaned, file=file, declared=declared)
     fill = fill_values(clipped, rules.missing)
     log = bounds.assign(
         n_missing=data.isna().sum().to_numpy(),

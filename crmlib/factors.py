@@ -63,6 +63,7 @@ __all__ = [
     "eigenvalues",
     "parallel_analysis",
     "number_of_factors",
+    "retained_factors",
     "PrincipalComponents",
     "principal_components",
     "factor_scores",
@@ -193,6 +194,15 @@ def number_of_factors(eigen: pd.Series, rule: FactorCount, parallel: pd.DataFram
         above = eigen.to_numpy() > parallel["random_quantile"].to_numpy()
     leading = int(np.argmin(above)) if not above.all() else len(above)
     return max(leading, 1)
+
+
+def retained_factors(corr: pd.DataFrame, n_customers: int, rule: FactorCount) -> tuple[int, pd.DataFrame | None]:
+    """Number of factors by ``rule``, and the parallel-analysis table when the rule uses one."""
+    parallel = None
+    if rule.rule == "parallel":
+        parallel = parallel_analysis(n_customers, len(corr), iterations=rule.iterations, quantile=rule.quantile,
+                                     seed=rule.seed)
+    return number_of_factors(eigenvalues(corr), rule, parallel), parallel
 
 
 @dataclass(frozen=True)

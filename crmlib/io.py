@@ -25,6 +25,7 @@ from .params import UNITS, CaseParams
 __all__ = [
     "read_customer_file",
     "parse_numbers",
+    "decode",
     "read_indicators",
     "write_table",
     "read_table",
@@ -151,13 +152,31 @@ def read_indicators(params: CaseParams) -> pd.DataFrame:
                              column=params.data.id_column, row=first_row + position)
     else:
         ids = pd.Series([f"row{first_row + i}" for i in range(len(table))])
-    data = pd.DataFrame(
-        {i.id: parse_numbers(table[i.source_column], i.unit, file=path, column=i.source_column,
-                             first_row=first_row).to_numpy()
-         for i in params.indicators},
-        index=pd.Index(ids.to_numpy(), name="customer_id"),
-    )
-    return data
+    columns = {}
+    for indicator in params.indicators:
+        cells = table[indicator.source_column]
+        if indicator.codes is not None:
+            cells = decode(cells, indicator.codes, file=path, column=indicator.source_column, first_row=first_row)
+        columns[indicator.id] = parse_numbers(cells, indicator.unit, file=path, column=indicator.source_column,
+                                              first_row=first_row).to_numpy()
+    return pd.DataFrame(columns, index=pd.Index(ids.to_numpy(), name="customer_id"))
+
+
+def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2) -> pd.Series:
+    """Replace coded text answers by their numbers (as text); empty cells stay empty (missing).
+
+    Raises
+    ------
+    InputError
+        On the first non-empty cell that is not one of the codes.
+    """
+    text = cells.astype(str).str.strip()
+    unknown = np.flatnonzero(((text != "") & ~text.isin(list(codes))).to_numpy())
+    if unknown.size:
+        position = int(unknown[0])
+        raise InputError(f"answer '{text.iloc[position]}' is not one of the declared codes "
+                         f"({', '.join(codes)})", file=file, column=column, row=first_row + position)
+    return text.map(lambda cell: repr(float(codes[cell])) if cell else "")
 
 
 def write_table(table: pd.DataFrame, path) -> Path:

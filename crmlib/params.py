@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .weights import ahp_weights, check_consistency
 
 __all__ = [
     "UNITS",
@@ -28,6 +29,14 @@ __all__ = [
     "FactorAnalysisSettings",
     "Grade",
     "Grading",
+    "WeightSpec",
+    "ValueDimension",
+    "ValueModel",
+    "AxisThreshold",
+    "ValueClass",
+    "RelationshipStage",
+    "RelationshipStages",
+    "ValueMatrix",
     "SyntheticIndicator",
     "SyntheticSpec",
     "CaseParams",
@@ -60,6 +69,9 @@ class Indicator(_Strict):
     dimension: str = Field(description="Dimension of the index system it belongs to.")
     column: str | None = Field(
         default=None, description="Header of the column in the data file (defaults to id)."
+    )
+    codes: dict[str, float] | None = Field(
+        default=None, description="Numbers for text answers, e.g. {no: 0, yes: 1} or {否: 0, 是: 1}; other text is an error."
     )
 
     @field_validator("id")
@@ -197,6 +209,138 @@ class Grading(_Strict):
         return self
 
 
+class WeightSpec(_Strict):
+    """How the indicators of one value dimension are weighted."""
+
+    method: Literal["entropy", "ahp", "factor", "fixed"] = Field(
+        description="entropy: entropy weight method; ahp: principal eigenvector of `matrix`; factor: the "
+        "dimension's value is the composite factor score of its indicators (factor_analysis settings); "
+        "fixed: `values`."
+    )
+    matrix: list[list[float | str]] | None = Field(
+        default=None, description="AHP pairwise comparison matrix, rows and columns in the order of `indicators`."
+    )
+    random_index: float | None = Field(default=None, gt=0, description="AHP random index for n > 10.")
+    values: dict[str, float] | None = Field(default=None, description="Fixed weights by indicator id.")
+
+    @model_validator(mode="after")
+    def _arguments_match_method(self):
+        if (self.method == "ahp") != (self.matrix is not None):
+            raise ValueError("`matrix` is given with, and only with, method 'ahp'")
+        if (self.method == "fixed") != (self.values is not None):
+            raise ValueError("`values` is given with, and only with, method 'fixed'")
+        return self
+
+
+class ValueDimension(_Strict):
+    """One dimension of the customer value model (e.g. current value, potential value)."""
+
+    id: str
+    label_en: str
+    label_zh: str
+    indicators: list[str] = Field(min_length=1)
+    weights: WeightSpec
+
+
+class ValueModel(_Strict):
+    """Customer value evaluation model: each dimension a weighted sum of normalized indicators."""
+
+    normalization: Literal["minmax", "zscore"] = Field(
+        default="minmax",
+        description="minmax: (x - min)/(max - min), cost indicators (max - x)/(max - min), in [0, 1]; "
+        "zscore: z-scores with benefit direction (entropy weights need minmax).",
+    )
+    dimensions: list[ValueDimension] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _entropy_needs_minmax(self):
+        if self.normalization == "zscore" and any(d.weights.method == "entropy" for d in self.dimensions):
+            raise ValueError("entropy weights need non-negative values: use normalization 'minmax'")
+        return self
+
+
+class AxisThreshold(_Strict):
+    """Where an axis of the value matrix is split into high and low (high: value >= threshold)."""
+
+    rule: Literal["mean", "median", "quantile", "fixed"] = "median"
+    q: float | None = Field(default=None, gt=0, lt=1, description="Quantile level for rule 'quantile'.")
+    value: float | None = Field(default=None, description="Threshold for rule 'fixed'.")
+
+    @model_validator(mode="after")
+    def _arguments_match_rule(self):
+        if (self.rule == "quantile") != (self.q is not None):
+            raise ValueError("`q` is given with, and only with, rule 'quantile'")
+        if (self.rule == "fixed") != (self.value is not None):
+            raise ValueError("`value` is given with, and only with, rule 'fixed'")
+        return self
+
+
+class ValueClass(_Strict):
+    """A class of the value matrix with its strategies."""
+
+    id: str
+    label_en: str
+    label_zh: str
+    strategies_en: list[str] = []
+    strategies_zh: list[str] = []
+
+
+class RelationshipStage(_Strict):
+    """A stage of the customer relationship, by an indicator's value (lower bound inclusive)."""
+
+    id: str
+    label_en: str
+    label_zh: str
+    lower: float | None = Field(default=None, description="Lower bound on the stage indicator; none for the first.")
+    strategies_en: list[str] = []
+    strategies_zh: list[str] = []
+
+
+class RelationshipStages(_Strict):
+    """Relationship stages, in increasing order of the stage indicator (e.g. years of relationship)."""
+
+    indicator: str
+    stages: list[RelationshipStage] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _bounds_increase(self):
+        bounds = [s.lower for s in self.stages]
+        if bounds[0] is not None or any(b is None for b in bounds[1:]):
+            raise ValueError("the first stage has no lower bound and every later stage has one")
+        if any(a >= b for a, b in zip(bounds[1:-1], bounds[2:])):
+            raise ValueError("stage lower bounds must increase")
+        return self
+
+
+class ValueMatrix(_Strict):
+    """The customer value matrix: two value dimensions split into high and low give four classes."""
+
+    x: str = Field(description="Value dimension on the horizontal axis (e.g. current value).")
+    y: str = Field(description="Value dimension on the vertical axis (e.g. potential value).")
+    x_threshold: AxisThreshold = AxisThreshold()
+    y_threshold: AxisThreshold = AxisThreshold()
+    high_high: ValueClass
+    high_low: ValueClass = Field(description="high x, low y")
+    low_high: ValueClass = Field(description="low x, high y")
+    low_low: ValueClass
+    middle_band: tuple[float, float] = Field(
+        default=(1 / 3, 2 / 3),
+        description="Band of the min-max scaled value in which a customer counts as 'middle level'.",
+    )
+    value_share_basis: str = Field(
+        default="minmax",
+        description="Share of total x value per class: 'minmax' (min-max scaled x value, non-negative) or an "
+        "indicator id whose raw values (e.g. a contribution in 万元) are summed.",
+    )
+    source: str = Field(default="", description="Where the class mapping and strategies come from.")
+    relationship_stages: RelationshipStages | None = None
+
+    @property
+    def classes(self) -> dict[str, ValueClass]:
+        return {"high_high": self.high_high, "high_low": self.high_low, "low_high": self.low_high,
+                "low_low": self.low_low}
+
+
 class SyntheticIndicator(_Strict):
     """How the generator draws one indicator from the latent factors."""
 
@@ -241,8 +385,12 @@ class CaseParams(_Strict):
     data: DataSource
     indicators: list[Indicator] = Field(min_length=2)
     cleaning: CleaningRules = CleaningRules()
-    factor_analysis: FactorAnalysisSettings = FactorAnalysisSettings()
-    grading: Grading
+    factor_analysis: FactorAnalysisSettings | None = Field(
+        default=None, description="Factor analysis of all indicators (stage 03) and the composite score."
+    )
+    grading: Grading | None = Field(default=None, description="Grades from the composite score (needs factor_analysis).")
+    value_model: ValueModel | None = None
+    value_matrix: ValueMatrix | None = Field(default=None, description="Classes from two value dimensions.")
     synthetic: SyntheticSpec | None = None
     source_file: Path | None = Field(default=None, exclude=True)
 
@@ -273,10 +421,46 @@ class CaseParams(_Strict):
             for name, spec in self.synthetic.indicators.items():
                 if len(spec.loadings) != k:
                     raise ValueError(f"synthetic indicator '{name}' needs {k} loadings, one per latent factor")
-        count = self.factor_analysis.n_factors
-        if count.rule == "fixed" and count.n > len(ids):
-            raise ValueError(f"cannot retain {count.n} factors from {len(ids)} indicators")
+        if self.factor_analysis is not None:
+            count = self.factor_analysis.n_factors
+            if count.rule == "fixed" and count.n > len(ids):
+                raise ValueError(f"cannot retain {count.n} factors from {len(ids)} indicators")
+        if self.grading is not None and self.factor_analysis is None:
+            raise ValueError("grading needs a factor_analysis section (grades come from the composite score)")
+        if self.grading is None and self.value_matrix is None:
+            raise ValueError("give grading or value_matrix: the segmentation stage needs one")
+        if self.value_matrix is not None and self.value_model is None:
+            raise ValueError("value_matrix needs a value_model section")
+        if self.value_model is not None:
+            self._check_value_model(ids)
         return self
+
+    def _check_value_model(self, ids: list[str]) -> None:
+        grouped = [i for d in self.value_model.dimensions for i in d.indicators]
+        unknown = sorted(set(grouped) - set(ids))
+        twice = sorted({i for i in grouped if grouped.count(i) > 1})
+        ungrouped = [i for i in ids if i not in grouped]
+        if unknown or twice or ungrouped:
+            raise ValueError(f"each indicator must be in exactly one value dimension (unknown: {unknown}, "
+                             f"listed twice: {twice}, in no dimension: {ungrouped})")
+        for position, dimension in enumerate(self.value_model.dimensions):
+            if dimension.weights.method == "ahp":
+                key = f"value_model.dimensions.{position}.weights.matrix"
+                result = ahp_weights(dimension.weights.matrix, dimension.indicators, dimension.weights.random_index,
+                                     where={"key": key})
+                check_consistency(result, where={"key": key})
+        names = [d.id for d in self.value_model.dimensions]
+        matrix = self.value_matrix
+        if matrix is not None:
+            for axis in (matrix.x, matrix.y):
+                if axis not in names:
+                    raise ValueError(f"value_matrix axis '{axis}' is not a value dimension ({', '.join(names)})")
+            if matrix.value_share_basis != "minmax" and matrix.value_share_basis not in ids:
+                raise ValueError(f"value_share_basis must be 'minmax' or an indicator id, "
+                                 f"not '{matrix.value_share_basis}'")
+            stages = matrix.relationship_stages
+            if stages is not None and stages.indicator not in ids:
+                raise ValueError(f"relationship stage indicator '{stages.indicator}' is not an indicator")
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -316,6 +500,8 @@ def load_params(path) -> CaseParams:
         raise InputError("a params file must be a mapping of keys to values", file=path)
     try:
         params = CaseParams.model_validate(raw)
+    except InputError as exc:  # raised by a check that knows its key (an AHP matrix)
+        raise InputError(exc.message, file=path, key=exc.key) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         message = first["msg"]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cleaning, factors, indicators, io, segmentation, strategy
+from . import cleaning, factors, indicators, io, segmentation, strategy, value
 from .params import CaseParams
 
 __all__ = ["STAGES", "clean", "build_indicators", "factor_analysis", "segment", "strategies"]
@@ -56,46 +56,42 @@ def _write(tables: dict[str, pd.DataFrame], directory) -> dict[str, pd.DataFrame
 def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file, winsorize, handle missing values, check."""
     raw = io.read_indicators(params)
-    result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path)
+    declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
+    result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
     return _write({"clean_indicators": result.data, "cleaning_log": result.log}, directory)
 
 
 def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 02: descriptive statistics, benefit direction, z-scores."""
+    """Stage 02: descriptive statistics, benefit direction, z-scores; normalized indicators for a value model."""
     data = io.read_table(directory, "clean_indicators", index="customer_id")
     meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
                          for i in params.indicators]).rename(columns={"id": "indicator"})
     descriptives = meta.merge(indicators.descriptive_statistics(data), on="indicator")
     directions = {i.id: i.direction for i in params.indicators}
     z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
-    return _write({"descriptives": descriptives, "standardized_indicators": z}, directory)
+    tables = {"descriptives": descriptives, "standardized_indicators": z}
+    if params.value_model is not None:
+        tables["normalized_indicators"] = value.normalize_for_value_model(data, params)
+    return _write(tables, directory)
 
 
-def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: adequacy tests, number of factors, principal components, rotation, scores, composite."""
+def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFrame]:
     settings = params.factor_analysis
-    z = io.read_table(directory, "standardized_indicators", index="customer_id")
     corr = factors.correlation_matrix(z)
     kappa = factors.check_conditioning(corr, settings.max_condition_number, file=params.data_path)
-    eigen = factors.eigenvalues(corr)
-    count = settings.n_factors
-    parallel = None
-    if count.rule == "parallel":
-        parallel = factors.parallel_analysis(len(z), z.shape[1], iterations=count.iterations,
-                                             quantile=count.quantile, seed=count.seed)
-    k = factors.number_of_factors(eigen, count, parallel)
+    k, parallel = factors.retained_factors(corr, len(z), settings.n_factors)
     fit = factors.principal_components(corr, k, rotation=settings.rotation,
                                        kaiser_normalization=settings.kaiser_normalization)
     scores = factors.factor_scores(z, fit, ddof=params.cleaning.ddof)
     weights = factors.composite_weights(fit, settings.composite_weights)
     scores["composite_score"] = factors.composite_score(scores, weights)
 
-    eigen_table = eigen.reset_index()
+    eigen_table = factors.eigenvalues(corr).reset_index()
     if parallel is not None:
         eigen_table = eigen_table.merge(parallel, on="component")
     eigen_table["retained"] = eigen_table["component"] <= k
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
-    return _write({
+    return {
         "correlation_matrix": corr.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(z),
         "bartlett": factors.bartlett_sphericity(z).assign(condition_number=kappa),
@@ -109,13 +105,25 @@ def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         "score_coefficients": fit.score_coefficients.rename_axis("indicator").reset_index(),
         "composite_weights": weights.reset_index(),
         "factor_scores": scores,
-    }, directory)
+    }
 
 
-def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 04: grade thresholds, each customer's grade, grade profiles."""
+def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    """Stage 03: factor analysis and composite score, and/or the customer value model, as the params ask."""
+    z = io.read_table(directory, "standardized_indicators", index="customer_id")
+    tables = {}
+    if params.factor_analysis is not None:
+        tables |= _factor_tables(params, z)
+    if params.value_model is not None:
+        normalized = io.read_table(directory, "normalized_indicators", index="customer_id")
+        result = value.evaluate_value_model(normalized, z, params)
+        tables |= {"value_weights": result.weights, "ahp_consistency": result.consistency,
+                   "customer_values": result.values}
+    return _write(tables, directory)
+
+
+def _grade_tables(params: CaseParams, directory, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     scores = io.read_table(directory, "factor_scores", index="customer_id")["composite_score"]
-    data = io.read_table(directory, "clean_indicators", index="customer_id")
     thresholds = segmentation.grade_thresholds(scores, params.grading)
     grades = segmentation.assign_grades(scores, thresholds)
     customer_grades = pd.DataFrame({
@@ -125,11 +133,47 @@ def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     })
     order = [g.id for g in params.grading.grades]
     profile = segmentation.grade_profile(grades, scores, data.loc[scores.index], order)
-    return _write({"grade_thresholds": thresholds, "customer_grades": customer_grades,
-                   "grade_profile": profile}, directory)
+    return {"grade_thresholds": thresholds, "customer_grades": customer_grades, "grade_profile": profile}
+
+
+def _matrix_tables(params: CaseParams, directory, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    matrix = params.value_matrix
+    values = io.read_table(directory, "customer_values", index="customer_id")
+    thresholds, classes = segmentation.value_matrix_classes(values, matrix)
+    if matrix.relationship_stages is not None:
+        stages = matrix.relationship_stages
+        classes["stage"] = segmentation.relationship_stage(data.loc[classes.index, stages.indicator], stages)
+    dimensions = [d.id for d in params.value_model.dimensions]
+    return {
+        "value_thresholds": thresholds,
+        "customer_classes": classes,
+        "class_summary": segmentation.class_summary(classes, data.loc[classes.index], matrix),
+        "middle_band": segmentation.middle_band_share(values, dimensions, matrix.middle_band),
+    }
+
+
+def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    """Stage 04: grades from the composite score and/or classes of the customer value matrix."""
+    data = io.read_table(directory, "clean_indicators", index="customer_id")
+    tables = {}
+    if params.grading is not None:
+        tables |= _grade_tables(params, directory, data)
+    if params.value_matrix is not None:
+        tables |= _matrix_tables(params, directory, data)
+    return _write(tables, directory)
 
 
 def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 05: the problem and strategy table per grade."""
-    profile = io.read_table(directory, "grade_profile")
-    return _write({"strategy": strategy.strategy_table(params.grading, profile)}, directory)
+    """Stage 05: problem and strategy tables per grade, per value class and per relationship stage."""
+    tables = {}
+    if params.grading is not None:
+        profile = io.read_table(directory, "grade_profile")
+        tables["strategy"] = strategy.strategy_table(params.grading, profile)
+    matrix = params.value_matrix
+    if matrix is not None:
+        summary = io.read_table(directory, "class_summary")
+        tables["class_strategy"] = strategy.class_strategy_table(matrix, summary)
+        if matrix.relationship_stages is not None:
+            classes = io.read_table(directory, "customer_classes", index="customer_id")
+            tables["stage_strategy"] = strategy.stage_strategy_table(matrix, classes["class"], classes["stage"])
+    return _write(tables, directory)

@@ -4,16 +4,18 @@ Only aggregates are shown; customer-level tables stay in ``data/processed``.
 """
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .params import CaseParams  # noqa: E402
+from .params import CaseParams
 
 __all__ = [
+    "table",
+    "value_summary",
+    "value_matrix_plot",
     "setup_display",
+    "strategy_source",
     "banner",
     "with_labels",
     "index_system",
@@ -46,13 +48,36 @@ def banner(params: CaseParams, stage: str) -> str:
             f"Source: {params.data.provenance}")
 
 
-def with_labels(table: pd.DataFrame, params: CaseParams, column: str = "indicator") -> pd.DataFrame:
+def table(tables: dict, name: str, params: CaseParams | None = None):
+    """Stage table ``name`` (with indicator labels when it has an ``indicator`` column and ``params`` is given),
+    or a one-line note when the case's params do not ask for it."""
+    if name not in tables:
+        return Markdown(f"*Not part of this case (its params do not ask for `{name}`).*")
+    result = tables[name]
+    return with_labels(result, params) if params is not None and "indicator" in result else result
+
+
+def strategy_source(params: CaseParams) -> str:
+    """Where the case's problems and strategies come from, as its params state."""
+    sources = [section.source for section in (params.grading, params.value_matrix) if section is not None]
+    return " ".join(s for s in sources if s) or "(no source given in the params)"
+
+
+def value_summary(tables: dict, params: CaseParams):
+    """Distribution of each value dimension over customers (count, mean, sd, quantiles): aggregates only."""
+    if "customer_values" not in tables:
+        return table(tables, "customer_values")
+    dimensions = [d.id for d in params.value_model.dimensions]
+    return tables["customer_values"][dimensions].describe().T.rename_axis("dimension")
+
+
+def with_labels(frame: pd.DataFrame, params: CaseParams, column: str = "indicator") -> pd.DataFrame:
     """Insert the indicators' Chinese and English labels after ``column``."""
     labels = pd.DataFrame([(i.id, i.label_zh, i.label_en) for i in params.indicators],
                           columns=[column, "label_zh", "label_en"])
-    merged = table.merge(labels, on=column, how="left", sort=False)
-    position = list(table.columns).index(column) + 1
-    order = [*table.columns[:position], "label_zh", "label_en", *table.columns[position:]]
+    merged = frame.merge(labels, on=column, how="left", sort=False)
+    position = list(frame.columns).index(column) + 1
+    order = [*frame.columns[:position], "label_zh", "label_en", *frame.columns[position:]]
     return merged[order]
 
 
@@ -63,7 +88,7 @@ def index_system(params: CaseParams) -> pd.DataFrame:
     return table[["dimension", "indicator", "label_zh", "label_en", "unit", "direction"]]
 
 
-def factor_interpretation(loadings: pd.DataFrame, params: CaseParams, threshold: float = 0.5) -> pd.DataFrame:
+def factor_interpretation(tables: dict, params: CaseParams, threshold: float = 0.5):
     """Indicators whose absolute rotated loading on a factor is at least ``threshold``, strongest first.
 
     Returns
@@ -71,6 +96,9 @@ def factor_interpretation(loadings: pd.DataFrame, params: CaseParams, threshold:
     DataFrame
         ``factor``, ``indicator``, ``label_zh``, ``label_en``, ``dimension``, ``loading``.
     """
+    if "loadings_rotated" not in tables:
+        return table(tables, "loadings_rotated")
+    loadings = tables["loadings_rotated"]
     factor_columns = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
     long = loadings.melt(id_vars="indicator", value_vars=factor_columns, var_name="factor", value_name="loading")
     salient = long[long["loading"].abs() >= threshold].copy()
@@ -81,15 +109,21 @@ def factor_interpretation(loadings: pd.DataFrame, params: CaseParams, threshold:
     return labelled[["factor", "indicator", "label_zh", "label_en", "dimension", "loading"]].reset_index(drop=True)
 
 
-def composite_formula(weights: pd.DataFrame, params: CaseParams) -> str:
+def composite_formula(tables: dict, params: CaseParams):
     """The composite score as a formula with its weights, e.g. ``F = 0.612 F1 + 0.388 F2``."""
+    if "composite_weights" not in tables:
+        return table(tables, "composite_weights")
+    weights = tables["composite_weights"]
     terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
     convention = params.factor_analysis.composite_weights.replace("_", " ")
-    return f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors)."
+    return Markdown(f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors).")
 
 
-def scree_plot(eigen: pd.DataFrame):
+def scree_plot(tables: dict):
     """Scree plot of the eigenvalues, with the Kaiser line and, if present, the parallel-analysis line."""
+    if "eigenvalues" not in tables:
+        return table(tables, "eigenvalues")
+    eigen = tables["eigenvalues"]
     figure, axis = plt.subplots(figsize=(6, 3.5))
     axis.plot(eigen["component"], eigen["eigenvalue"], marker="o", label="observed eigenvalue")
     if "random_quantile" in eigen:
@@ -103,8 +137,11 @@ def scree_plot(eigen: pd.DataFrame):
     return figure
 
 
-def grade_bar_chart(profile: pd.DataFrame, params: CaseParams):
+def grade_bar_chart(tables: dict, params: CaseParams):
     """Bar chart of the number of customers per grade, best grade first."""
+    if "grade_profile" not in tables:
+        return table(tables, "grade_profile")
+    profile = tables["grade_profile"]
     figure, axis = plt.subplots(figsize=(5, 3))
     axis.bar(profile["grade"], profile["customers"], color="#4C72B0")
     for x, (count, share) in enumerate(zip(profile["customers"], profile["share"])):
@@ -112,5 +149,32 @@ def grade_bar_chart(profile: pd.DataFrame, params: CaseParams):
     axis.set_xlabel("grade")
     axis.set_ylabel("customers")
     axis.set_title(params.title_en, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+#: Colours of the value-matrix quadrants, the same in every case.
+QUADRANT_COLOURS = {"high_high": "#4C72B0", "high_low": "#DD8452", "low_high": "#55A868", "low_low": "#8C8C8C"}
+
+
+def value_matrix_plot(tables: dict, params: CaseParams):
+    """The customer value matrix: x value against y value, threshold lines, one colour per class."""
+    if "customer_classes" not in tables:
+        return table(tables, "customer_classes")
+    matrix = params.value_matrix
+    classes = tables["customer_classes"]
+    thresholds = tables["value_thresholds"].set_index("axis")["threshold"]
+    labels = {d.id: d.label_en for d in params.value_model.dimensions}
+    figure, axis = plt.subplots(figsize=(6, 5))
+    for quadrant, value_class in matrix.classes.items():
+        members = classes[classes["quadrant"] == quadrant]
+        axis.scatter(members[matrix.x], members[matrix.y], s=8, alpha=0.6, color=QUADRANT_COLOURS[quadrant],
+                     label=f"{value_class.label_en} ({len(members)})")
+    axis.axvline(thresholds["x"], color="black", linewidth=0.8, linestyle="--")
+    axis.axhline(thresholds["y"], color="black", linewidth=0.8, linestyle="--")
+    axis.set_xlabel(labels[matrix.x])
+    axis.set_ylabel(labels[matrix.y])
+    axis.set_title(params.title_en, fontsize=9)
+    axis.legend(fontsize=8, loc="best")
     figure.tight_layout()
     return figure

@@ -1,11 +1,19 @@
-"""Strategy stage: the problem and strategy table per grade, in Chinese and English."""
+"""Strategy stage: problem and strategy tables per grade, value class and relationship stage, in Chinese and English."""
 from __future__ import annotations
 
 import pandas as pd
 
-from .params import Grading
+from .params import Grading, ValueMatrix
 
-__all__ = ["strategy_table"]
+__all__ = ["strategy_table", "class_strategy_table", "stage_strategy_table"]
+
+
+def _join_en(items: list[str]) -> str:
+    return "; ".join(items)
+
+
+def _join_zh(items: list[str]) -> str:
+    return "；".join(items)
 
 
 def strategy_table(grading: Grading, profile: pd.DataFrame) -> pd.DataFrame:
@@ -25,10 +33,46 @@ def strategy_table(grading: Grading, profile: pd.DataFrame) -> pd.DataFrame:
         "label_zh": g.label_zh,
         "problem_en": g.problem_en,
         "problem_zh": g.problem_zh,
-        "strategies_en": "; ".join(g.strategies_en),
-        "strategies_zh": "；".join(g.strategies_zh),
+        "strategies_en": _join_en(g.strategies_en),
+        "strategies_zh": _join_zh(g.strategies_zh),
     } for g in grading.grades])
     sizes = profile[["grade", "customers", "share", "mean_score"]]
     table = rows.merge(sizes, on="grade", how="left", validate="one_to_one")
     return table[["grade", "label_en", "label_zh", "customers", "share", "mean_score", "problem_en",
                   "problem_zh", "strategies_en", "strategies_zh"]]
+
+
+def class_strategy_table(matrix: ValueMatrix, summary: pd.DataFrame) -> pd.DataFrame:
+    """Strategies of each value-matrix class with its size.
+
+    Returns
+    -------
+    DataFrame
+        ``class``, ``label_en``, ``label_zh``, ``quadrant``, ``customers``, ``share``,
+        ``x_value_share``, ``strategies_en``, ``strategies_zh``.
+    """
+    rows = pd.DataFrame([{"class": c.id, "strategies_en": _join_en(c.strategies_en),
+                          "strategies_zh": _join_zh(c.strategies_zh)} for c in matrix.classes.values()])
+    sizes = summary[["class", "label_en", "label_zh", "quadrant", "customers", "share", "x_value_share"]]
+    return sizes.merge(rows, on="class", how="left", validate="one_to_one")
+
+
+def stage_strategy_table(matrix: ValueMatrix, classes: pd.Series, stages: pd.Series) -> pd.DataFrame:
+    """Customers per value class and relationship stage, with each stage's strategies.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage: ``stage``, ``label_en``, ``label_zh``, one count column
+        per class, ``customers``, ``strategies_en``, ``strategies_zh``.
+    """
+    order = [c.id for c in matrix.classes.values()]
+    stage_order = [s.id for s in matrix.relationship_stages.stages]
+    counts = pd.crosstab(stages, classes).reindex(index=stage_order, columns=order, fill_value=0)
+    counts.columns.name = None
+    counts["customers"] = counts.sum(axis=1)
+    text = pd.DataFrame([{"stage": s.id, "label_en": s.label_en, "label_zh": s.label_zh,
+                          "strategies_en": _join_en(s.strategies_en), "strategies_zh": _join_zh(s.strategies_zh)}
+                         for s in matrix.relationship_stages.stages]).set_index("stage")
+    table = text[["label_en", "label_zh"]].join(counts).join(text[["strategies_en", "strategies_zh"]])
+    return table.rename_axis("stage").reset_index()

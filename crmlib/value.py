@@ -1,0 +1,123 @@
+"""Customer value evaluation model: value dimensions as weighted sums of normalized indicators.
+
+Each value dimension (e.g. current value, potential value) takes its own group
+of indicators and one weighting method from the params:
+
+- ``entropy``: :func:`crmlib.weights.entropy_weights` on the min-max normalized group;
+- ``ahp``: :func:`crmlib.weights.ahp_weights` from the pairwise comparison matrix;
+- ``fixed``: the weights written in the params;
+- ``factor``: principal-component factor analysis of the group's z-scores (the
+  case's ``factor_analysis`` settings, or their defaults) and the composite
+  factor score :math:`F = \\sum_j w_j F_j` as the dimension's value, as in the
+  Shaoxing case. The implied indicator weights (score coefficients times factor
+  weights) are reported; they may be negative and need not sum to 1.
+
+For the other methods the value is :math:`V_i = \\sum_j w_j x'_{ij}` with
+:math:`x'` the normalized indicators (min-max: V in [0, 1]).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import factors, weights
+from .indicators import standardize, to_benefit_direction
+from .params import CaseParams, FactorAnalysisSettings, ValueModel
+
+__all__ = ["normalize_for_value_model", "percentile_rank", "ValueModelResult", "evaluate_value_model"]
+
+
+def normalize_for_value_model(data: pd.DataFrame, params: CaseParams) -> pd.DataFrame:
+    """Normalize every indicator as the value model asks (min-max with direction, or z-scores)."""
+    directions = {i.id: i.direction for i in params.indicators}
+    if params.value_model.normalization == "zscore":
+        return standardize(to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
+    return weights.minmax_normalize(data, directions, where={"file": params.source_file,
+                                                            "key": "value_model.dimensions"})
+
+
+def percentile_rank(values: pd.Series) -> pd.Series:
+    """Share of customers whose value is at most this customer's (ties share the highest rank), in (0, 1]."""
+    return values.rank(method="max", pct=True)
+
+
+@dataclass(frozen=True)
+class ValueModelResult:
+    """Output of :func:`evaluate_value_model`.
+
+    Attributes
+    ----------
+    weights : DataFrame
+        ``dimension``, ``indicator``, ``method``, ``weight``, and for entropy
+        weights ``entropy`` and ``divergence``.
+    consistency : DataFrame
+        AHP dimensions only: ``dimension``, ``n``, ``lambda_max``,
+        ``consistency_index``, ``random_index``, ``consistency_ratio``.
+    values : DataFrame
+        Indexed by customer id: one column per dimension and its
+        ``<dimension>_percentile``.
+    """
+
+    weights: pd.DataFrame
+    consistency: pd.DataFrame
+    values: pd.DataFrame
+
+
+def _factor_dimension(z: pd.DataFrame, settings: FactorAnalysisSettings, ddof: int) -> tuple[pd.Series, pd.Series]:
+    corr = factors.correlation_matrix(z)
+    k, _ = factors.retained_factors(corr, len(z), settings.n_factors)
+    fit = factors.principal_components(corr, k, rotation=settings.rotation,
+                                       kaiser_normalization=settings.kaiser_normalization)
+    factor_weights = factors.composite_weights(fit, settings.composite_weights)
+    value = factors.composite_score(factors.factor_scores(z, fit, ddof=ddof), factor_weights)
+    implied = fit.score_coefficients @ factor_weights
+    return value, implied
+
+
+def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: CaseParams) -> ValueModelResult:
+    """Weights and values of every dimension of the case's value model.
+
+    Parameters
+    ----------
+    normalized : DataFrame
+        Indicators normalized by :func:`normalize_for_value_model`.
+    z : DataFrame
+        z-scores with benefit direction (stage 02), used by the ``factor`` method.
+    """
+    model: ValueModel = params.value_model
+    weight_rows, consistency_rows, values = [], [], {}
+    for position, dimension in enumerate(model.dimensions):
+        spec = dimension.weights
+        where = {"file": params.source_file, "key": f"value_model.dimensions.{position}.weights"}
+        group = normalized[dimension.indicators]
+        table = pd.DataFrame({"indicator": dimension.indicators})
+        if spec.method == "factor":
+            settings = params.factor_analysis or FactorAnalysisSettings()
+            value, implied = _factor_dimension(z[dimension.indicators], settings, params.cleaning.ddof)
+            table["weight"] = implied.to_numpy()
+        else:
+            if spec.method == "entropy":
+                table = weights.entropy_weights(group)
+                w = table.set_index("indicator")["weight"]
+            elif spec.method == "ahp":
+                result = weights.ahp_weights(spec.matrix, dimension.indicators, spec.random_index, where=where)
+                weights.check_consistency(result, where=where)
+                consistency_rows.append(result.summary().assign(dimension=dimension.id))
+                w = result.weights
+            else:
+                w = weights.fixed_weights(spec.values, dimension.indicators, where=where)
+            table["weight"] = w.to_numpy()
+            value = group @ w
+        weight_rows.append(table.assign(dimension=dimension.id, method=spec.method))
+        values[dimension.id] = value
+        values[f"{dimension.id}_percentile"] = percentile_rank(value)
+    columns = ["dimension", "indicator", "method", "weight"]
+    weight_table = pd.concat(weight_rows, ignore_index=True)
+    weight_table = weight_table[columns + [c for c in ("entropy", "divergence") if c in weight_table]]
+    consistency = (pd.concat(consistency_rows, ignore_index=True) if consistency_rows
+                   else pd.DataFrame(columns=["dimension", "n", "lambda_max", "consistency_index", "random_index",
+                                              "consistency_ratio"]))
+    consistency = consistency[["dimension", "n", "lambda_max", "consistency_index", "random_index",
+                               "consistency_ratio"]]
+    return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index))
