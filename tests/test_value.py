@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -162,3 +163,17 @@ def test_zero_variance_indicator_ends_the_run_cleanly(make_case, tmp_path):
     assert "\n" not in line and "Traceback" not in line
     assert "case.yaml key 'indicators.10'" in line and "column 'industry_prospect'" in line and "zero variance" in line
     assert not [p for p in (tmp_path / "o").rglob("*") if p.is_file()]
+
+
+def test_inconsistent_ahp_matrix_ends_the_run_before_any_stage(make_case, tmp_path):
+    path = make_case(n=30, base="jd")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["value_model"]["dimensions"][1]["weights"]["matrix"] = INCONSISTENT
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "crmlib.cli", "run", "--params", str(path), "--output-dir",
+                             str(tmp_path / "o")], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "case.yaml, key 'value_model.dimensions.1.weights.matrix': pairwise comparison matrix is inconsistent" \
+        in result.stderr
+    assert not (tmp_path / "o").exists()
