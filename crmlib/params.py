@@ -56,6 +56,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_arguments(kind: str, chosen: str, arguments: dict[str, tuple[str, object]]) -> None:
+    """Each argument ``name`` (mapped from the option it belongs to) is given with, and only with, its option."""
+    for option, (name, value) in arguments.items():
+        if (chosen == option) != (value is not None):
+            raise ValueError(f"`{name}` is given with, and only with, {kind} '{option}'")
+
+
 class Indicator(_Strict):
     """One indicator of the index system."""
 
@@ -143,10 +150,7 @@ class FactorCount(_Strict):
 
     @model_validator(mode="after")
     def _fixed_needs_n(self):
-        if self.rule == "fixed" and self.n is None:
-            raise ValueError("rule 'fixed' needs n")
-        if self.rule != "fixed" and self.n is not None:
-            raise ValueError(f"n is only used with rule 'fixed', not '{self.rule}'")
+        _check_arguments("rule", self.rule, {"fixed": ("n", self.n)})
         return self
 
 
@@ -168,12 +172,19 @@ class FactorAnalysisSettings(_Strict):
     )
 
 
-class Grade(_Strict):
-    """One grade of the grading rule, with its problem and strategies."""
+class _Segment(_Strict):
+    """A named segment (grade, value class, relationship stage) with its strategies, in both languages."""
 
     id: str
     label_en: str
     label_zh: str
+    strategies_en: list[str] = []
+    strategies_zh: list[str] = []
+
+
+class Grade(_Segment):
+    """One grade of the grading rule, with its problem and strategies."""
+
     lower: float | None = Field(
         default=None,
         description="Lower bound of the grade: a quantile of the composite score (method quantile) or a score "
@@ -181,8 +192,6 @@ class Grade(_Strict):
     )
     problem_en: str = ""
     problem_zh: str = ""
-    strategies_en: list[str] = []
-    strategies_zh: list[str] = []
 
 
 class Grading(_Strict):
@@ -225,10 +234,7 @@ class WeightSpec(_Strict):
 
     @model_validator(mode="after")
     def _arguments_match_method(self):
-        if (self.method == "ahp") != (self.matrix is not None):
-            raise ValueError("`matrix` is given with, and only with, method 'ahp'")
-        if (self.method == "fixed") != (self.values is not None):
-            raise ValueError("`values` is given with, and only with, method 'fixed'")
+        _check_arguments("method", self.method, {"ahp": ("matrix", self.matrix), "fixed": ("values", self.values)})
         return self
 
 
@@ -268,32 +274,18 @@ class AxisThreshold(_Strict):
 
     @model_validator(mode="after")
     def _arguments_match_rule(self):
-        if (self.rule == "quantile") != (self.q is not None):
-            raise ValueError("`q` is given with, and only with, rule 'quantile'")
-        if (self.rule == "fixed") != (self.value is not None):
-            raise ValueError("`value` is given with, and only with, rule 'fixed'")
+        _check_arguments("rule", self.rule, {"quantile": ("q", self.q), "fixed": ("value", self.value)})
         return self
 
 
-class ValueClass(_Strict):
+class ValueClass(_Segment):
     """A class of the value matrix with its strategies."""
 
-    id: str
-    label_en: str
-    label_zh: str
-    strategies_en: list[str] = []
-    strategies_zh: list[str] = []
 
-
-class RelationshipStage(_Strict):
+class RelationshipStage(_Segment):
     """A stage of the customer relationship, by an indicator's value (lower bound inclusive)."""
 
-    id: str
-    label_en: str
-    label_zh: str
     lower: float | None = Field(default=None, description="Lower bound on the stage indicator; none for the first.")
-    strategies_en: list[str] = []
-    strategies_zh: list[str] = []
 
 
 class RelationshipStages(_Strict):

@@ -62,7 +62,7 @@ def test_grade_bounds_must_descend(make_case):
 
 
 def test_fixed_rule_needs_n(make_case):
-    with pytest.raises(InputError, match="rule 'fixed' needs n"):
+    with pytest.raises(InputError, match="`n` is given with, and only with, rule .fixed."):
         make_case(edit_params=lambda p: p["factor_analysis"].update(n_factors={"rule": "fixed"}))
 
 
