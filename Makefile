@@ -26,6 +26,7 @@ test: $(STAMP)  ## unit and end-to-end tests, then nbval on the committed report
 reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (needs R with psych)
 	$(BIN)/python tests/reference/export_inputs.py
 	Rscript tests/reference/psych_reference.R
+	Rscript tests/reference/psych_reliability.R
 
 benchmark: $(STAMP)  ## time a Shaoxing run and its factor-analysis stage at 1e4, 1e5, 1e6 customers
 	$(BIN)/python benchmarks/bench_shaoxing.py

@@ -1,0 +1,36 @@
+# Reference values from R psych for crmlib's reliability module (crmlib/reliability.py).
+#
+# Run from the repository root with `make reference` (needs R with psych; Debian:
+# apt-get install -y r-base-core r-cran-psych r-cran-gparotation). For the satisfaction
+# survey (data/raw/satisfaction/satisfaction.csv, 250 respondents, items scored 0-10)
+# it writes, per block of items and for all 27 items together, to
+# tests/reference/satisfaction/:
+#   alpha_<block>.csv   psych::alpha(x)$total
+#   items_<block>.csv   psych::alpha(x)$item.stats and $alpha.drop (raw_alpha, std.alpha)
+#   omega_<block>.csv   omega total from psych::fa(x, nfactors = 1, fm = "minres"):
+#                       (sum of loadings)^2 / ((sum of loadings)^2 + sum of uniquenesses)
+suppressPackageStartupMessages(library(psych))
+options(digits = 15)
+
+data <- read.csv("data/raw/satisfaction/satisfaction.csv")
+blocks <- list(imag = paste0("imag", 1:5), expe = paste0("expe", 1:5), qual = paste0("qual", 1:5),
+               val = paste0("val", 1:4), sat = paste0("sat", 1:4), loy = paste0("loy", 1:4))
+blocks$all <- unlist(blocks, use.names = FALSE)
+out <- "tests/reference/satisfaction"
+
+for (name in names(blocks)) {
+  x <- data[, blocks[[name]]]
+  a <- alpha(x, warnings = FALSE)
+  write.csv(a$total, file.path(out, paste0("alpha_", name, ".csv")), row.names = FALSE)
+  items <- data.frame(item = rownames(a$item.stats), a$item.stats,
+                      alpha_if_deleted = a$alpha.drop$raw_alpha, std_alpha_if_deleted = a$alpha.drop$std.alpha)
+  write.csv(items, file.path(out, paste0("items_", name, ".csv")), row.names = FALSE)
+  f <- fa(x, nfactors = 1, fm = "minres")
+  loadings <- as.vector(f$loadings)
+  if (sum(loadings) < 0) loadings <- -loadings
+  common <- sum(loadings)^2
+  write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses)), sum_loadings = sum(loadings),
+                       sum_uniquenesses = sum(f$uniquenesses)),
+            file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
+}
+cat("psych", as.character(packageVersion("psych")), "on", R.version.string, "\n")
