@@ -26,6 +26,7 @@ __all__ = [
     "read_customer_file",
     "parse_numbers",
     "decode",
+    "read_measures",
     "read_indicators",
     "write_table",
     "read_table",
@@ -121,45 +122,63 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     return (values * factor).astype(float)
 
 
-def read_indicators(params: CaseParams) -> pd.DataFrame:
-    """The case's indicators as numbers, one row per customer, indexed by customer id.
+def _customer_ids(table: pd.DataFrame, params: CaseParams, first_row: int) -> pd.Series:
+    path = params.data_path
+    if params.data.id_column is None:
+        return pd.Series([f"row{first_row + i}" for i in range(len(table))])
+    ids = table[params.data.id_column].astype(str).str.strip()
+    empty = np.flatnonzero((ids == "").to_numpy())
+    if empty.size:
+        raise InputError("customer id is empty", file=path, column=params.data.id_column,
+                         row=first_row + int(empty[0]))
+    duplicated = np.flatnonzero(ids.duplicated().to_numpy())
+    if duplicated.size:
+        position = int(duplicated[0])
+        raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
+                         column=params.data.id_column, row=first_row + position)
+    return ids
+
+
+def read_measures(params: CaseParams, measures, text_columns=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numeric measures (indicators or survey items) and text columns of the case's data file.
+
+    ``measures`` are objects with ``id``, ``source_column``, ``unit`` and ``codes``
+    (:class:`~crmlib.params.Indicator`, :class:`~crmlib.params.SurveyItem`);
+    ``text_columns`` maps an id to a column read as text (respondent attributes).
+    Both tables are indexed by ``customer_id`` (the id column, or the data row).
 
     Raises
     ------
     InputError
-        For a missing indicator or id column, a non-numeric cell, an empty or
-        duplicated customer id.
+        For a missing column, a non-numeric cell, an unknown coded answer, an
+        empty or duplicated id.
     """
     table, first_row = read_customer_file(params)
     path = params.data_path
-    needed = [i.source_column for i in params.indicators]
+    text_columns = dict(text_columns)
+    needed = [m.source_column for m in measures] + list(text_columns.values())
     if params.data.id_column is not None:
         needed = [params.data.id_column] + needed
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise InputError(f"column not found (the file has: {', '.join(table.columns)})", file=path,
                          column=missing[0])
-    if params.data.id_column is not None:
-        ids = table[params.data.id_column].astype(str).str.strip()
-        empty = np.flatnonzero((ids == "").to_numpy())
-        if empty.size:
-            raise InputError("customer id is empty", file=path, column=params.data.id_column,
-                             row=first_row + int(empty[0]))
-        duplicated = np.flatnonzero(ids.duplicated().to_numpy())
-        if duplicated.size:
-            position = int(duplicated[0])
-            raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
-                             column=params.data.id_column, row=first_row + position)
-    else:
-        ids = pd.Series([f"row{first_row + i}" for i in range(len(table))])
+    index = pd.Index(_customer_ids(table, params, first_row).to_numpy(), name="customer_id")
     columns = {}
-    for indicator in params.indicators:
-        cells = table[indicator.source_column]
-        if indicator.codes is not None:
-            cells = decode(cells, indicator.codes, file=path, column=indicator.source_column, first_row=first_row)
-        columns[indicator.id] = parse_numbers(cells, indicator.unit, file=path, column=indicator.source_column,
-                                              first_row=first_row).to_numpy()
-    return pd.DataFrame(columns, index=pd.Index(ids.to_numpy(), name="customer_id"))
+    for measure in measures:
+        cells = table[measure.source_column]
+        if measure.codes is not None:
+            cells = decode(cells, measure.codes, file=path, column=measure.source_column, first_row=first_row)
+        columns[measure.id] = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
+                                            first_row=first_row).to_numpy()
+    text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
+                         for key, column in text_columns.items()}, index=index)
+    return pd.DataFrame(columns, index=index), text
+
+
+def read_indicators(params: CaseParams) -> pd.DataFrame:
+    """The case's indicators as numbers, one row per customer, indexed by customer id (see :func:`read_measures`)."""
+    return read_measures(params, params.indicators)[0]
 
 
 def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2) -> pd.Series:

@@ -22,6 +22,7 @@ from .weights import ahp_weights, check_consistency
 
 __all__ = [
     "UNITS",
+    "STAGES",
     "Indicator",
     "DataSource",
     "CleaningRules",
@@ -37,6 +38,15 @@ __all__ = [
     "RelationshipStage",
     "RelationshipStages",
     "ValueMatrix",
+    "Scale",
+    "SurveyItem",
+    "SurveyDimension",
+    "Attribute",
+    "Comparison",
+    "EFASettings",
+    "InterviewTheme",
+    "Interviews",
+    "Survey",
     "SyntheticIndicator",
     "SyntheticSpec",
     "CaseParams",
@@ -50,6 +60,9 @@ __all__ = [
 UNITS: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: The stage notebooks, in order; a stage is named by its number or full name.
+STAGES = ("01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy")
 
 
 class _Strict(BaseModel):
@@ -333,6 +346,159 @@ class ValueMatrix(_Strict):
                 "low_low": self.low_low}
 
 
+class Scale(_Strict):
+    """Answer scale of questionnaire items, e.g. 1-5 Likert or 0-10."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.min < self.max:
+            raise ValueError("scale min must be below max")
+        return self
+
+
+class SurveyItem(_Strict):
+    """One questionnaire item."""
+
+    id: str
+    wording_en: str
+    wording_zh: str
+    dimension: str
+    reverse: bool = Field(default=False, description="Reverse-keyed: scored as min + max - answer.")
+    column: str | None = Field(default=None, description="Header in the response file (defaults to id).")
+    scale: Scale | None = Field(default=None, description="The item's own scale (defaults to the survey's).")
+    codes: dict[str, float] | None = Field(default=None, description="Numbers for text answers (e.g. 非常同意: 5).")
+
+    @property
+    def source_column(self) -> str:
+        return self.column if self.column is not None else self.id
+
+    @property
+    def unit(self) -> str:
+        return "point"
+
+
+class SurveyDimension(_Strict):
+    """A dimension of the questionnaire and the CRM problem it measures."""
+
+    id: str
+    label_en: str
+    label_zh: str
+    problem_en: str = ""
+    problem_zh: str = ""
+    cause_en: str = Field(default="", description="Cause category (e.g. concept, technology, coordination, incentive).")
+    cause_zh: str = ""
+    countermeasures_en: list[str] = []
+    countermeasures_zh: list[str] = []
+
+
+class Attribute(_Strict):
+    """A respondent attribute (role, branch, customer tier, gender, ...), read as text."""
+
+    id: str
+    column: str
+    label_en: str
+    label_zh: str
+
+
+class Comparison(_Strict):
+    """Comparison of dimension scores between the groups of one respondent attribute."""
+
+    attribute: str
+    method: Literal["parametric", "rank"] = Field(
+        default="parametric",
+        description="parametric: Welch t-test (2 groups) or one-way ANOVA; rank: Mann-Whitney U or Kruskal-Wallis.",
+    )
+
+
+class EFASettings(_Strict):
+    """Exploratory factor analysis of the items (validity)."""
+
+    extraction: Literal["principal", "minres"] = "minres"
+    rotation: Literal["varimax", "oblimin", "promax", "none"] = "oblimin"
+    n_factors: FactorCount = FactorCount()
+    min_loading: float = Field(default=0.4, gt=0, lt=1, description="Loadings below this are blanked in the display.")
+
+    @model_validator(mode="after")
+    def _principal_is_orthogonal(self):
+        if self.extraction == "principal" and self.rotation not in {"varimax", "none"}:
+            raise ValueError("principal extraction is rotated with varimax or none; use minres for oblique rotations")
+        return self
+
+
+class InterviewTheme(_Strict):
+    """A theme code of the coded interviews and the dimension (problem) it speaks to."""
+
+    code: str
+    label_en: str
+    label_zh: str
+    dimension: str
+
+
+class Interviews(_Strict):
+    """A coded-interview file: one row per (respondent, theme code) mention."""
+
+    path: Path
+    respondent_column: str
+    theme_column: str
+    themes: list[InterviewTheme] = Field(min_length=1)
+
+
+class Survey(_Strict):
+    """A questionnaire: items, dimensions (problems), respondent attributes and the analyses to run."""
+
+    scale: Scale
+    items: list[SurveyItem] = Field(min_length=2)
+    dimensions: list[SurveyDimension] = Field(min_length=1)
+    attributes: list[Attribute] = []
+    out_of_scale: Literal["error", "missing"] = Field(
+        default="error", description="An answer outside its item's scale: stop, or set it to missing and count it."
+    )
+    straight_lining: Literal["flag", "drop"] = Field(
+        default="flag", description="Respondents giving one identical answer to every item: flag them, or drop them."
+    )
+    disagree_at_most: float | None = Field(
+        default=None, description="Answers up to this count as disagreement (default: below the scale midpoint)."
+    )
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    comparison: Comparison | None = None
+    efa: EFASettings = EFASettings()
+    interviews: Interviews | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        dimensions = [d.id for d in self.dimensions]
+        items = [i.id for i in self.items]
+        if len(set(items)) != len(items):
+            raise ValueError("survey item listed twice")
+        for item in self.items:
+            if item.dimension not in dimensions:
+                raise ValueError(f"item '{item.id}' is in no declared dimension ('{item.dimension}')")
+        for dimension in dimensions:
+            count = sum(i.dimension == dimension for i in self.items)
+            if count < 2:
+                raise ValueError(f"dimension '{dimension}' has {count} item(s): reliability (alpha) needs at least 2")
+        if self.comparison is not None and self.comparison.attribute not in [a.id for a in self.attributes]:
+            raise ValueError(f"comparison attribute '{self.comparison.attribute}' is not a declared attribute")
+        if self.interviews is not None:
+            for theme in self.interviews.themes:
+                if theme.dimension not in dimensions:
+                    raise ValueError(f"interview theme '{theme.code}' points to unknown dimension '{theme.dimension}'")
+        return self
+
+    def item_scale(self, item: SurveyItem) -> Scale:
+        return item.scale or self.scale
+
+    @property
+    def disagreement_limit(self) -> float:
+        """Answers at or below this value count as disagreement."""
+        if self.disagree_at_most is not None:
+            return self.disagree_at_most
+        return (self.scale.min + self.scale.max) / 2 - 0.5
+
+
 class SyntheticIndicator(_Strict):
     """How the generator draws one indicator from the latent factors."""
 
@@ -375,7 +541,11 @@ class CaseParams(_Strict):
     title_en: str
     title_zh: str
     data: DataSource
-    indicators: list[Indicator] = Field(min_length=2)
+    indicators: list[Indicator] = Field(default=[], description="The index system (not used by a survey case).")
+    survey: Survey | None = Field(default=None, description="A questionnaire case: items, dimensions, analyses.")
+    stages: list[str] = Field(
+        default=list(STAGES), description="Stages this case runs (a case may skip stages that do not apply to it)."
+    )
     cleaning: CleaningRules = CleaningRules()
     factor_analysis: FactorAnalysisSettings | None = Field(
         default=None, description="Factor analysis of all indicators (stage 03) and the composite score."
@@ -392,6 +562,14 @@ class CaseParams(_Strict):
         if not _IDENTIFIER.match(value):
             raise ValueError(f"case name '{value}' must be letters, digits and _")
         return value
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in STAGES]
+        if unknown:
+            raise ValueError(f"unknown stage {unknown[0]!r} (stages: {', '.join(STAGES)})")
+        return [s for s in STAGES if s in value]
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -419,7 +597,9 @@ class CaseParams(_Strict):
                 raise ValueError(f"cannot retain {count.n} factors from {len(ids)} indicators")
         if self.grading is not None and self.factor_analysis is None:
             raise ValueError("grading needs a factor_analysis section (grades come from the composite score)")
-        if self.grading is None and self.value_matrix is None:
+        if self.survey is None and len(ids) < 2:
+            raise ValueError("a case needs at least two indicators, or a survey section")
+        if self.survey is None and self.grading is None and self.value_matrix is None:
             raise ValueError("give grading or value_matrix: the segmentation stage needs one")
         if self.value_matrix is not None and self.value_model is None:
             raise ValueError("value_matrix needs a value_model section")

@@ -39,12 +39,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import cleaning, factors, indicators, io, segmentation, strategy, value
-from .params import CaseParams
+from .params import STAGES, CaseParams
 
 __all__ = ["STAGES", "clean", "build_indicators", "factor_analysis", "segment", "strategies"]
 
-#: Stage notebooks, in order; a stage is named by its number or full name.
-STAGES = ("01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy")
 
 
 def _write(tables: dict[str, pd.DataFrame], directory) -> dict[str, pd.DataFrame]:

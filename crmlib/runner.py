@@ -24,8 +24,7 @@ from nbconvert import HTMLExporter
 
 from . import io
 from .errors import InputError
-from .params import find_params, load_params
-from .pipeline import STAGES
+from .params import STAGES, find_params, load_params
 
 __all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "resolve_stages", "run_case"]
 
@@ -47,17 +46,20 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def resolve_stages(requested) -> list[str]:
-    """Stage names from numbers or names (``"03"``, ``"3"``, ``"03_factor_analysis"``), in pipeline order."""
+def resolve_stages(requested, available=STAGES) -> list[str]:
+    """Stage names from numbers or names (``"03"``, ``"3"``, ``"03_factor_analysis"``), in pipeline order.
+
+    ``available`` are the stages the case runs (its params' ``stages``); all of them when none are requested.
+    """
     if not requested:
-        return list(STAGES)
+        return list(available)
     chosen = set()
     for item in requested:
-        matches = [s for s in STAGES if s == item or s.split("_")[0] == str(item).zfill(2)]
+        matches = [s for s in available if s == item or s.split("_")[0] == str(item).zfill(2)]
         if not matches:
-            raise InputError(f"unknown stage '{item}' (stages: {', '.join(STAGES)})")
+            raise InputError(f"unknown stage '{item}' for this case (its stages: {', '.join(available)})")
         chosen.update(matches)
-    return [s for s in STAGES if s in chosen]
+    return [s for s in available if s in chosen]
 
 
 def _params_path(case_or_path, params_dir) -> Path:
@@ -143,7 +145,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     """
     params_path = _params_path(case_or_path, params_dir).resolve()
     params = load_params(params_path)
-    chosen = resolve_stages(stages)
+    chosen = resolve_stages(stages, params.stages)
     root = Path(output_dir or ".").resolve()
     final_processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
@@ -153,7 +155,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     final_reports.mkdir(parents=True, exist_ok=True)
     result = RunResult(params.case, final_processed, final_reports)
     try:
-        if chosen != list(STAGES) and final_processed.exists():
+        if chosen != list(params.stages) and final_processed.exists():
             shutil.copytree(final_processed, staging_processed)
             shutil.copytree(final_reports, staging_reports)
         staging_processed.mkdir(parents=True, exist_ok=True)

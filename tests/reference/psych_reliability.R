@@ -34,3 +34,22 @@ for (name in names(blocks)) {
             file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
 }
 cat("psych", as.character(packageVersion("psych")), "on", R.version.string, "\n")
+
+# Validity of all 27 items: KMO, Bartlett, and fa(x, 6, fm = "minres", rotate = "oblimin") pattern
+# loadings and factor correlations (GPArotation's oblimin, gamma = 0).
+x <- data[, blocks$all]
+kmo <- KMO(x)
+write.csv(data.frame(indicator = c(colnames(x), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
+          file.path(out, "kmo_all.csv"), row.names = FALSE)
+bartlett <- cortest.bartlett(cor(x), n = nrow(x))
+write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+          file.path(out, "bartlett_all.csv"), row.names = FALSE)
+for (rotation in c("oblimin", "varimax", "promax")) {
+  f <- fa(x, nfactors = 6, fm = "minres", rotate = rotation)
+  write.csv(data.frame(item = colnames(x), unclass(f$loadings), check.names = FALSE),
+            file.path(out, paste0("efa_minres_", rotation, "_loadings.csv")), row.names = FALSE)
+  if (!is.null(f$Phi)) {
+    write.csv(data.frame(factor = colnames(f$Phi), f$Phi, check.names = FALSE),
+              file.path(out, paste0("efa_minres_", rotation, "_phi.csv")), row.names = FALSE)
+  }
+}
