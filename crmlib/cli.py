@@ -49,7 +49,7 @@ def _synthesize(args) -> None:
     table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
     out = args.out or params.data_path
     io.write_table(table, out)
-    print(f"wrote {len(table)} synthetic customers to {out}")
+    print(f"wrote {len(table)} synthetic rows to {out}")
 
 
 def main(argv=None) -> int:

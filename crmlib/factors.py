@@ -423,22 +423,28 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
     """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = "minres", rotate = ...)``.
 
     ``principal`` extraction is :func:`principal_components` (varimax or
-    none). ``minres`` uses factor_analyzer's minimum-residual fit and its
-    rotations (varimax, oblimin with gamma 0, promax), an iterative optimizer:
-    loadings agree with psych to about 1e-5. Columns follow psych's order and
-    sign rule (by sums of squared loadings, each summing positive), so a
-    comparison needs no alignment beyond psych's own factor names.
+    none). ``minres`` uses factor_analyzer's minimum-residual fit (unrotated)
+    and its ``Rotator`` (varimax, oblimin with gamma 0, promax), applied here
+    rather than through ``FactorAnalyzer(rotation=...)``: factor_analyzer 0.5.1
+    re-sorts its rotated loadings but leaves ``phi_`` in the old order, so its
+    factor correlations do not match its loadings. minres is an iterative
+    optimizer: loadings agree with psych to about 2e-5 (both stop L-BFGS-B at
+    default tolerances). Columns follow psych's order and sign rule (by sums of
+    squared loadings, each summing positive), so a comparison needs no
+    alignment beyond psych's own factor names.
     """
     if extraction == "principal":
         fit = principal_components(correlation_matrix(data), n_factors, rotation=rotation)
         loadings, phi = fit.loadings.to_numpy(), None
     else:
-        chosen = None if rotation == "none" or n_factors == 1 else rotation
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # factor_analyzer on scikit-learn 1.7
-            model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=chosen).fit(data.to_numpy())
-        loadings = model.loadings_
-        phi = getattr(model, "phi_", None) if chosen in {"oblimin", "promax"} else None
+            model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=None).fit(data.to_numpy())
+        loadings, phi = model.loadings_, None
+        if rotation != "none" and n_factors > 1:
+            rotator = Rotator(method=rotation)
+            loadings = rotator.fit_transform(loadings)
+            phi = rotator.phi_ if rotation in {"oblimin", "promax"} else None
     order = np.argsort(-(loadings**2).sum(axis=0), kind="stable")
     signs = _positive_column_sums(loadings[:, order])
     loadings = loadings[:, order] * signs

@@ -531,7 +531,11 @@ class SyntheticSpec(_Strict):
     missing_share: float = Field(default=0.0, ge=0, lt=1)
     outlier_share: float = Field(default=0.0, ge=0, lt=1)
     outlier_factor: float = Field(default=20.0, gt=1)
-    indicators: dict[str, SyntheticIndicator]
+    straight_liners: int = Field(default=0, ge=0, description="Respondents who give one answer to every item.")
+    attributes: dict[str, dict[str, float]] = Field(
+        default={}, description="Per respondent attribute: its values and their shares (drawn independently)."
+    )
+    indicators: dict[str, SyntheticIndicator] = Field(description="One entry per indicator or survey item.")
 
 
 class CaseParams(_Strict):
@@ -581,11 +585,13 @@ class CaseParams(_Strict):
         if len(set(columns)) != len(columns):
             raise ValueError("two indicators read the same data column")
         if self.synthetic is not None:
-            missing = sorted(set(ids) - set(self.synthetic.indicators))
-            extra = sorted(set(self.synthetic.indicators) - set(ids))
+            measured = ids if self.survey is None else [i.id for i in self.survey.items]
+            missing = sorted(set(measured) - set(self.synthetic.indicators))
+            extra = sorted(set(self.synthetic.indicators) - set(measured))
             if missing or extra:
                 raise ValueError(
-                    f"synthetic.indicators must match indicators (missing: {missing}, unknown: {extra})"
+                    f"synthetic.indicators must match the indicators or survey items (missing: {missing}, "
+                    f"unknown: {extra})"
                 )
             k = len(self.synthetic.latent_factors)
             for name, spec in self.synthetic.indicators.items():

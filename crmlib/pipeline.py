@@ -38,7 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cleaning, factors, indicators, io, segmentation, strategy, value
+from . import cleaning, factors, indicators, io, reliability, segmentation, strategy, survey, value
+from .errors import InputError
 from .params import STAGES, CaseParams
 
 __all__ = ["STAGES", "clean", "build_indicators", "factor_analysis", "segment", "strategies"]
@@ -51,8 +52,17 @@ def _write(tables: dict[str, pd.DataFrame], directory) -> dict[str, pd.DataFrame
     return tables
 
 
+def _survey_clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    answers, attributes = survey.read_responses(params)
+    result = survey.clean_responses(answers, params)
+    return _write({"responses": result.answers, "respondent_attributes": attributes.loc[result.answers.index],
+                   "cleaning_log": result.log, "respondents": result.respondents}, directory)
+
+
 def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 01: read the customer file, winsorize, handle missing values, check."""
+    """Stage 01: read the customer file, winsorize, handle missing values, check (survey: answers)."""
+    if params.survey is not None:
+        return _survey_clean(params, directory)
     raw = io.read_indicators(params)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
     result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
@@ -60,7 +70,11 @@ def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
 
 
 def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 02: descriptive statistics, benefit direction, z-scores; normalized indicators for a value model."""
+    """Stage 02: descriptive statistics, benefit direction, z-scores; normalized indicators for a value model
+    (survey: item descriptives)."""
+    if params.survey is not None:
+        answers = io.read_table(directory, "responses", index="customer_id")
+        return _write({"item_descriptives": survey.item_descriptives(answers, params.survey)}, directory)
     data = io.read_table(directory, "clean_indicators", index="customer_id")
     meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
                          for i in params.indicators]).rename(columns={"id": "indicator"})
@@ -106,8 +120,47 @@ def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFram
     }
 
 
+def _survey_validity(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    questionnaire = params.survey
+    answers = io.read_table(directory, "responses", index="customer_id")
+    groups = {d.id: [i.id for i in questionnaire.items if i.dimension == d.id] for d in questionnaire.dimensions}
+    groups["overall"] = [i.id for i in questionnaire.items]
+    alpha = pd.concat([reliability.cronbach_alpha(answers[items]).assign(dimension=name)
+                       for name, items in groups.items()], ignore_index=True)
+    omega = pd.concat([reliability.omega_total(answers[items]).assign(dimension=name)
+                       for name, items in groups.items() if name != "overall"], ignore_index=True)
+    alpha = alpha.merge(omega[["dimension", "omega_total"]], on="dimension", how="left")
+    items = pd.concat([reliability.item_total_statistics(answers[items]).assign(dimension=name)
+                       for name, items in groups.items() if name != "overall"], ignore_index=True)
+    settings = questionnaire.efa
+    corr = factors.correlation_matrix(answers)
+    kappa = factors.check_conditioning(corr, 1e10, file=params.data_path)
+    k, parallel = factors.retained_factors(corr, len(answers), settings.n_factors)
+    efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation)
+    declared = {i.id: i.dimension for i in questionnaire.items}
+    eigen = factors.eigenvalues(corr).reset_index()
+    if parallel is not None:
+        eigen = eigen.merge(parallel, on="component")
+    eigen["retained"] = eigen["component"] <= k
+    tables = {
+        "reliability": alpha[["dimension"] + [c for c in alpha.columns if c != "dimension"]],
+        "item_total": items[["dimension"] + [c for c in items.columns if c != "dimension"]],
+        "kmo": factors.kmo(answers),
+        "bartlett": factors.bartlett_sphericity(answers).assign(condition_number=kappa),
+        "eigenvalues": eigen,
+        "efa_loadings": efa.loadings.join(efa.communalities.set_index("item")).rename_axis("item").reset_index(),
+        "item_fit": factors.item_fit(efa.loadings, declared, settings.min_loading),
+    }
+    if efa.factor_correlations is not None:
+        tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
+    return tables
+
+
 def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: factor analysis and composite score, and/or the customer value model, as the params ask."""
+    """Stage 03: factor analysis and composite score, and/or the customer value model, as the params ask
+    (survey: reliability and validity)."""
+    if params.survey is not None:
+        return _write(_survey_validity(params, directory), directory)
     z = io.read_table(directory, "standardized_indicators", index="customer_id")
     tables = {}
     if params.factor_analysis is not None:
@@ -150,8 +203,24 @@ def _matrix_tables(params: CaseParams, directory, data: pd.DataFrame) -> dict[st
     }
 
 
+def _survey_scores(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    questionnaire = params.survey
+    answers = io.read_table(directory, "responses", index="customer_id")
+    scores = survey.dimension_scores(answers, questionnaire)
+    tables = {"dimension_scores": scores, "problem_ranking": survey.problem_ranking(scores, questionnaire)}
+    if questionnaire.comparison is not None:
+        attributes = io.read_table(directory, "respondent_attributes", index="customer_id")
+        attribute = attributes[questionnaire.comparison.attribute].astype(str)
+        tables["group_comparison"] = survey.group_comparison(scores, attribute.loc[scores.index],
+                                                             questionnaire.comparison.method)
+    return tables
+
+
 def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 04: grades from the composite score and/or classes of the customer value matrix."""
+    """Stage 04: grades from the composite score and/or classes of the customer value matrix
+    (survey: dimension scores, problem ranking, group comparison)."""
+    if params.survey is not None:
+        return _write(_survey_scores(params, directory), directory)
     data = io.read_table(directory, "clean_indicators", index="customer_id")
     tables = {}
     if params.grading is not None:
@@ -162,8 +231,19 @@ def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
 
 
 def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
-    """Stage 05: problem and strategy tables per grade, per value class and per relationship stage."""
+    """Stage 05: problem and strategy tables per grade, per value class and per relationship stage
+    (survey: the problem table and coded interviews)."""
     tables = {}
+    if params.survey is not None:
+        ranking = io.read_table(directory, "problem_ranking")
+        tables["problem_table"] = survey.problem_table(ranking, params.survey)
+        interviews = params.survey.interviews
+        if interviews is not None:
+            path = (params.source_file.parent / interviews.path).resolve()
+            if not path.is_file():
+                raise InputError("interview file does not exist", file=path, key="survey.interviews.path")
+            mentions = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            tables["interview_themes"] = survey.interview_themes(mentions, interviews, file=path)
     if params.grading is not None:
         profile = io.read_table(directory, "grade_profile")
         tables["strategy"] = strategy.strategy_table(params.grading, profile)

@@ -16,6 +16,9 @@ __all__ = [
     "value_matrix_plot",
     "setup_display",
     "strategy_source",
+    "efa_loadings",
+    "cleaning_rules",
+    "problem_ranking_plot",
     "banner",
     "with_labels",
     "index_system",
@@ -82,10 +85,57 @@ def with_labels(frame: pd.DataFrame, params: CaseParams, column: str = "indicato
 
 
 def index_system(params: CaseParams) -> pd.DataFrame:
-    """The case's indicators: id, labels, unit, direction and dimension, grouped by dimension."""
-    table = pd.DataFrame([i.model_dump(exclude={"column"}) for i in params.indicators])
+    """The case's indicators (id, labels, unit, direction, dimension), or a survey's items (dimension,
+    wording, reverse keying, scale)."""
+    if params.survey is not None:
+        survey = params.survey
+        return pd.DataFrame([{"dimension": i.dimension, "item": i.id, "wording_zh": i.wording_zh,
+                              "wording_en": i.wording_en, "reverse": i.reverse,
+                              "scale": f"{survey.item_scale(i).min:g}-{survey.item_scale(i).max:g}"}
+                             for i in survey.items])
+    table = pd.DataFrame([i.model_dump(exclude={"column", "codes"}) for i in params.indicators])
     table = table.rename(columns={"id": "indicator"})
     return table[["dimension", "indicator", "label_zh", "label_en", "unit", "direction"]]
+
+
+def cleaning_rules(params: CaseParams) -> str:
+    """The cleaning rules of the case, in one sentence."""
+    rules = params.cleaning
+    if params.survey is not None:
+        survey = params.survey
+        return (f"Missing answers: **{rules.missing}**; answers outside the scale: **{survey.out_of_scale}**; "
+                f"straight-lining respondents: **{survey.straight_lining}**.")
+    return f"Missing values: **{rules.missing}**; winsorizing at quantiles **{rules.winsorize}**."
+
+
+def efa_loadings(tables: dict, params: CaseParams):
+    """Item loadings of the exploratory factor analysis, loadings below the params' ``min_loading`` blanked
+    (in this display only; the CSV table keeps every loading)."""
+    if "efa_loadings" not in tables:
+        return table(tables, "efa_loadings")
+    frame = tables["efa_loadings"].copy()
+    limit = params.survey.efa.min_loading
+    factor_columns = [c for c in frame.columns if c.startswith("F") and c[1:].isdigit()]
+    for column in factor_columns:
+        frame[column] = [f"{v:.3f}" if abs(v) >= limit else "" for v in frame[column]]
+    declared = {i.id: i.dimension for i in params.survey.items}
+    frame.insert(1, "dimension", frame["item"].map(declared))
+    return frame
+
+
+def problem_ranking_plot(tables: dict, params: CaseParams):
+    """Mean score per dimension with its confidence interval, lowest (most serious problem) first."""
+    if "problem_ranking" not in tables:
+        return table(tables, "problem_ranking")
+    ranking = tables["problem_ranking"].iloc[::-1]
+    figure, axis = plt.subplots(figsize=(6, 0.45 * len(ranking) + 1.2))
+    axis.errorbar(ranking["mean"], ranking["label_en"],
+                  xerr=[ranking["mean"] - ranking["ci_low"], ranking["ci_high"] - ranking["mean"]],
+                  fmt="o", color="#4C72B0", capsize=3)
+    axis.set_xlabel(f"mean score ({params.survey.confidence:.0%} confidence interval)")
+    axis.set_title(params.title_en, fontsize=9)
+    figure.tight_layout()
+    return figure
 
 
 def factor_interpretation(tables: dict, params: CaseParams, threshold: float = 0.5):

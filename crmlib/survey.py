@@ -170,7 +170,8 @@ def group_comparison(scores: pd.DataFrame, groups: pd.Series, method: str) -> pd
       (n - 1) standard deviation, first group minus second (groups sorted).
     - ``parametric``, three or more: one-way ANOVA; eta squared = SS_between / SS_total.
     - ``rank``, two groups: Mann-Whitney U (two-sided, scipy's default method);
-      rank-biserial correlation 1 - 2U/(n1 n2) with U of the first group.
+      rank-biserial correlation 2U/(n1 n2) - 1 with U of the first group
+      (positive when the first group tends to score higher).
     - ``rank``, three or more: Kruskal-Wallis H; epsilon squared = H / (n - 1).
 
     Returns
@@ -201,7 +202,7 @@ def group_comparison(scores: pd.DataFrame, groups: pd.Series, method: str) -> pd
         elif len(names) == 2:
             result = stats.mannwhitneyu(samples[0], samples[1], alternative="two-sided")
             row |= {"test": "Mann-Whitney U", "statistic": result.statistic, "p_value": result.pvalue,
-                    "effect_size": 1 - 2 * result.statistic / (len(samples[0]) * len(samples[1])),
+                    "effect_size": 2 * result.statistic / (len(samples[0]) * len(samples[1])) - 1,
                     "effect_measure": "rank-biserial r"}
         else:
             result = stats.kruskal(*samples)
@@ -247,6 +248,10 @@ def interview_themes(mentions: pd.DataFrame, interviews: Interviews, *, file=Non
     InputError
         For a theme code not declared in the params, naming the file, column and row.
     """
+    for column in (interviews.respondent_column, interviews.theme_column):
+        if column not in mentions.columns:
+            raise InputError(f"column not found (the file has: {', '.join(mentions.columns)})", file=file,
+                             column=column)
     codes = mentions[interviews.theme_column].astype(str).str.strip()
     known = {t.code for t in interviews.themes}
     unknown = np.flatnonzero(~codes.isin(known).to_numpy())

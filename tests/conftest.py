@@ -36,6 +36,9 @@ def make_case(tmp_path):
         raw["case"] = "tiny"
         raw["data"]["path"] = "customers.csv"
         raw["synthetic"]["n_customers"] = n
+        interviews = (raw.get("survey") or {}).get("interviews")
+        if interviews:
+            interviews["path"] = str((ROOT / "params" / interviews["path"]).resolve())
         if edit_params:
             edit_params(raw)
         path = tmp_path / name
