@@ -183,3 +183,41 @@ def test_satisfaction_case_published_reliability(root):
     reference = pd.read_csv(REFERENCE / "alpha_imag.csv").iloc[0]
     assert_allclose(table.loc["image", "raw_alpha"], reference["raw_alpha"], atol=1e-12)
     assert (table["raw_alpha"] > 0.8).all()
+
+
+# --- the synthetic SZ survey: the case's published tables against psych -----------------------------
+
+SZ_REFERENCE = ROOT / "tests" / "reference" / "sz"
+SZ_TABLES = ROOT / "data" / "processed" / "sz"
+
+
+def test_sz_reference_input_is_the_pipeline_input():
+    ours = pd.read_csv(SZ_TABLES / "responses.csv")
+    pd.testing.assert_frame_equal(ours, pd.read_csv(SZ_REFERENCE / "input.csv"), check_exact=True)
+
+
+@pytest.mark.parametrize("dimension", ["goals", "information", "effectiveness", "system", "overall"])
+def test_sz_reliability_matches_psych(dimension):
+    ours = pd.read_csv(SZ_TABLES / "reliability.csv").set_index("dimension").loc[dimension]
+    theirs = pd.read_csv(SZ_REFERENCE / f"alpha_{dimension}.csv").iloc[0]
+    for mine, psych in {"raw_alpha": "raw_alpha", "std_alpha": "std.alpha", "g6_smc": "G6(smc)",
+                        "average_r": "average_r", "mean": "mean", "sd": "sd"}.items():
+        assert_allclose(ours[mine], theirs[psych], rtol=0, atol=1e-6, err_msg=mine)
+    if dimension != "overall":
+        omega = pd.read_csv(SZ_REFERENCE / f"omega_{dimension}.csv").iloc[0]["omega_total"]
+        assert_allclose(ours["omega_total"], omega, rtol=0, atol=1e-5)
+        items = pd.read_csv(SZ_TABLES / "item_total.csv")
+        items = items[items["dimension"] == dimension].set_index("item")
+        reference = pd.read_csv(SZ_REFERENCE / f"items_{dimension}.csv").set_index("item")
+        for mine, psych in {"r_drop": "r.drop", "alpha_if_deleted": "alpha_if_deleted", "raw_r": "raw.r"}.items():
+            assert_allclose(items[mine], reference[psych], rtol=0, atol=1e-6, err_msg=mine)
+
+
+def test_sz_validity_matches_psych():
+    assert_allclose(pd.read_csv(SZ_TABLES / "kmo.csv")["msa"], pd.read_csv(SZ_REFERENCE / "kmo.csv")["msa"],
+                    rtol=0, atol=1e-6)
+    assert_allclose(pd.read_csv(SZ_TABLES / "bartlett.csv")["chi_square"],
+                    pd.read_csv(SZ_REFERENCE / "bartlett.csv")["chi_square"], rtol=0, atol=1e-6)
+    ours = pd.read_csv(SZ_TABLES / "efa_loadings.csv").set_index("item")[["F1", "F2", "F3", "F4"]]
+    theirs = pd.read_csv(SZ_REFERENCE / "principal_varimax_loadings.csv").set_index("item")
+    assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=0, atol=1e-6)

@@ -1,9 +1,10 @@
-"""Write the matrices the factor-analysis stage receives, for the R reference script.
+"""Write the matrices the pipeline analyses, for the R reference scripts.
 
-For each pipeline case compared with psych, runs stages 01-02 on the committed
+For each indicator case compared with psych, runs stages 01-02 on the committed
 raw data and copies ``standardized_indicators.csv`` to
-``tests/reference/<case>/input.csv``. Run by ``make reference`` before
-``psych_reference.R``.
+``tests/reference/<case>/input.csv``; for the synthetic SZ survey, runs stage 01
+and copies the cleaned answers (``responses.csv``) to
+``tests/reference/sz/input.csv``. Run by ``make reference`` before the R scripts.
 """
 import shutil
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from crmlib import load_params, pipeline
 
 CASES = ("shaoxing", "islr_credit")
+SURVEYS = ("sz",)
 
 
 def main(root: Path) -> None:
@@ -24,6 +26,13 @@ def main(root: Path) -> None:
             target = root / "tests" / "reference" / case / "input.csv"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(directory) / "standardized_indicators.csv", target)
+    for case in SURVEYS:
+        params = load_params(root / "params" / f"{case}.yaml")
+        with tempfile.TemporaryDirectory() as directory:
+            pipeline.clean(params, directory)
+            target = root / "tests" / "reference" / case / "input.csv"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(directory) / "responses.csv", target)
 
 
 if __name__ == "__main__":

@@ -53,3 +53,39 @@ for (rotation in c("oblimin", "varimax", "promax")) {
               file.path(out, paste0("efa_minres_", rotation, "_phi.csv")), row.names = FALSE)
   }
 }
+
+# The synthetic SZ staff survey: the cleaned answers the pipeline analyses (reverse-keyed items reversed,
+# straight-liners dropped, skipped answers imputed), written by export_inputs.py to tests/reference/sz/input.csv.
+# Per dimension and overall: psych::alpha(x)$total and item statistics, omega total (one-factor minres);
+# for all items: KMO, Bartlett, and principal(x, k, rotate = "varimax") with k = 4 (the case's parallel analysis).
+sz <- read.csv("tests/reference/sz/input.csv", check.names = FALSE)
+items <- sz[, -1]
+sz_blocks <- list(goals = paste0("g", 1:4), information = paste0("i", 1:4), effectiveness = paste0("e", 1:4),
+                  system = paste0("s", 1:4))
+sz_blocks$overall <- colnames(items)
+out <- "tests/reference/sz"
+for (name in names(sz_blocks)) {
+  x <- items[, sz_blocks[[name]]]
+  a <- alpha(x, warnings = FALSE)
+  write.csv(a$total, file.path(out, paste0("alpha_", name, ".csv")), row.names = FALSE)
+  write.csv(data.frame(item = rownames(a$item.stats), a$item.stats, alpha_if_deleted = a$alpha.drop$raw_alpha,
+                       std_alpha_if_deleted = a$alpha.drop$std.alpha),
+            file.path(out, paste0("items_", name, ".csv")), row.names = FALSE)
+  if (name != "overall") {
+    f <- fa(x, nfactors = 1, fm = "minres")
+    loadings <- as.vector(f$loadings)
+    if (sum(loadings) < 0) loadings <- -loadings
+    common <- sum(loadings)^2
+    write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses))),
+              file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
+  }
+}
+kmo <- KMO(items)
+write.csv(data.frame(indicator = c(colnames(items), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
+          file.path(out, "kmo.csv"), row.names = FALSE)
+bartlett <- cortest.bartlett(cor(items), n = nrow(items))
+write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+          file.path(out, "bartlett.csv"), row.names = FALSE)
+p <- principal(items, nfactors = 4, rotate = "varimax")
+write.csv(data.frame(item = colnames(items), unclass(p$loadings), check.names = FALSE),
+          file.path(out, "principal_varimax_loadings.csv"), row.names = FALSE)
