@@ -18,20 +18,26 @@ blocks <- list(imag = paste0("imag", 1:5), expe = paste0("expe", 1:5), qual = pa
 blocks$all <- unlist(blocks, use.names = FALSE)
 out <- "tests/reference/satisfaction"
 
-for (name in names(blocks)) {
-  x <- data[, blocks[[name]]]
+# alpha_<name>.csv, items_<name>.csv and (with omega = TRUE) omega_<name>.csv for the items x.
+write_reliability <- function(x, out, name, omega = TRUE) {
   a <- alpha(x, warnings = FALSE)
   write.csv(a$total, file.path(out, paste0("alpha_", name, ".csv")), row.names = FALSE)
   items <- data.frame(item = rownames(a$item.stats), a$item.stats,
                       alpha_if_deleted = a$alpha.drop$raw_alpha, std_alpha_if_deleted = a$alpha.drop$std.alpha)
   write.csv(items, file.path(out, paste0("items_", name, ".csv")), row.names = FALSE)
-  f <- fa(x, nfactors = 1, fm = "minres")
-  loadings <- as.vector(f$loadings)
-  if (sum(loadings) < 0) loadings <- -loadings
-  common <- sum(loadings)^2
-  write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses)), sum_loadings = sum(loadings),
-                       sum_uniquenesses = sum(f$uniquenesses)),
-            file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
+  if (omega) {
+    f <- fa(x, nfactors = 1, fm = "minres")
+    loadings <- as.vector(f$loadings)
+    if (sum(loadings) < 0) loadings <- -loadings
+    common <- sum(loadings)^2
+    write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses)), sum_loadings = sum(loadings),
+                         sum_uniquenesses = sum(f$uniquenesses)),
+              file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
+  }
+}
+
+for (name in names(blocks)) {
+  write_reliability(data[, blocks[[name]]], out, name)
 }
 cat("psych", as.character(packageVersion("psych")), "on", R.version.string, "\n")
 
@@ -65,20 +71,7 @@ sz_blocks <- list(goals = paste0("g", 1:4), information = paste0("i", 1:4), effe
 sz_blocks$overall <- colnames(items)
 out <- "tests/reference/sz"
 for (name in names(sz_blocks)) {
-  x <- items[, sz_blocks[[name]]]
-  a <- alpha(x, warnings = FALSE)
-  write.csv(a$total, file.path(out, paste0("alpha_", name, ".csv")), row.names = FALSE)
-  write.csv(data.frame(item = rownames(a$item.stats), a$item.stats, alpha_if_deleted = a$alpha.drop$raw_alpha,
-                       std_alpha_if_deleted = a$alpha.drop$std.alpha),
-            file.path(out, paste0("items_", name, ".csv")), row.names = FALSE)
-  if (name != "overall") {
-    f <- fa(x, nfactors = 1, fm = "minres")
-    loadings <- as.vector(f$loadings)
-    if (sum(loadings) < 0) loadings <- -loadings
-    common <- sum(loadings)^2
-    write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses))),
-              file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
-  }
+  write_reliability(items[, sz_blocks[[name]]], out, name, omega = name != "overall")
 }
 kmo <- KMO(items)
 write.csv(data.frame(indicator = c(colnames(items), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
