@@ -31,6 +31,26 @@ Tables and their columns (``<directory>/<name>.csv``):
     :func:`crmlib.segmentation.grade_profile`).
 05_strategy
     ``strategy``: see :func:`crmlib.strategy.strategy_table`.
+
+A case with a customer value model (``value_model``, ``value_matrix``) adds:
+02 ``normalized_indicators`` (customer_id, one normalized value per indicator);
+03 ``value_weights``, ``ahp_consistency``, ``customer_values`` (see
+:class:`crmlib.value.ValueModelResult`); 04 ``value_thresholds``,
+``customer_classes`` (:func:`crmlib.segmentation.value_matrix_classes`, plus
+``stage``), ``class_summary``, ``middle_band``; 05 ``class_strategy``,
+``stage_strategy`` (:mod:`crmlib.strategy`).
+
+A questionnaire case (``survey``) writes instead: 01 ``responses``
+(customer_id = respondent id, one column per item, reverse-keyed items reversed),
+``respondent_attributes``, ``cleaning_log``, ``respondents``
+(:class:`crmlib.survey.SurveyCleaning`); 02 ``item_descriptives``; 03
+``reliability`` (dimension, :func:`crmlib.reliability.cronbach_alpha` columns,
+omega_total), ``item_total`` (dimension,
+:func:`crmlib.reliability.item_total_statistics` columns), ``kmo``,
+``bartlett``, ``eigenvalues``, ``efa_loadings`` (item, F1..Fk, communality),
+``item_fit``, ``factor_correlations`` (oblique rotations); 04
+``dimension_scores``, ``problem_ranking``, ``group_comparison``; 05
+``problem_table``, ``interview_themes`` (:mod:`crmlib.survey`).
 """
 from __future__ import annotations
 

@@ -75,9 +75,12 @@ def value_summary(tables: dict, params: CaseParams):
 
 
 def with_labels(frame: pd.DataFrame, params: CaseParams, column: str = "indicator") -> pd.DataFrame:
-    """Insert the indicators' Chinese and English labels after ``column``."""
-    labels = pd.DataFrame([(i.id, i.label_zh, i.label_en) for i in params.indicators],
-                          columns=[column, "label_zh", "label_en"])
+    """Insert the Chinese and English labels of indicators (or a survey's item wordings) after ``column``."""
+    if params.survey is not None:
+        pairs = [(i.id, i.wording_zh, i.wording_en) for i in params.survey.items]
+    else:
+        pairs = [(i.id, i.label_zh, i.label_en) for i in params.indicators]
+    labels = pd.DataFrame(pairs, columns=[column, "label_zh", "label_en"])
     merged = frame.merge(labels, on=column, how="left", sort=False)
     position = list(frame.columns).index(column) + 1
     order = [*frame.columns[:position], "label_zh", "label_en", *frame.columns[position:]]
