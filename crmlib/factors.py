@@ -73,6 +73,8 @@ __all__ = [
     "composite_weights",
     "composite_score",
     "total_variance_explained",
+    "CompositeFit",
+    "fit_composite",
     "ExploratoryFactors",
     "exploratory_factor_analysis",
     "item_fit",
@@ -396,6 +398,43 @@ def total_variance_explained(fit: PrincipalComponents) -> pd.DataFrame:
         "rotation_pct": retained(rot_pct),
         "rotation_cum_pct": retained(np.cumsum(rot_pct)),
     })
+
+
+@dataclass(frozen=True)
+class CompositeFit:
+    """Everything :func:`fit_composite` computes from one data set.
+
+    Attributes
+    ----------
+    fit : PrincipalComponents
+    scores : DataFrame
+        Per customer: ``F1..Fk`` and ``composite_score``.
+    weights : Series
+        Composite weights by factor.
+    parallel : DataFrame or None
+        Parallel-analysis table when the factor-count rule uses one.
+    condition_number : float
+    """
+
+    fit: PrincipalComponents
+    scores: pd.DataFrame
+    weights: pd.Series
+    parallel: pd.DataFrame | None
+    condition_number: float
+
+
+def fit_composite(z: pd.DataFrame, settings, ddof: int = 1, *, file=None) -> CompositeFit:
+    """The whole factor-analysis chain: conditioning check, number of factors, principal components,
+    rotation, regression scores and the composite score, by a case's ``factor_analysis`` settings."""
+    corr = correlation_matrix(z)
+    kappa = check_conditioning(corr, settings.max_condition_number, file=file)
+    k, parallel = retained_factors(corr, len(z), settings.n_factors)
+    fit = principal_components(corr, k, rotation=settings.rotation,
+                               kaiser_normalization=settings.kaiser_normalization)
+    scores = factor_scores(z, fit, ddof=ddof)
+    weights = composite_weights(fit, settings.composite_weights)
+    scores["composite_score"] = composite_score(scores, weights)
+    return CompositeFit(fit, scores, weights, parallel, kappa)
 
 
 @dataclass(frozen=True)

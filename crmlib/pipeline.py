@@ -108,25 +108,17 @@ def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
 
 
 def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    settings = params.factor_analysis
-    corr = factors.correlation_matrix(z)
-    kappa = factors.check_conditioning(corr, settings.max_condition_number, file=params.data_path)
-    k, parallel = factors.retained_factors(corr, len(z), settings.n_factors)
-    fit = factors.principal_components(corr, k, rotation=settings.rotation,
-                                       kaiser_normalization=settings.kaiser_normalization)
-    scores = factors.factor_scores(z, fit, ddof=params.cleaning.ddof)
-    weights = factors.composite_weights(fit, settings.composite_weights)
-    scores["composite_score"] = factors.composite_score(scores, weights)
-
+    result = factors.fit_composite(z, params.factor_analysis, params.cleaning.ddof, file=params.data_path)
+    fit, corr = result.fit, result.fit.correlation
     eigen_table = factors.eigenvalues(corr).reset_index()
-    if parallel is not None:
-        eigen_table = eigen_table.merge(parallel, on="component")
-    eigen_table["retained"] = eigen_table["component"] <= k
+    if result.parallel is not None:
+        eigen_table = eigen_table.merge(result.parallel, on="component")
+    eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
     return {
         "correlation_matrix": corr.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(z),
-        "bartlett": factors.bartlett_sphericity(z).assign(condition_number=kappa),
+        "bartlett": factors.bartlett_sphericity(z).assign(condition_number=result.condition_number),
         "eigenvalues": eigen_table,
         "loadings_unrotated": fit.unrotated_loadings.rename_axis("indicator").reset_index(),
         "loadings_rotated": rotated.drop(columns="uniqueness").rename_axis("indicator").reset_index(),
@@ -135,8 +127,8 @@ def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFram
         "total_variance_explained": factors.total_variance_explained(fit),
         "rotation_matrix": fit.rotation_matrix.rename_axis("component").reset_index(),
         "score_coefficients": fit.score_coefficients.rename_axis("indicator").reset_index(),
-        "composite_weights": weights.reset_index(),
-        "factor_scores": scores,
+        "composite_weights": result.weights.reset_index(),
+        "factor_scores": result.scores,
     }
 
 

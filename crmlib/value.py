@@ -64,17 +64,6 @@ class ValueModelResult:
     values: pd.DataFrame
 
 
-def _factor_dimension(z: pd.DataFrame, settings: FactorAnalysisSettings, ddof: int) -> tuple[pd.Series, pd.Series]:
-    corr = factors.correlation_matrix(z)
-    k, _ = factors.retained_factors(corr, len(z), settings.n_factors)
-    fit = factors.principal_components(corr, k, rotation=settings.rotation,
-                                       kaiser_normalization=settings.kaiser_normalization)
-    factor_weights = factors.composite_weights(fit, settings.composite_weights)
-    value = factors.composite_score(factors.factor_scores(z, fit, ddof=ddof), factor_weights)
-    implied = fit.score_coefficients @ factor_weights
-    return value, implied
-
-
 def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: CaseParams) -> ValueModelResult:
     """Weights and values of every dimension of the case's value model.
 
@@ -94,8 +83,10 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
         table = pd.DataFrame({"indicator": dimension.indicators})
         if spec.method == "factor":
             settings = params.factor_analysis or FactorAnalysisSettings()
-            value, implied = _factor_dimension(z[dimension.indicators], settings, params.cleaning.ddof)
-            table["weight"] = implied.to_numpy()
+            result = factors.fit_composite(z[dimension.indicators], settings, params.cleaning.ddof,
+                                           file=params.data_path)
+            value = result.scores["composite_score"]
+            table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()
         else:
             if spec.method == "entropy":
                 table = weights.entropy_weights(group)

@@ -177,3 +177,17 @@ def test_inconsistent_ahp_matrix_ends_the_run_before_any_stage(make_case, tmp_pa
     assert "case.yaml, key 'value_model.dimensions.1.weights.matrix': pairwise comparison matrix is inconsistent" \
         in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_factor_method_reports_a_near_singular_group(make_case, tmp_path):
+    def factor_weights(p):
+        p["value_model"]["dimensions"][1]["weights"] = {"method": "factor"}
+
+    def copy_column(table):
+        table["持有产品数"] = table["合作年限(年)"]
+        return table
+    params = load_params(make_case(n=80, base="jd", edit_params=factor_weights, edit_data=copy_column))
+    for stage in (pipeline.clean, pipeline.build_indicators):
+        stage(params, tmp_path)
+    with pytest.raises(InputError, match="near-singular.*relationship_years.*products_held"):
+        pipeline.factor_analysis(params, tmp_path)
