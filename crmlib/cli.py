@@ -13,7 +13,7 @@ from . import io
 from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .runner import StageFailure, run_case
-from .synthetic import synthesize_customers
+from .synthetic import synthesize_customers, synthesize_panel
 
 __all__ = ["main"]
 
@@ -39,15 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--params", type=Path, help="a params file anywhere")
     synth.add_argument("--n", type=int, help="number of customers (default: the params' n_customers)")
     synth.add_argument("--seed", type=int, help="seed (default: the params' seed)")
-    synth.add_argument("--out", type=Path, help="output CSV (default: the case's data.path)")
+    synth.add_argument("--out", type=Path, help="output CSV (default: the case's data.path); a panel is written "
+                       "beside it under its params file name")
     return parser
 
 
 def _synthesize(args) -> None:
     path = args.params or find_params(args.case, args.params_dir)
     params = load_params(path)
-    table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
     out = args.out or params.data_path
+    if params.synthetic_panel is not None:
+        customers, panel = synthesize_panel(params, n_customers=args.n, seed=args.seed)
+        panel_out = out.parent / Path(params.customer_base.panel.path).name
+        io.write_table(customers, out)
+        io.write_table(panel, panel_out)
+        print(f"wrote {len(customers)} synthetic customers to {out} and {len(panel)} panel rows to {panel_out}")
+        return
+    table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
     io.write_table(table, out)
     print(f"wrote {len(table)} synthetic rows to {out}")
 

@@ -11,6 +11,7 @@ renamed into place, so a reader never sees half a table.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import tempfile
@@ -201,7 +202,9 @@ def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None,
 def write_table(table: pd.DataFrame, path) -> Path:
     """Write a table as UTF-8 CSV atomically (temporary file, then rename).
 
-    The index is written only when it is named (e.g. ``customer_id``).
+    The index is written only when it is named (e.g. ``customer_id``). A path
+    ending in ``.gz`` is gzip-compressed with no timestamp or file name in the
+    header, so the bytes depend on the table only.
     Floats are written in their shortest round-trip form, so equal numbers
     give equal bytes.
     """
@@ -210,8 +213,13 @@ def write_table(table: pd.DataFrame, path) -> Path:
     keep_index = table.index.name is not None
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            table.to_csv(stream, index=keep_index, lineterminator="\n")
+        if path.suffix == ".gz":
+            text = table.to_csv(index=keep_index, lineterminator="\n").encode("utf-8")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(gzip.compress(text, compresslevel=9, mtime=0))
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                table.to_csv(stream, index=keep_index, lineterminator="\n")
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -47,8 +47,20 @@ __all__ = [
     "InterviewTheme",
     "Interviews",
     "Survey",
+    "Tier",
+    "Tiers",
+    "Bootstrap",
+    "Concentration",
+    "Panel",
+    "ChurnFlag",
+    "LifecycleStage",
+    "Lifecycle",
+    "ChurnModel",
+    "CustomerBase",
     "SyntheticIndicator",
     "SyntheticSpec",
+    "SyntheticFeature",
+    "SyntheticPanelSpec",
     "CaseParams",
     "load_params",
     "find_params",
@@ -499,6 +511,176 @@ class Survey(_Strict):
         return (self.scale.min + self.scale.max) / 2 - 0.5
 
 
+class Tier(_Segment):
+    """A customer tier by an asset measure: the half-open interval ``[lower, upper)``."""
+
+    lower: float = Field(ge=0, description="Inclusive lower bound (the tier's floor), in the tiers' unit.")
+    upper: float | None = Field(default=None, description="Exclusive upper bound; none for the top tier (infinity).")
+
+
+class Tiers(_Strict):
+    """Tiers by financial assets (AUM): they must cover [0, infinity) with no gap and no overlap."""
+
+    basis: str = Field(description="Column the tiers are cut on: an indicator id, or 'aum_start' with a panel.")
+    unit: str = "元"
+    levels: list[Tier] = Field(min_length=2, description="Tiers from the lowest floor up.")
+    focus: str = Field(description="The key tier (e.g. Jinkuihua): its customers at highest churn risk are listed.")
+    source: str = Field(default="", description="Where the bounds and strategies come from.")
+
+    @model_validator(mode="after")
+    def _cover_half_line(self):
+        levels = self.levels
+        if levels[0].lower != 0:
+            raise ValueError(f"tiers must start at 0: the lowest tier '{levels[0].id}' starts at {levels[0].lower}")
+        for below, above in zip(levels, levels[1:]):
+            if below.upper is None:
+                raise ValueError(f"only the top tier is open-ended: tier '{below.id}' needs an upper bound")
+            if below.upper != above.lower:
+                kind = "gap" if below.upper < above.lower else "overlap"
+                raise ValueError(f"{kind} between tier '{below.id}' (upper {below.upper:g}) and tier "
+                                 f"'{above.id}' (lower {above.lower:g}): each upper bound must equal the next floor")
+        for tier in levels:
+            if tier.upper is not None and tier.upper <= tier.lower:
+                raise ValueError(f"tier '{tier.id}' has upper bound {tier.upper:g} not above its floor {tier.lower:g}")
+        if levels[-1].upper is not None:
+            raise ValueError(f"the top tier '{levels[-1].id}' must have no upper bound (it runs to infinity)")
+        if self.focus not in [t.id for t in levels]:
+            raise ValueError(f"focus tier '{self.focus}' is not one of the tiers")
+        return self
+
+
+class Bootstrap(_Strict):
+    """Percentile bootstrap of concentration statistics (customers resampled with replacement)."""
+
+    replicates: int = Field(default=1000, ge=50)
+    level: float = Field(default=0.95, gt=0, lt=1)
+    seed: int = 20240101
+    sample_size: int | None = Field(
+        default=None, ge=100, description="Bootstrap a seeded random sample of this many customers (large bases)."
+    )
+
+
+class Concentration(_Strict):
+    """Concentration of assets and profit: Lorenz curve, Gini coefficient, top-x% shares."""
+
+    measures: list[str] = Field(min_length=1, description="Columns of the customer table (non-negative amounts).")
+    top_percent: list[float] = Field(default=[20.0], description="x in 'the top x% of customers hold y%'.")
+    bootstrap: Bootstrap = Bootstrap()
+
+    @field_validator("top_percent")
+    @classmethod
+    def _percent(cls, value):
+        if any(not 0 < x < 100 for x in value):
+            raise ValueError("top_percent values must lie strictly between 0 and 100")
+        return value
+
+
+class Panel(_Strict):
+    """A monthly customer panel (long format: one row per customer and month) and the loss rule."""
+
+    path: Path = Field(description="CSV (optionally .csv.gz), relative to the params file.")
+    id_column: str
+    month_column: str = Field(description="Month as YYYY-MM (or any date; its month is used).")
+    aum_column: str = Field(description="Financial assets (AUM) at month end, in the tiers' unit.")
+    profit_column: str | None = Field(default=None, description="Profit the customer brought in the month.")
+    encoding: Literal["utf-8", "gb18030"] = "utf-8"
+    months_below: int = Field(
+        default=3, ge=1, description="k: a customer is lost when its AUM stays below its tier floor k months."
+    )
+    trend_months: int = Field(default=3, ge=1, description="m: AUM trend = mean of the last m months / mean of the m before - 1.")
+    tenure_indicator: str | None = Field(
+        default=None, description="Indicator holding months with the bank at the customer's first panel month."
+    )
+    migration: tuple[str, str] | None = Field(
+        default=None, description="Two months (YYYY-MM) for the tier migration matrix; default first and last."
+    )
+
+
+class ChurnFlag(_Strict):
+    """A customer snapshot with an attrition flag instead of a panel."""
+
+    column: str = Field(description="Column of the customer file that says whether the customer left.")
+    lost_values: list[str] = Field(min_length=1, description="Values of that column that mean 'lost'.")
+    duration: str = Field(description="Indicator: months with the bank at loss or at the data date (retention curves).")
+    lost_assets: str = Field(description="Indicator whose value counts as assets lost when the customer leaves.")
+
+
+class LifecycleStage(_Segment):
+    """A life-cycle stage: the first stage, in order, whose conditions all hold (min inclusive, max exclusive)."""
+
+    lost: bool | None = Field(default=None, description="true: only lost customers; false: only active ones.")
+    min_tenure: float | None = None
+    max_tenure: float | None = None
+    min_trend: float | None = None
+    max_trend: float | None = None
+
+
+class Lifecycle(_Strict):
+    """Life-cycle stages by rules over tenure and AUM trend."""
+
+    tenure: str = Field(description="Column with months with the bank ('tenure' with a panel, or an indicator).")
+    trend: str = Field(description="Column with the asset trend ('aum_trend' with a panel, or an indicator).")
+    stages: list[LifecycleStage] = Field(min_length=2)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _last_catches_all(self):
+        last = self.stages[-1]
+        if any(v is not None for v in (last.lost, last.min_tenure, last.max_tenure, last.min_trend, last.max_trend)):
+            raise ValueError(f"the last life-cycle stage ('{last.id}') must have no conditions, so every customer "
+                             "gets a stage")
+        return self
+
+
+class ChurnModel(_Strict):
+    """Churn-driver models: logistic regression (statsmodels) and gradient boosting (scikit-learn)."""
+
+    features: list[str] = Field(min_length=1, description="Indicator ids used as predictors.")
+    folds: int = Field(default=5, ge=2)
+    seed: int = 20240101
+    sample_size: int | None = Field(default=None, ge=100, description="Fit on a seeded sample of this many customers.")
+    learning_rate: float = Field(default=0.1, gt=0)
+    max_iter: int = Field(default=200, ge=1)
+    max_leaf_nodes: int = Field(default=31, ge=2)
+    calibration_bins: int = Field(default=10, ge=2)
+    permutation_repeats: int = Field(default=5, ge=1)
+    top_risk: int = Field(default=20, ge=1, description="Rows of the top-risk table of the focus tier.")
+    risk_model: Literal["gradient_boosting", "logistic"] = "gradient_boosting"
+
+
+class CustomerBase(_Strict):
+    """A personal-customer base: tiers, concentration, lost customers and assets, life cycle, churn drivers."""
+
+    tiers: Tiers
+    concentration: Concentration
+    panel: Panel | None = None
+    churn: ChurnFlag | None = None
+    lifecycle: Lifecycle
+    churn_model: ChurnModel
+    retention_months: list[int] = Field(default=[12, 24], description="Months at which retention is tabulated.")
+    pseudonym_salt: str | None = Field(
+        default=None, description="Key of the customer-id pseudonyms; the environment variable "
+                                  "CRMLIB_PSEUDONYM_SALT overrides it."
+    )
+
+    @model_validator(mode="after")
+    def _one_source_of_losses(self):
+        if (self.panel is None) == (self.churn is None):
+            raise ValueError("give exactly one of 'panel' (monthly AUM) and 'churn' (an attrition flag)")
+        if (self.panel is not None) != (self.tiers.basis == "aum_start"):
+            raise ValueError("with a panel the tiers are cut on 'aum_start' (the loss rule uses each customer's "
+                             "start tier); without one, on an indicator")
+        return self
+
+    def derived_columns(self) -> list[str]:
+        """Columns the customer-base table adds to the indicators (see :mod:`crmlib.customer_base`)."""
+        common = ["tier", "lost", "assets_lost", "duration"]
+        if self.panel is None:
+            return common
+        profit = ["profit"] if self.panel.profit_column is not None else []
+        return common + ["aum_start", "aum_end", "tenure", "aum_trend"] + profit
+
+
 class SyntheticIndicator(_Strict):
     """How the generator draws one indicator from the latent factors."""
 
@@ -538,6 +720,42 @@ class SyntheticSpec(_Strict):
     indicators: dict[str, SyntheticIndicator] = Field(description="One entry per indicator or survey item.")
 
 
+class SyntheticFeature(_Strict):
+    """How the panel generator draws one customer feature (independently of the others)."""
+
+    distribution: Literal["normal", "lognormal", "poisson", "bernoulli"] = Field(
+        description="normal: location + scale z; lognormal: exp(location + scale z); poisson: mean location; "
+                    "bernoulli: probability location."
+    )
+    location: float
+    scale: float = 1.0
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int = Field(default=0, ge=0)
+
+
+class SyntheticPanelSpec(_Strict):
+    """A customer file and monthly AUM panel with churn driven by declared features (see :mod:`crmlib.synthetic`)."""
+
+    seed: int
+    n_customers: int = Field(ge=10)
+    months: int = Field(default=24, ge=6)
+    first_month: str = Field(default="2023-01", description="YYYY-MM of the first panel month.")
+    id_prefix: str = "C"
+    aum_median: float = Field(gt=0, description="Median AUM in the first month (log-normal level).")
+    aum_sigma: float = Field(gt=0, description="Standard deviation of log AUM across customers (the heavy tail).")
+    aum_volatility: float = Field(default=0.03, ge=0, description="Monthly log-AUM noise (AR(1), rho 0.7).")
+    new_customer_share: float = Field(default=0.1, ge=0, lt=1, description="Customers who open during the window.")
+    profit_margin: float = Field(gt=0, description="Annual profit as a share of AUM (monthly profit = AUM x margin / 12).")
+    monthly_hazard: float = Field(gt=0, lt=1, description="Monthly churn hazard of a customer with average features.")
+    drivers: dict[str, float] = Field(
+        description="Log hazard ratio per standard deviation of each feature (0: not a driver)."
+    )
+    closure_share: float = Field(default=0.5, ge=0, le=1, description="Lost customers who close (the rest draw down).")
+    drawdown_months: int = Field(default=3, ge=1, description="Months of falling AUM before a loss.")
+    features: dict[str, SyntheticFeature] = Field(description="One entry per indicator of the customer file.")
+
+
 class CaseParams(_Strict):
     """Everything that defines a case. ``source_file`` is set by :func:`load_params`."""
 
@@ -557,7 +775,11 @@ class CaseParams(_Strict):
     grading: Grading | None = Field(default=None, description="Grades from the composite score (needs factor_analysis).")
     value_model: ValueModel | None = None
     value_matrix: ValueMatrix | None = Field(default=None, description="Classes from two value dimensions.")
+    customer_base: CustomerBase | None = Field(
+        default=None, description="Tiers, concentration, lost customers and assets, life cycle and churn drivers."
+    )
     synthetic: SyntheticSpec | None = None
+    synthetic_panel: SyntheticPanelSpec | None = None
     source_file: Path | None = Field(default=None, exclude=True)
 
     @field_validator("case")
@@ -605,13 +827,45 @@ class CaseParams(_Strict):
             raise ValueError("grading needs a factor_analysis section (grades come from the composite score)")
         if self.survey is None and len(ids) < 2:
             raise ValueError("a case needs at least two indicators, or a survey section")
-        if self.survey is None and self.grading is None and self.value_matrix is None:
-            raise ValueError("give grading or value_matrix: the segmentation stage needs one")
+        if self.survey is None and self.grading is None and self.value_matrix is None and self.customer_base is None:
+            raise ValueError("give grading, value_matrix or customer_base: the segmentation stage needs one")
         if self.value_matrix is not None and self.value_model is None:
             raise ValueError("value_matrix needs a value_model section")
         if self.value_model is not None:
             self._check_value_model(ids)
+        if self.customer_base is not None:
+            self._check_customer_base(ids)
+        if self.synthetic_panel is not None:
+            unknown = sorted(set(self.synthetic_panel.features) ^ set(ids))
+            if unknown or not set(self.synthetic_panel.drivers) <= set(ids):
+                raise ValueError("synthetic_panel.features must list each indicator once, and drivers must be "
+                                 f"indicators (mismatch: {unknown or sorted(set(self.synthetic_panel.drivers) - set(ids))})")
         return self
+
+    def _check_customer_base(self, ids: list[str]) -> None:
+        base = self.customer_base
+        if base.panel is not None and self.cleaning.missing == "drop":
+            raise ValueError("a panel case keeps every customer of the panel: set cleaning.missing to median or mean")
+        columns = ids + base.derived_columns()
+        references = {"customer_base.tiers.basis": [base.tiers.basis],
+                      "customer_base.concentration.measures": base.concentration.measures,
+                      "customer_base.lifecycle.tenure": [base.lifecycle.tenure],
+                      "customer_base.lifecycle.trend": [base.lifecycle.trend]}
+        indicator_references = {"customer_base.churn_model.features": base.churn_model.features}
+        if base.churn is not None:
+            indicator_references |= {"customer_base.churn.duration": [base.churn.duration],
+                                     "customer_base.churn.lost_assets": [base.churn.lost_assets]}
+        if base.panel is not None and base.panel.tenure_indicator is not None:
+            indicator_references["customer_base.panel.tenure_indicator"] = [base.panel.tenure_indicator]
+        for key, names in references.items():
+            for name in names:
+                if name not in columns:
+                    raise ValueError(f"{key}: '{name}' is neither an indicator nor a customer-base column "
+                                     f"({', '.join(base.derived_columns())})")
+        for key, names in indicator_references.items():
+            for name in names:
+                if name not in ids:
+                    raise ValueError(f"{key}: '{name}' is not an indicator")
 
     def _check_value_model(self, ids: list[str]) -> None:
         grouped = [i for d in self.value_model.dimensions for i in d.indicators]

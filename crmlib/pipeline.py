@@ -58,7 +58,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cleaning, factors, indicators, io, reliability, segmentation, strategy, survey, value
+from . import (churn, cleaning, concentration, customer_base, factors, indicators, io, privacy, reliability,
+               segmentation, strategy, survey, survival, value)
 from .errors import InputError
 from .params import STAGES, CaseParams
 
@@ -83,10 +84,23 @@ def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file, winsorize, handle missing values, check (survey: answers)."""
     if params.survey is not None:
         return _survey_clean(params, directory)
-    raw = io.read_indicators(params)
+    base = params.customer_base
+    flag = {"status": base.churn.column} if base is not None and base.churn is not None else {}
+    raw, text = io.read_measures(params, params.indicators, flag)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
     result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
-    return _write({"clean_indicators": result.data, "cleaning_log": result.log}, directory)
+    tables = {"clean_indicators": result.data, "cleaning_log": result.log}
+    if flag:
+        status = text.loc[result.data.index, "status"]
+        tables["churn_flags"] = status.to_frame().assign(lost=status.isin(base.churn.lost_values).astype(int))
+    if base is not None and base.panel is not None:
+        tables["panel_summary"] = customer_base.panel_summary(_read_panel(params, result.data.index))
+    return _write(tables, directory)
+
+
+def _read_panel(params: CaseParams, customers: pd.Index) -> customer_base.PanelData:
+    panel = params.customer_base.panel
+    return customer_base.read_panel(panel, (params.source_file.parent / panel.path).resolve(), customers)
 
 
 def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
@@ -104,7 +118,29 @@ def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     tables = {"descriptives": descriptives, "standardized_indicators": z}
     if params.value_model is not None:
         tables["normalized_indicators"] = value.normalize_for_value_model(data, params)
+    if params.customer_base is not None:
+        tables |= _customer_base_table(params, directory, data)
     return _write(tables, directory)
+
+
+def _customer_base_table(params: CaseParams, directory, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    base = params.customer_base
+    tables = {}
+    if base.panel is not None:
+        panel = _read_panel(params, data.index)
+        tenure = data[base.panel.tenure_indicator] if base.panel.tenure_indicator is not None else None
+        derived = customer_base.panel_customer_table(panel, base.tiers, base.panel, tenure)
+        customers = data.join(derived)
+        migration = base.panel.migration or (None, None)
+        tables["monthly_flows"] = customer_base.monthly_flows(panel, customers, base.tiers)
+        tables["tier_migration"] = customer_base.tier_migration(panel, base.tiers, *migration)
+    else:
+        lost = io.read_table(directory, "churn_flags", index="customer_id")["lost"].loc[data.index]
+        customers = data.assign(tier=customer_base.assign_tiers(data[base.tiers.basis], base.tiers), lost=lost,
+                                assets_lost=data[base.churn.lost_assets].where(lost == 1, 0.0),
+                                duration=data[base.churn.duration])
+    customers["lifecycle"] = customer_base.lifecycle_stage(customers, base.lifecycle)
+    return {"customer_base": customers} | tables
 
 
 def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -175,6 +211,8 @@ def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         return _write(_survey_validity(params, directory), directory)
     z = io.read_table(directory, "standardized_indicators", index="customer_id")
     tables = {}
+    if params.customer_base is not None:
+        tables |= _churn_models(params, directory)
     if params.factor_analysis is not None:
         tables |= _factor_tables(params, z)
     if params.value_model is not None:
@@ -183,6 +221,19 @@ def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         tables |= {"value_weights": result.weights, "ahp_consistency": result.consistency,
                    "customer_values": result.values}
     return _write(tables, directory)
+
+
+def _churn_models(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    settings = params.customer_base.churn_model
+    customers = io.read_table(directory, "customer_base", index="customer_id")
+    sample = churn.model_sample(customers.index, settings)
+    features, lost = customers.loc[sample, settings.features], customers.loc[sample, "lost"]
+    result = churn.cross_validate(features, lost, settings)
+    return {"churn_logistic": churn.logistic_drivers(features, lost),
+            "churn_discrimination": churn.discrimination(result.predictions),
+            "churn_calibration": churn.calibration_table(result.predictions, settings.calibration_bins),
+            "churn_importance": result.importances,
+            "churn_predictions": result.predictions}
 
 
 def _grade_tables(params: CaseParams, directory, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -239,7 +290,44 @@ def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         tables |= _grade_tables(params, directory, data)
     if params.value_matrix is not None:
         tables |= _matrix_tables(params, directory, data)
-    return _write(tables, directory)
+    if params.customer_base is None:
+        return _write(tables, directory)
+    tables = _write(tables | _customer_base_segments(params, directory), directory)
+    panel_tables = ["monthly_flows", "tier_migration"] if params.customer_base.panel is not None else []
+    return tables | {name: io.read_table(directory, name) for name in panel_tables}
+
+
+def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    base = params.customer_base
+    customers = io.read_table(directory, "customer_base", index="customer_id")
+    measures = base.concentration.measures
+    for measure in measures:
+        concentration.check_non_negative(customers[measure], file=params.data_path)
+    tier_ids = [t.id for t in base.tiers.levels]
+    curves = survival.kaplan_meier(customers, tier_ids)
+    lorenz = pd.concat([concentration.lorenz_curve(customers[m]).assign(measure=m) for m in measures],
+                       ignore_index=True)[["measure", "customer_share", "value_share"]]
+    assets = "aum_start" if base.panel is not None else base.churn.lost_assets
+    lifecycle = pd.crosstab(customers["lifecycle"], customers["tier"]).reindex(
+        index=[s.id for s in base.lifecycle.stages], columns=tier_ids, fill_value=0)
+    lifecycle.columns.name = None
+    lifecycle["customers"] = lifecycle.sum(axis=1)
+    lifecycle["share"] = lifecycle["customers"] / len(customers)
+    risk = io.read_table(directory, "churn_predictions", index="customer_id")[base.churn_model.risk_model]
+    salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key="customer_base.pseudonym_salt")
+    candidates = customers.index[customers["tier"] == base.tiers.focus]
+    pseudonyms = privacy.pseudonymize(pd.Series(candidates, index=candidates), salt)
+    return {
+        "tier_profile": customer_base.tier_profile(customers, base.tiers, measures),
+        "concentration": concentration.concentration_statistics(customers, measures, base.concentration.top_percent,
+                                                                base.concentration.bootstrap),
+        "lorenz_curve": lorenz,
+        "attrition_by_tier": customer_base.attrition_by_tier(customers, base.tiers, assets),
+        "retention_curves": curves,
+        "retention": survival.retention_at(curves, base.retention_months),
+        "lifecycle_profile": lifecycle.rename_axis("stage").reset_index(),
+        "top_risk": churn.top_risk(customers, risk, pseudonyms, base.tiers.focus, base.churn_model.top_risk),
+    }
 
 
 def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
@@ -266,4 +354,10 @@ def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         if matrix.relationship_stages is not None:
             classes = io.read_table(directory, "customer_classes", index="customer_id")
             tables["stage_strategy"] = strategy.stage_strategy_table(matrix, classes["class"], classes["stage"])
+    base = params.customer_base
+    if base is not None:
+        customers = io.read_table(directory, "customer_base", index="customer_id")
+        tables["tier_strategy"] = strategy.tier_strategy_table(base.tiers, io.read_table(directory, "attrition_by_tier"))
+        tables["lifecycle_strategy"] = strategy.lifecycle_strategy_table(base.lifecycle, base.tiers,
+                                                                         customers["lifecycle"], customers["tier"])
     return _write(tables, directory)

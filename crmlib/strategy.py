@@ -1,11 +1,13 @@
-"""Strategy stage: problem and strategy tables per grade, value class and relationship stage, in Chinese and English."""
+"""Strategy stage: problem and strategy tables per grade, value class, relationship stage, tier and
+life-cycle stage, in Chinese and English."""
 from __future__ import annotations
 
 import pandas as pd
 
-from .params import Grading, ValueMatrix
+from .params import Grading, Lifecycle, Tiers, ValueMatrix
 
-__all__ = ["strategy_table", "class_strategy_table", "stage_strategy_table"]
+__all__ = ["strategy_table", "class_strategy_table", "stage_strategy_table", "tier_strategy_table",
+           "lifecycle_strategy_table"]
 
 
 def _join_en(items: list[str]) -> str:
@@ -66,13 +68,49 @@ def stage_strategy_table(matrix: ValueMatrix, classes: pd.Series, stages: pd.Ser
         One row per stage: ``stage``, ``label_en``, ``label_zh``, one count column
         per class, ``customers``, ``strategies_en``, ``strategies_zh``.
     """
-    order = [c.id for c in matrix.classes.values()]
-    stage_order = [s.id for s in matrix.relationship_stages.stages]
-    counts = pd.crosstab(stages, classes).reindex(index=stage_order, columns=order, fill_value=0)
+    return _counts_with_strategies(matrix.relationship_stages.stages, stages, classes,
+                                   [c.id for c in matrix.classes.values()])
+
+
+def _segment_text(segments) -> pd.DataFrame:
+    return pd.DataFrame([{"id": s.id, "label_en": s.label_en, "label_zh": s.label_zh,
+                          "strategies_en": _join_en(s.strategies_en), "strategies_zh": _join_zh(s.strategies_zh)}
+                         for s in segments]).set_index("id")
+
+
+def tier_strategy_table(tiers: Tiers, attrition: pd.DataFrame) -> pd.DataFrame:
+    """Each tier's size, losses and strategies.
+
+    Returns
+    -------
+    DataFrame
+        ``tier``, ``label_en``, ``label_zh``, ``customers``, ``loss_rate``,
+        ``assets_lost_share``, ``strategies_en``, ``strategies_zh``.
+    """
+    text = _segment_text(tiers.levels)
+    losses = attrition.set_index("tier")[["customers", "loss_rate", "assets_lost_share"]]
+    table = text[["label_en", "label_zh"]].join(losses).join(text[["strategies_en", "strategies_zh"]])
+    return table.rename_axis("tier").reset_index()
+
+
+def lifecycle_strategy_table(lifecycle: Lifecycle, tiers: Tiers, stages: pd.Series, tier: pd.Series
+                             ) -> pd.DataFrame:
+    """Customers per life-cycle stage and tier, with each stage's strategies.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage: ``stage``, ``label_en``, ``label_zh``, one count column
+        per tier, ``customers``, ``strategies_en``, ``strategies_zh``.
+    """
+    return _counts_with_strategies(lifecycle.stages, stages, tier, [t.id for t in tiers.levels])
+
+
+def _counts_with_strategies(segments, rows: pd.Series, columns: pd.Series, column_order: list[str]) -> pd.DataFrame:
+    """Row segments x column groups counts, a total, and each row segment's labels and strategies."""
+    counts = pd.crosstab(rows, columns).reindex(index=[s.id for s in segments], columns=column_order, fill_value=0)
     counts.columns.name = None
     counts["customers"] = counts.sum(axis=1)
-    text = pd.DataFrame([{"stage": s.id, "label_en": s.label_en, "label_zh": s.label_zh,
-                          "strategies_en": _join_en(s.strategies_en), "strategies_zh": _join_zh(s.strategies_zh)}
-                         for s in matrix.relationship_stages.stages]).set_index("stage")
+    text = _segment_text(segments)
     table = text[["label_en", "label_zh"]].join(counts).join(text[["strategies_en", "strategies_zh"]])
     return table.rename_axis("stage").reset_index()
