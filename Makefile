@@ -28,8 +28,9 @@ reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (
 	Rscript tests/reference/psych_reference.R
 	Rscript tests/reference/psych_reliability.R
 
-benchmark: $(STAMP)  ## time a Shaoxing run and its factor-analysis stage at 1e4, 1e5, 1e6 customers
+benchmark: $(STAMP)  ## time Shaoxing at 1e4-1e6 customers and the A-branch stages on a 1e6 x 24-month panel
 	$(BIN)/python benchmarks/bench_shaoxing.py
+	$(BIN)/python benchmarks/bench_a_branch.py
 
 clean-venv:  ## remove the virtual environment
 	rm -rf $(VENV)

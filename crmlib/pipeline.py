@@ -51,6 +51,20 @@ omega_total), ``item_total`` (dimension,
 ``item_fit``, ``factor_correlations`` (oblique rotations); 04
 ``dimension_scores``, ``problem_ranking``, ``group_comparison``; 05
 ``problem_table``, ``interview_themes`` (:mod:`crmlib.survey`).
+
+A customer-base case (``customer_base``) adds: 01 ``panel_summary``
+(:func:`crmlib.customer_base.panel_summary`) or ``churn_flags`` (customer_id,
+status, lost); 02 ``customer_base`` (customer_id, the indicators, tier, lost,
+assets_lost, duration, lifecycle, and with a panel the columns of
+:func:`crmlib.customer_base.panel_customer_table`), ``monthly_flows``,
+``tier_migration``; 03 ``churn_logistic``, ``churn_discrimination``,
+``churn_calibration``, ``churn_importance``, ``churn_predictions`` (customer_id,
+fold, lost, one out-of-fold probability per model; :mod:`crmlib.churn`); 04
+``tier_profile``, ``concentration``, ``lorenz_curve`` (measure, customer_share,
+value_share), ``attrition_by_tier``, ``retention_curves``, ``retention``
+(:mod:`crmlib.survival`), ``lifecycle_profile`` (stage, one count per tier,
+customers, share), ``top_risk`` (pseudonymized); 05 ``tier_strategy``,
+``lifecycle_strategy``.
 """
 from __future__ import annotations
 

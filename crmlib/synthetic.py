@@ -116,7 +116,7 @@ def synthesize_panel(params: CaseParams, n_customers: int | None = None,
       drift :math:`g_i \\sim N(0, 0.005)` and AR(1) noise
       :math:`e_{it} = 0.7 e_{i,t-1} + v_{it}`, :math:`v \\sim N(0, \\text{aum\\_volatility})`.
     - Monthly hazard :math:`h_i = h_0 \\exp(\\sum_j \\beta_j z_{ij})`, :math:`z_{ij}` the
-      feature standardized (sample mean and SD), :math:`\\beta` = ``drivers``;
+      feature standardized (sample mean and SD), :math:`\\beta` = ``drivers``, capped at 1;
       the loss month is :math:`\\tau_i = s_i + G_i`, G geometric with success
       probability :math:`h_i` (lost when :math:`\\tau_i \\le T - 1`).
     - A lost customer's AUM falls linearly to half over the ``drawdown_months``
@@ -157,7 +157,7 @@ def synthesize_panel(params: CaseParams, n_customers: int | None = None,
     log_hazard = np.log(spec.monthly_hazard) + sum(
         beta * (features[name] - features[name].mean()) / features[name].std(ddof=1)
         for name, beta in spec.drivers.items())
-    loss = start + rng.geometric(np.exp(log_hazard))
+    loss = start + rng.geometric(np.minimum(np.exp(log_hazard), 1.0))
     lost = loss <= t - 1
     floors = np.array([tier.lower for tier in base.tiers.levels])
     floor = floors[np.searchsorted(floors, aum[np.arange(n), start], side="right") - 1]

@@ -12,7 +12,8 @@ from crmlib import load_params, pipeline
 
 STAGE_FUNCTIONS = [pipeline.clean, pipeline.build_indicators, pipeline.factor_analysis, pipeline.segment,
                    pipeline.strategies]
-CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch_survey"]
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch_survey", "a_branch",
+         "bank_churners"]
 
 
 def run_all(params, directory: Path) -> None:
@@ -65,9 +66,10 @@ def test_grades_follow_the_stated_shares(root):
 
 
 @pytest.mark.parametrize(("case", "id_column"), [("shaoxing", "客户编号"), ("jd", "客户号"), ("sz", "问卷编号"),
-                                                 ("a_branch_survey", "问卷编号")])
+                                                 ("a_branch_survey", "问卷编号"), ("a_branch", "客户编号"),
+                                                 ("bank_churners", "CLIENTNUM")])
 def test_reports_show_no_customer_id(root, case, id_column):
-    """Reports show aggregates only: no respondent or customer id of a synthetic file appears in any report file."""
+    """Reports show aggregates and pseudonyms only: no raw customer id of the input appears in any report file."""
     raw = load_params(root / "params" / f"{case}.yaml").data_path
     ids = set(pd.read_csv(raw, dtype=str)[id_column])
     for path in (root / "reports" / case).iterdir():

@@ -14,6 +14,14 @@ def test_synthetic_file_regenerates_byte_identical(root, tmp_path, case):
     assert out.read_bytes() == (root / "data" / "raw" / case / "customers.csv").read_bytes()
 
 
+def test_synthetic_panel_regenerates_byte_identical(root, tmp_path):
+    out = tmp_path / "customers.csv"
+    assert main(["--params-dir", str(root / "params"), "synthesize", "a_branch", "--out", str(out)]) == 0
+    shipped = root / "data" / "raw" / "a_branch"
+    assert out.read_bytes() == (shipped / "customers.csv").read_bytes()
+    assert (tmp_path / "panel.csv.gz").read_bytes() == (shipped / "panel.csv.gz").read_bytes()
+
+
 def test_generator_recovers_declared_structure(root):
     from crmlib.io import parse_numbers
     from crmlib.synthetic import synthesize_customers

@@ -1,0 +1,68 @@
+"""Gini, Lorenz and top shares against hand examples and closed forms; the bootstrap is seeded."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from crmlib import concentration
+from crmlib.errors import InputError
+from crmlib.params import Bootstrap
+
+
+@pytest.mark.parametrize(("values", "gini"), [([1, 1, 1, 1], 0.0), ([0, 0, 0, 1], 0.75), ([1, 2, 3, 4], 0.25),
+                                              ([4, 1, 3, 2], 0.25)])
+def test_gini_hand_examples(values, gini):
+    assert concentration.gini(values) == pytest.approx(gini, abs=1e-15)
+
+
+def test_gini_is_the_mean_absolute_difference_over_twice_the_mean():
+    x = np.random.default_rng(3).lognormal(size=500)
+    assert concentration.gini(x) == pytest.approx(np.abs(x[:, None] - x[None, :]).mean() / (2 * x.mean()), rel=1e-12)
+
+
+@pytest.mark.parametrize(("percent", "share"), [(25, 0.4), (50, 0.7), (10, 0.16), (100 - 1e-9, 1.0)])
+def test_top_share_hand_examples(percent, share):
+    # [1, 2, 3, 4]: the top 25% is customer 4 (4/10); the top 10% is 0.4 of customer 4 (1.6/10)
+    assert concentration.top_share([3, 1, 4, 2], percent) == pytest.approx(share, abs=1e-9)
+
+
+def test_lorenz_curve_points():
+    curve = concentration.lorenz_curve([1, 2, 3, 4], points=5)
+    np.testing.assert_allclose(curve["value_share"], [0, 0.1, 0.3, 0.6, 1.0], atol=1e-15)
+
+
+def test_closed_forms_on_large_samples():
+    """Log-normal(sigma): G = 2 Phi(sigma / sqrt 2) - 1, top-p share = 1 - Phi(z_(1-p) - sigma);
+    Pareto(alpha): G = 1 / (2 alpha - 1), top-p share = p^(1 - 1/alpha). n = 10^6; tolerance 0.003."""
+    rng = np.random.default_rng(20240101)
+    sigma, alpha = 1.7, 3.0
+    lognormal = rng.lognormal(0.0, sigma, 1_000_000)
+    pareto = rng.pareto(alpha, 1_000_000) + 1.0
+    assert concentration.gini(lognormal) == pytest.approx(2 * norm.cdf(sigma / np.sqrt(2)) - 1, abs=0.003)
+    assert concentration.top_share(lognormal, 20) == pytest.approx(1 - norm.cdf(norm.ppf(0.8) - sigma), abs=0.003)
+    assert concentration.gini(pareto) == pytest.approx(1 / (2 * alpha - 1), abs=0.003)
+    assert concentration.top_share(pareto, 20) == pytest.approx(0.2 ** (1 - 1 / alpha), abs=0.003)
+
+
+def test_bootstrap_is_seeded_and_covers_the_estimate():
+    data = pd.DataFrame({"aum": np.random.default_rng(1).lognormal(0, 1.5, 2000)})
+    settings = Bootstrap(replicates=200, seed=5)
+    first = concentration.concentration_statistics(data, ["aum"], [20.0], settings)
+    second = concentration.concentration_statistics(data, ["aum"], [20.0], settings)
+    pd.testing.assert_frame_equal(first, second)
+    assert first["statistic"].tolist() == ["gini", "top_20pct_share"]
+    assert (first["ci_lower"] < first["estimate"]).all() and (first["estimate"] < first["ci_upper"]).all()
+    other = concentration.concentration_statistics(data, ["aum"], [20.0], Bootstrap(replicates=200, seed=6))
+    assert not np.array_equal(first["ci_lower"], other["ci_lower"])
+    sampled = concentration.concentration_statistics(data, ["aum"], [20.0],
+                                                     Bootstrap(replicates=200, seed=5, sample_size=500))
+    assert sampled["bootstrap_customers"].iloc[0] == 500
+    assert (sampled["estimate"] == first["estimate"]).all()  # point estimates use every customer
+
+
+def test_negative_amount_is_an_input_error():
+    with pytest.raises(InputError, match="customer 'c2' has -1.0") as error:
+        concentration.check_non_negative(pd.Series([1.0, -1.0], index=["c1", "c2"], name="profit"), file="f.csv")
+    assert error.value.column == "profit"
