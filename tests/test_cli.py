@@ -31,7 +31,8 @@ def assert_no_outputs(out):
 def test_list(root):
     result = crmlib("list", cwd=root)
     assert result.returncode == 0
-    assert result.stdout.split() == ["a_branch_survey", "credit_value", "islr_credit", "jd", "satisfaction", "shaoxing", "sz"]
+    assert result.stdout.split() == ["a_branch", "a_branch_survey", "bank_churners", "credit_value", "islr_credit", "jd",
+                                     "satisfaction", "shaoxing", "sz"]
 
 
 def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
