@@ -34,6 +34,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedKFold
 
 from .params import ChurnModel
+from .privacy import pseudonymize
 
 __all__ = ["MODELS", "ChurnCV", "model_sample", "standardize", "logistic_drivers", "cross_validate",
            "discrimination", "calibration_table", "top_risk"]
@@ -166,8 +167,9 @@ def calibration_table(predictions: pd.DataFrame, bins: int) -> pd.DataFrame:
     return table[["model", "bin", "customers", "mean_predicted", "observed_rate"]]
 
 
-def top_risk(customers: pd.DataFrame, risk: pd.Series, pseudonyms: pd.Series, tier: str, n: int) -> pd.DataFrame:
-    """The ``n`` active (not lost) customers of ``tier`` with the highest predicted risk, pseudonymized.
+def top_risk(customers: pd.DataFrame, risk: pd.Series, tier: str, n: int, salt: str) -> pd.DataFrame:
+    """The ``n`` active (not lost) customers of ``tier`` with the highest predicted risk, pseudonymized
+    with ``salt`` (:func:`crmlib.privacy.pseudonymize`).
 
     Returns
     -------
@@ -178,6 +180,7 @@ def top_risk(customers: pd.DataFrame, risk: pd.Series, pseudonyms: pd.Series, ti
     candidates = customers.index[(customers["tier"] == tier) & (customers["lost"] == 0)].intersection(
         risk.index, sort=False)
     chosen = risk.loc[candidates].sort_values(ascending=False, kind="stable").head(n)
-    return pd.DataFrame({"rank": np.arange(1, len(chosen) + 1), "pseudonym": pseudonyms.loc[chosen.index].to_numpy(),
+    return pd.DataFrame({"rank": np.arange(1, len(chosen) + 1),
+                         "pseudonym": pseudonymize(chosen.index, salt).to_numpy(),
                          "tier": tier, "lifecycle": customers.loc[chosen.index, "lifecycle"].to_numpy(),
                          "risk": chosen.to_numpy()})

@@ -40,6 +40,7 @@ __all__ = [
     "monthly_flows",
     "tier_migration",
     "lifecycle_stage",
+    "lifecycle_profile",
     "tier_profile",
     "attrition_by_tier",
 ]
@@ -361,6 +362,23 @@ def lifecycle_stage(customers: pd.DataFrame, lifecycle: Lifecycle) -> pd.Series:
                 match &= values < high
         stage[match] = rule.id
     return pd.Series(stage, index=customers.index, name="lifecycle")
+
+
+def lifecycle_profile(customers: pd.DataFrame, lifecycle: Lifecycle, tiers: Tiers) -> pd.DataFrame:
+    """Customers per life-cycle stage and tier.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage, in the params' order: ``stage``, one count column per
+        tier, ``customers``, ``share`` (of all customers).
+    """
+    counts = pd.crosstab(customers["lifecycle"], customers["tier"]).reindex(
+        index=[s.id for s in lifecycle.stages], columns=[t.id for t in tiers.levels], fill_value=0)
+    counts.columns.name = None
+    counts["customers"] = counts.sum(axis=1)
+    counts["share"] = counts["customers"] / len(customers)
+    return counts.rename_axis("stage").reset_index()
 
 
 def tier_profile(customers: pd.DataFrame, tiers: Tiers, measures: list[str]) -> pd.DataFrame:

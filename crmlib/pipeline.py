@@ -304,11 +304,9 @@ def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
         tables |= _grade_tables(params, directory, data)
     if params.value_matrix is not None:
         tables |= _matrix_tables(params, directory, data)
-    if params.customer_base is None:
-        return _write(tables, directory)
-    tables = _write(tables | _customer_base_segments(params, directory), directory)
-    panel_tables = ["monthly_flows", "tier_migration"] if params.customer_base.panel is not None else []
-    return tables | {name: io.read_table(directory, name) for name in panel_tables}
+    if params.customer_base is not None:
+        tables |= _customer_base_segments(params, directory)
+    return _write(tables, directory)
 
 
 def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
@@ -322,15 +320,8 @@ def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataF
     lorenz = pd.concat([concentration.lorenz_curve(customers[m]).assign(measure=m) for m in measures],
                        ignore_index=True)[["measure", "customer_share", "value_share"]]
     assets = "aum_start" if base.panel is not None else base.churn.lost_assets
-    lifecycle = pd.crosstab(customers["lifecycle"], customers["tier"]).reindex(
-        index=[s.id for s in base.lifecycle.stages], columns=tier_ids, fill_value=0)
-    lifecycle.columns.name = None
-    lifecycle["customers"] = lifecycle.sum(axis=1)
-    lifecycle["share"] = lifecycle["customers"] / len(customers)
     risk = io.read_table(directory, "churn_predictions", index="customer_id")[base.churn_model.risk_model]
     salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key="customer_base.pseudonym_salt")
-    candidates = customers.index[customers["tier"] == base.tiers.focus]
-    pseudonyms = privacy.pseudonymize(pd.Series(candidates, index=candidates), salt)
     return {
         "tier_profile": customer_base.tier_profile(customers, base.tiers, measures),
         "concentration": concentration.concentration_statistics(customers, measures, base.concentration.top_percent,
@@ -339,8 +330,8 @@ def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataF
         "attrition_by_tier": customer_base.attrition_by_tier(customers, base.tiers, assets),
         "retention_curves": curves,
         "retention": survival.retention_at(curves, base.retention_months),
-        "lifecycle_profile": lifecycle.rename_axis("stage").reset_index(),
-        "top_risk": churn.top_risk(customers, risk, pseudonyms, base.tiers.focus, base.churn_model.top_risk),
+        "lifecycle_profile": customer_base.lifecycle_profile(customers, base.lifecycle, base.tiers),
+        "top_risk": churn.top_risk(customers, risk, base.tiers.focus, base.churn_model.top_risk, salt),
     }
 
 
@@ -370,8 +361,7 @@ def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
             tables["stage_strategy"] = strategy.stage_strategy_table(matrix, classes["class"], classes["stage"])
     base = params.customer_base
     if base is not None:
-        customers = io.read_table(directory, "customer_base", index="customer_id")
         tables["tier_strategy"] = strategy.tier_strategy_table(base.tiers, io.read_table(directory, "attrition_by_tier"))
-        tables["lifecycle_strategy"] = strategy.lifecycle_strategy_table(base.lifecycle, base.tiers,
-                                                                         customers["lifecycle"], customers["tier"])
+        tables["lifecycle_strategy"] = strategy.lifecycle_strategy_table(base.lifecycle,
+                                                                         io.read_table(directory, "lifecycle_profile"))
     return _write(tables, directory)

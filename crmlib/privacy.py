@@ -32,8 +32,8 @@ def pseudonym_salt(configured: str | None, *, file=None, key: str | None = None)
     return salt
 
 
-def pseudonymize(ids: pd.Index | pd.Series, salt: str) -> pd.Series:
-    """Keyed-hash pseudonym of each customer id (module docstring), in the input's order."""
+def pseudonymize(ids, salt: str) -> pd.Series:
+    """Keyed-hash pseudonym of each customer id (module docstring), indexed by the ids."""
     key = salt.encode("utf-8")
     return pd.Series(["P" + hmac.new(key, str(i).encode("utf-8"), hashlib.sha256).hexdigest()[:12] for i in ids],
-                     index=getattr(ids, "index", None), name="pseudonym")
+                     index=pd.Index(ids), name="pseudonym")

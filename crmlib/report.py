@@ -249,8 +249,8 @@ def customer_base_summary(tables: dict, params: CaseParams):
     if "customer_base" not in tables:
         return table(tables, "customer_base")
     customers = tables["customer_base"]
-    derived = [c for c in params.customer_base.derived_columns() if c not in ("tier", "lost")]
-    return customers[derived + ["lost"]].describe().T.rename_axis("column")
+    derived = [c for c in params.customer_base.derived_columns() if c != "tier"]
+    return customers[derived].describe().T.rename_axis("column")
 
 
 def migration_matrix(tables: dict, value: str = "customers"):

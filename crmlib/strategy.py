@@ -68,8 +68,12 @@ def stage_strategy_table(matrix: ValueMatrix, classes: pd.Series, stages: pd.Ser
         One row per stage: ``stage``, ``label_en``, ``label_zh``, one count column
         per class, ``customers``, ``strategies_en``, ``strategies_zh``.
     """
-    return _counts_with_strategies(matrix.relationship_stages.stages, stages, classes,
-                                   [c.id for c in matrix.classes.values()])
+    order = [c.id for c in matrix.classes.values()]
+    counts = pd.crosstab(stages, classes).reindex(index=[s.id for s in matrix.relationship_stages.stages],
+                                                  columns=order, fill_value=0)
+    counts.columns.name = None
+    counts["customers"] = counts.sum(axis=1)
+    return _with_strategies(matrix.relationship_stages.stages, counts)
 
 
 def _segment_text(segments) -> pd.DataFrame:
@@ -93,9 +97,9 @@ def tier_strategy_table(tiers: Tiers, attrition: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis("tier").reset_index()
 
 
-def lifecycle_strategy_table(lifecycle: Lifecycle, tiers: Tiers, stages: pd.Series, tier: pd.Series
-                             ) -> pd.DataFrame:
-    """Customers per life-cycle stage and tier, with each stage's strategies.
+def lifecycle_strategy_table(lifecycle: Lifecycle, profile: pd.DataFrame) -> pd.DataFrame:
+    """Customers per life-cycle stage and tier (:func:`crmlib.customer_base.lifecycle_profile`), with each
+    stage's strategies.
 
     Returns
     -------
@@ -103,14 +107,11 @@ def lifecycle_strategy_table(lifecycle: Lifecycle, tiers: Tiers, stages: pd.Seri
         One row per stage: ``stage``, ``label_en``, ``label_zh``, one count column
         per tier, ``customers``, ``strategies_en``, ``strategies_zh``.
     """
-    return _counts_with_strategies(lifecycle.stages, stages, tier, [t.id for t in tiers.levels])
+    return _with_strategies(lifecycle.stages, profile.set_index("stage").drop(columns="share"))
 
 
-def _counts_with_strategies(segments, rows: pd.Series, columns: pd.Series, column_order: list[str]) -> pd.DataFrame:
-    """Row segments x column groups counts, a total, and each row segment's labels and strategies."""
-    counts = pd.crosstab(rows, columns).reindex(index=[s.id for s in segments], columns=column_order, fill_value=0)
-    counts.columns.name = None
-    counts["customers"] = counts.sum(axis=1)
+def _with_strategies(segments, counts: pd.DataFrame) -> pd.DataFrame:
+    """Counts per segment (indexed by segment id) between the segments' labels and their strategies."""
     text = _segment_text(segments)
     table = text[["label_en", "label_zh"]].join(counts).join(text[["strategies_en", "strategies_zh"]])
     return table.rename_axis("stage").reset_index()
