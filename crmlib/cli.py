@@ -1,4 +1,4 @@
-"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib synthesize``.
+"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib report``, ``crmlib synthesize``.
 
 A mistake in the user's input ends with one line on standard error and exit
 code 2; a failing stage with exit code 1.
@@ -12,7 +12,7 @@ from pathlib import Path
 from . import io
 from .errors import InputError
 from .params import find_params, list_cases, load_params
-from .runner import StageFailure, run_case
+from .runner import StageFailure, run_case, write_report
 from .synthetic import synthesize_customers, synthesize_panel
 
 __all__ = ["main"]
@@ -32,6 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--params", type=Path, help="a params file anywhere")
     run.add_argument("--stage", action="append", help="run only this stage (01..05); repeatable")
     run.add_argument("--output-dir", type=Path, help="root of all outputs (default: current directory)")
+    run.add_argument("--lang", choices=["en", "zh"], help="language of the case report (default: the params' "
+                     "report.lang)")
+
+    rep = commands.add_parser("report", help="rewrite case reports from the existing stage tables (no stage runs)")
+    which_report = rep.add_mutually_exclusive_group(required=True)
+    which_report.add_argument("case", nargs="?", help="case name (params/<case>.yaml)")
+    which_report.add_argument("--all", action="store_true", help="every case in the params directory")
+    which_report.add_argument("--params", type=Path, help="a params file anywhere")
+    rep.add_argument("--output-dir", type=Path, help="root of all outputs (default: current directory)")
+    rep.add_argument("--lang", choices=["en", "zh"], help="language (default: the params' report.lang)")
 
     synth = commands.add_parser("synthesize", help="write a case's synthetic customer file")
     which = synth.add_mutually_exclusive_group(required=True)
@@ -73,7 +83,11 @@ def main(argv=None) -> int:
             if not targets:
                 raise InputError(f"no case files in {args.params_dir}")
             for target in targets:
-                run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir)
+                if args.command == "report":
+                    write_report(target, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang)
+                else:
+                    run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir,
+                             lang=args.lang)
     except InputError as exc:
         print(f"crmlib: error: {exc}", file=sys.stderr)
         return 2

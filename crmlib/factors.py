@@ -204,12 +204,11 @@ def number_of_factors(eigen: pd.Series, rule: FactorCount, parallel: pd.DataFram
     return max(leading, 1)
 
 
-def retained_factors(corr: pd.DataFrame, n_customers: int, rule: FactorCount) -> tuple[int, pd.DataFrame | None]:
-    """Number of factors by ``rule``, and the parallel-analysis table when the rule uses one."""
-    parallel = None
-    if rule.rule == "parallel":
-        parallel = parallel_analysis(n_customers, len(corr), iterations=rule.iterations, quantile=rule.quantile,
-                                     seed=rule.seed)
+def retained_factors(corr: pd.DataFrame, n_customers: int, rule: FactorCount) -> tuple[int, pd.DataFrame]:
+    """Number of factors by ``rule``, and the parallel-analysis table (with the rule's iterations, quantile
+    and seed). The table is computed under every rule: the scree plot draws it as a reference line."""
+    parallel = parallel_analysis(n_customers, len(corr), iterations=rule.iterations, quantile=rule.quantile,
+                                 seed=rule.seed)
     return number_of_factors(eigenvalues(corr), rule, parallel), parallel
 
 
@@ -411,15 +410,15 @@ class CompositeFit:
         Per customer: ``F1..Fk`` and ``composite_score``.
     weights : Series
         Composite weights by factor.
-    parallel : DataFrame or None
-        Parallel-analysis table when the factor-count rule uses one.
+    parallel : DataFrame
+        Parallel-analysis table (:func:`parallel_analysis`), the reference line of the scree plot.
     condition_number : float
     """
 
     fit: PrincipalComponents
     scores: pd.DataFrame
     weights: pd.Series
-    parallel: pd.DataFrame | None
+    parallel: pd.DataFrame
     condition_number: float
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "decode",
     "read_measures",
     "read_indicators",
+    "write_bytes",
     "write_table",
     "read_table",
     "processed_dir",
@@ -199,8 +200,25 @@ def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None,
     return text.map(lambda cell: repr(float(codes[cell])) if cell else "")
 
 
+def write_bytes(data: bytes, path) -> Path:
+    """Write a file atomically: a temporary file in the same directory, then a rename, so a reader never
+    sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; outputs are meant to be read by others
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_table(table: pd.DataFrame, path) -> Path:
-    """Write a table as UTF-8 CSV atomically (temporary file, then rename).
+    """Write a table as UTF-8 CSV atomically (:func:`write_bytes`).
 
     The index is written only when it is named (e.g. ``customer_id``). A path
     ending in ``.gz`` is gzip-compressed with no timestamp or file name in the
@@ -209,22 +227,8 @@ def write_table(table: pd.DataFrame, path) -> Path:
     give equal bytes.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keep_index = table.index.name is not None
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if path.suffix == ".gz":
-            text = table.to_csv(index=keep_index, lineterminator="\n").encode("utf-8")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(gzip.compress(text, compresslevel=9, mtime=0))
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                table.to_csv(stream, index=keep_index, lineterminator="\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    text = table.to_csv(index=table.index.name is not None, lineterminator="\n").encode("utf-8")
+    return write_bytes(gzip.compress(text, compresslevel=9, mtime=0) if path.suffix == ".gz" else text, path)
 
 
 def read_table(directory, name: str, index: str | None = None) -> pd.DataFrame:

@@ -25,6 +25,7 @@ __all__ = [
     "STAGES",
     "Indicator",
     "DataSource",
+    "ReportSettings",
     "CleaningRules",
     "FactorCount",
     "FactorAnalysisSettings",
@@ -124,6 +125,8 @@ class DataSource(_Strict):
     path: Path = Field(description="CSV or Excel file, relative to the params file.")
     kind: Literal["synthetic", "real"] = Field(description="Synthetic data is labelled as such in every report.")
     provenance: str = Field(description="Where the data comes from (source, citation, licence or generator).")
+    citation: str = Field(default="", description="How to cite a real data set (shown in the case report).")
+    licence: str = Field(default="", description="The licence of a real data set (shown in the case report).")
     id_column: str | None = Field(
         default=None, description="Customer id column; without one, customers are numbered by data row."
     )
@@ -167,7 +170,7 @@ class FactorCount(_Strict):
         description="kaiser: eigenvalues > 1; fixed: n; parallel: Horn's parallel analysis.",
     )
     n: int | None = Field(default=None, ge=1, description="Number of factors for rule 'fixed'.")
-    iterations: int = Field(default=100, ge=10, description="Random data sets for parallel analysis.")
+    iterations: int = Field(default=100, ge=10, description="Random data sets for parallel analysis (run under every rule: the scree plot shows it).")
     quantile: float = Field(
         default=0.95, gt=0, lt=1, description="Quantile of the random eigenvalues to beat (parallel analysis)."
     )
@@ -756,6 +759,12 @@ class SyntheticPanelSpec(_Strict):
     features: dict[str, SyntheticFeature] = Field(description="One entry per indicator of the customer file.")
 
 
+class ReportSettings(_Strict):
+    """The case report (``reports/<case>/report.html``)."""
+
+    lang: Literal["en", "zh"] = Field(default="en", description="Language of the report and its figures.")
+
+
 class CaseParams(_Strict):
     """Everything that defines a case. ``source_file`` is set by :func:`load_params`."""
 
@@ -778,6 +787,7 @@ class CaseParams(_Strict):
     customer_base: CustomerBase | None = Field(
         default=None, description="Tiers, concentration, lost customers and assets, life cycle and churn drivers."
     )
+    report: ReportSettings = ReportSettings()
     synthetic: SyntheticSpec | None = None
     synthetic_panel: SyntheticPanelSpec | None = None
     source_file: Path | None = Field(default=None, exclude=True)

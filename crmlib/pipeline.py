@@ -18,7 +18,7 @@ Tables and their columns (``<directory>/<name>.csv``):
 03_factor_analysis
     ``correlation_matrix``; ``kmo`` (indicator, msa); ``bartlett`` (chi_square,
     df, p_value, n_customers, n_indicators, condition_number); ``eigenvalues``
-    (component, eigenvalue, and random_mean, random_quantile under parallel
+    (component, eigenvalue, random_mean and random_quantile of parallel
     analysis, retained); ``loadings_unrotated`` (indicator, C1..Ck);
     ``loadings_rotated`` (indicator, F1..Fk, communality); ``communalities``;
     ``variance_explained`` (psych's Vaccounted); ``total_variance_explained``
@@ -160,9 +160,7 @@ def _customer_base_table(params: CaseParams, directory, data: pd.DataFrame) -> d
 def _factor_tables(params: CaseParams, z: pd.DataFrame) -> dict[str, pd.DataFrame]:
     result = factors.fit_composite(z, params.factor_analysis, params.cleaning.ddof, file=params.data_path)
     fit, corr = result.fit, result.fit.correlation
-    eigen_table = factors.eigenvalues(corr).reset_index()
-    if result.parallel is not None:
-        eigen_table = eigen_table.merge(result.parallel, on="component")
+    eigen_table = factors.eigenvalues(corr).reset_index().merge(result.parallel, on="component")
     eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
     return {
@@ -200,9 +198,7 @@ def _survey_validity(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     k, parallel = factors.retained_factors(corr, len(answers), settings.n_factors)
     efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation)
     declared = {i.id: i.dimension for i in questionnaire.items}
-    eigen = factors.eigenvalues(corr).reset_index()
-    if parallel is not None:
-        eigen = eigen.merge(parallel, on="component")
+    eigen = factors.eigenvalues(corr).reset_index().merge(parallel, on="component")
     eigen["retained"] = eigen["component"] <= k
     tables = {
         "reliability": alpha[["dimension"] + [c for c in alpha.columns if c != "dimension"]],

@@ -4,10 +4,11 @@ Only aggregates are shown; customer-level tables stay in ``data/processed``.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
+from . import figures
+from .labels import Language, named_labels
 from .params import CaseParams
 
 __all__ = [
@@ -25,7 +26,10 @@ __all__ = [
     "factor_interpretation",
     "composite_formula",
     "scree_plot",
-    "grade_bar_chart",
+    "segment_bar_chart",
+    "segment_sizes",
+    "loadings_heatmap",
+    "biplot",
     "customer_base_summary",
     "migration_matrix",
     "lorenz_plot",
@@ -41,7 +45,7 @@ def setup_display() -> None:
     pd.set_option("display.precision", DISPLAY_DECIMALS)
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 200)
-    plt.rcParams.update({"figure.dpi": 100, "svg.hashsalt": "crmlib", "font.family": "DejaVu Sans"})
+    figures.use_report_style()
 
 
 def banner(params: CaseParams, stage: str) -> str:
@@ -132,21 +136,6 @@ def efa_loadings(tables: dict, params: CaseParams):
     return frame
 
 
-def problem_ranking_plot(tables: dict, params: CaseParams):
-    """Mean score per dimension with its confidence interval, lowest (most serious problem) first."""
-    if "problem_ranking" not in tables:
-        return table(tables, "problem_ranking")
-    ranking = tables["problem_ranking"].iloc[::-1]
-    figure, axis = plt.subplots(figsize=(6, 0.45 * len(ranking) + 1.2))
-    axis.errorbar(ranking["mean"], ranking["label_en"],
-                  xerr=[ranking["mean"] - ranking["ci_low"], ranking["ci_high"] - ranking["mean"]],
-                  fmt="o", color="#4C72B0", capsize=3)
-    axis.set_xlabel(f"mean score ({params.survey.confidence:.0%} confidence interval)")
-    axis.set_title(params.title_en, fontsize=9)
-    figure.tight_layout()
-    return figure
-
-
 def factor_interpretation(tables: dict, params: CaseParams, threshold: float = 0.5):
     """Indicators whose absolute rotated loading on a factor is at least ``threshold``, strongest first.
 
@@ -178,71 +167,6 @@ def composite_formula(tables: dict, params: CaseParams):
     return Markdown(f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors).")
 
 
-def scree_plot(tables: dict):
-    """Scree plot of the eigenvalues, with the Kaiser line and, if present, the parallel-analysis line."""
-    if "eigenvalues" not in tables:
-        return table(tables, "eigenvalues")
-    eigen = tables["eigenvalues"]
-    figure, axis = plt.subplots(figsize=(6, 3.5))
-    axis.plot(eigen["component"], eigen["eigenvalue"], marker="o", label="observed eigenvalue")
-    if "random_quantile" in eigen:
-        axis.plot(eigen["component"], eigen["random_quantile"], linestyle="--", label="parallel analysis")
-    axis.axhline(1.0, color="grey", linewidth=0.8, label="Kaiser criterion (1)")
-    axis.set_xlabel("component")
-    axis.set_ylabel("eigenvalue")
-    axis.set_xticks(eigen["component"])
-    axis.legend()
-    figure.tight_layout()
-    return figure
-
-
-def grade_bar_chart(tables: dict, params: CaseParams):
-    """Bar chart of the number of customers per grade, best grade first."""
-    if "grade_profile" not in tables:
-        return table(tables, "grade_profile")
-    profile = tables["grade_profile"]
-    figure, axis = plt.subplots(figsize=(5, 3))
-    axis.bar(profile["grade"], profile["customers"], color="#4C72B0")
-    for x, (count, share) in enumerate(zip(profile["customers"], profile["share"])):
-        axis.annotate(f"{count} ({share:.0%})", (x, count), ha="center", va="bottom")
-    axis.set_xlabel("grade")
-    axis.set_ylabel("customers")
-    axis.set_title(params.title_en, fontsize=9)
-    figure.tight_layout()
-    return figure
-
-
-#: Colours of the value-matrix quadrants, the same in every case.
-QUADRANT_COLOURS = {"high_high": "#4C72B0", "high_low": "#DD8452", "low_high": "#55A868", "low_low": "#8C8C8C"}
-
-
-def value_matrix_plot(tables: dict, params: CaseParams):
-    """The customer value matrix: x value against y value, threshold lines, one colour per class."""
-    if "customer_classes" not in tables:
-        return table(tables, "customer_classes")
-    matrix = params.value_matrix
-    classes = tables["customer_classes"]
-    thresholds = tables["value_thresholds"].set_index("axis")["threshold"]
-    labels = {d.id: d.label_en for d in params.value_model.dimensions}
-    figure, axis = plt.subplots(figsize=(6, 5))
-    for quadrant, value_class in matrix.classes.items():
-        members = classes[classes["quadrant"] == quadrant]
-        axis.scatter(members[matrix.x], members[matrix.y], s=8, alpha=0.6, color=QUADRANT_COLOURS[quadrant],
-                     label=f"{value_class.label_en} ({len(members)})")
-    axis.axvline(thresholds["x"], color="black", linewidth=0.8, linestyle="--")
-    axis.axhline(thresholds["y"], color="black", linewidth=0.8, linestyle="--")
-    axis.set_xlabel(labels[matrix.x])
-    axis.set_ylabel(labels[matrix.y])
-    axis.set_title(params.title_en, fontsize=9)
-    axis.legend(fontsize=8, loc="best")
-    figure.tight_layout()
-    return figure
-
-
-#: Colours of the tiers, lowest first, the same in every case (the last is "all customers").
-TIER_COLOURS = ("#8C8C8C", "#55A868", "#DD8452", "#4C72B0", "#8172B3", "#937860")
-
-
 def customer_base_summary(tables: dict, params: CaseParams):
     """Distribution of the columns the customer-base stage derives (count, mean, sd, quantiles), and how
     customers were lost: aggregates only."""
@@ -267,39 +191,98 @@ def migration_matrix(tables: dict, value: str = "customers"):
     return matrix
 
 
-def lorenz_plot(tables: dict, params: CaseParams):
+# Figures: the notebooks and the case report draw the same ones (crmlib.figures) from the stage tables.
+
+def _missing(tables: dict, names: list[str]):
+    absent = [n for n in names if n not in tables]
+    return table(tables, absent[0]) if absent else None
+
+
+def _factor_count_rule(params: CaseParams):
+    return params.survey.efa.n_factors if params.survey is not None else params.factor_analysis.n_factors
+
+
+def scree_plot(tables: dict, params: CaseParams, lang: Language = "en"):
+    """Scree plot of the eigenvalues, with the Kaiser line and the parallel-analysis line."""
+    if (note := _missing(tables, ["eigenvalues"])) is not None:
+        return note
+    return figures.scree_plot(tables["eigenvalues"], lang, _factor_count_rule(params).quantile)
+
+
+def loadings_heatmap(tables: dict, params: CaseParams, lang: Language = "en"):
+    """Heat map of the rotated loadings (a survey's EFA loadings), rows labelled in ``lang``."""
+    name = "efa_loadings" if params.survey is not None else "loadings_rotated"
+    if (note := _missing(tables, [name])) is not None:
+        return note
+    return figures.loadings_heatmap(tables[name].drop(columns="communality"), named_labels(params, lang), lang)
+
+
+def biplot(tables: dict, params: CaseParams, lang: Language = "en"):
+    """Customers' scores on F1 and F2 coloured by grade, with the loadings as arrows (two factors or more)."""
+    if (note := _missing(tables, ["factor_scores", "customer_grades", "loadings_rotated"])) is not None:
+        return note
+    if "F2" not in tables["factor_scores"]:
+        return Markdown("*One factor retained: no biplot.*")
+    scores = tables["factor_scores"].set_index("customer_id")
+    grades = tables["customer_grades"].set_index("customer_id")["grade"]
+    order = [g.id for g in params.grading.grades]
+    return figures.biplot(scores, grades, order, tables["loadings_rotated"], named_labels(params, lang), lang)
+
+
+def segment_sizes(tables: dict) -> tuple[pd.DataFrame, str, str] | None:
+    """Customers per grade, value class or tier, best first, as (table, id column, share column); ``None``
+    when the case has none of them."""
+    if "grade_profile" in tables:
+        return tables["grade_profile"], "grade", "share"
+    if "class_summary" in tables:
+        return tables["class_summary"], "class", "share"
+    if "tier_profile" in tables:
+        return tables["tier_profile"].iloc[::-1], "tier", "customer_share"
+    return None
+
+
+def segment_bar_chart(tables: dict, params: CaseParams, lang: Language = "en"):
+    """Bar chart of the customers per grade, value class or tier, best first, in the rank colours."""
+    sizes = segment_sizes(tables)
+    if sizes is None:
+        return Markdown("*Not part of this case (no grades, value classes or tiers).*")
+    frame, id_column, share_column = sizes
+    return figures.segment_bar_chart(frame, id_column, named_labels(params, lang), lang, share_column=share_column)
+
+
+def value_matrix_plot(tables: dict, params: CaseParams, lang: Language = "en"):
+    """The customer value matrix: x value against y value, threshold lines, one rank colour per class."""
+    if (note := _missing(tables, ["customer_values", "customer_classes", "value_thresholds"])) is not None:
+        return note
+    matrix = params.value_matrix
+    values = tables["customer_values"].set_index("customer_id")
+    classes = tables["customer_classes"].set_index("customer_id")["class"]
+    thresholds = tables["value_thresholds"].set_index("axis")["threshold"]
+    order = [c.id for c in matrix.classes.values()]
+    return figures.value_matrix_plot(values, classes, order, matrix.x, matrix.y, (thresholds["x"], thresholds["y"]),
+                                     named_labels(params, lang), lang)
+
+
+def lorenz_plot(tables: dict, params: CaseParams, lang: Language = "en"):
     """Lorenz curves of the concentration measures, with the diagonal of equal shares and the Gini in the legend."""
-    if "lorenz_curve" not in tables:
-        return table(tables, "lorenz_curve")
-    curves, stats = tables["lorenz_curve"], tables["concentration"]
+    if (note := _missing(tables, ["lorenz_curve", "concentration"])) is not None:
+        return note
+    stats = tables["concentration"]
     gini = stats[stats["statistic"] == "gini"].set_index("measure")["estimate"]
-    figure, axis = plt.subplots(figsize=(5, 4.5))
-    for colour, (measure, curve) in zip(TIER_COLOURS[3:0:-1], curves.groupby("measure", sort=False)):
-        axis.plot(curve["customer_share"], curve["value_share"], color=colour,
-                  label=f"{measure} (Gini {gini[measure]:.3f})")
-    axis.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="equal shares")
-    axis.axvline(0.8, color="black", linewidth=0.6, linestyle=":")
-    axis.set_xlabel("share of customers (smallest first)")
-    axis.set_ylabel("cumulative share of the total")
-    axis.set_title(params.title_en, fontsize=9)
-    axis.legend(fontsize=8, loc="upper left")
-    figure.tight_layout()
-    return figure
+    return figures.lorenz_plot(tables["lorenz_curve"], gini, named_labels(params, lang), lang)
 
 
-def retention_plot(tables: dict, params: CaseParams):
+def retention_plot(tables: dict, params: CaseParams, lang: Language = "en"):
     """Kaplan-Meier retention curves by tier (step functions), all customers dashed."""
-    if "retention_curves" not in tables:
-        return table(tables, "retention_curves")
-    curves = tables["retention_curves"]
-    labels = {t.id: t.label_en for t in params.customer_base.tiers.levels} | {"all": "all customers"}
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for colour, (tier, curve) in zip(TIER_COLOURS, curves.groupby("tier", sort=False)):
-        axis.step(curve["month"], curve["retention"], where="post", color="black" if tier == "all" else colour,
-                  linestyle="--" if tier == "all" else "-", label=labels.get(tier, tier))
-    axis.set_xlabel("months since start")
-    axis.set_ylabel("share not lost (Kaplan-Meier)")
-    axis.set_title(params.title_en, fontsize=9)
-    axis.legend(fontsize=8, loc="lower left")
-    figure.tight_layout()
-    return figure
+    if (note := _missing(tables, ["retention_curves"])) is not None:
+        return note
+    order = [t.id for t in reversed(params.customer_base.tiers.levels)]
+    return figures.retention_plot(tables["retention_curves"], order, named_labels(params, lang), lang)
+
+
+def problem_ranking_plot(tables: dict, params: CaseParams, lang: Language = "en"):
+    """Mean score per dimension with its confidence interval, lowest (most serious problem) first."""
+    if (note := _missing(tables, ["problem_ranking"])) is not None:
+        return note
+    return figures.problem_ranking_plot(tables["problem_ranking"], named_labels(params, lang),
+                                        params.survey.confidence, lang)

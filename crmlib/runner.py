@@ -5,6 +5,10 @@ A run writes into staging directories next to the final ones
 and, only when every requested stage has succeeded, swaps them into place. A
 failed run leaves the previous results untouched and no partial outputs.
 
+After the stages, the case report (:mod:`crmlib.case_report`) is written into
+the same staging directory, so it is swapped in with the notebooks; then
+``reports/index.html`` is rewritten.
+
 The executed notebooks are sanitized before they are saved: papermill's timing
 metadata is removed, so two runs of the same inputs give the same files.
 """
@@ -22,11 +26,11 @@ import nbformat
 import papermill
 from nbconvert import HTMLExporter
 
-from . import io
+from . import case_report, figures, io, provenance
 from .errors import InputError
 from .params import STAGES, find_params, load_params
 
-__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "resolve_stages", "run_case"]
+__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "resolve_stages", "run_case", "write_report"]
 
 #: The stage notebooks shared by every case.
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -119,7 +123,8 @@ def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters:
     (staging_reports / f"{stage}.html").write_text(html, encoding="utf-8")
 
 
-def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params", progress=print) -> RunResult:
+def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params", lang=None,
+             progress=print) -> RunResult:
     """Run a case through its stage notebooks.
 
     Parameters
@@ -133,6 +138,8 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     output_dir : path, optional
         Root of the outputs (``<root>/data/processed/<case>``,
         ``<root>/reports/<case>``); the current directory by default.
+    lang : {"en", "zh"}, optional
+        Language of the case report; the params' ``report.lang`` by default.
     progress : callable
         Receives one line per stage start and end (``print`` by default).
 
@@ -172,11 +179,50 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
                 _execute(stage, staging_reports, final_reports, parameters)
                 result.seconds[stage] = time.perf_counter() - start
                 progress(f"[{params.case}] {stage} done in {result.seconds[stage]:.1f} s")
+        _write_case_report(params, staging_processed, staging_reports, lang, params_dir, progress)
         _swap_into_place(staging_processed, final_processed)
         _swap_into_place(staging_reports, final_reports)
+        case_report.write_index(root / "reports")
     finally:
         shutil.rmtree(staging_processed.parent, ignore_errors=True)
         shutil.rmtree(staging_reports.parent, ignore_errors=True)
         with contextlib.suppress(OSError):
             final_reports.rmdir()  # only if a first run failed and left it empty
     return result
+
+
+#: The report's own outputs inside ``reports/<case>`` (the rest are the stage notebooks).
+REPORT_OUTPUTS = ("report.html", "summary.json", "tables.xlsx", "tables", "figures")
+
+
+def _write_case_report(params, processed: Path, reports: Path, lang, params_dir, progress) -> None:
+    lang = lang or params.report.lang
+    figures.use_report_style()
+    for name in ("tables", "figures"):
+        shutil.rmtree(reports / name, ignore_errors=True)
+    case_report.write_case_report(params, processed, reports, lang=lang,
+                                  command=provenance.run_command(params, params_dir, lang), progress=progress)
+
+
+def write_report(case_or_path, *, output_dir=None, params_dir="params", lang=None, progress=print) -> Path:
+    """Rewrite a case's report, figures and tables from its existing stage tables (no stage is run), then the
+    index; all or nothing, like :func:`run_case`. Returns the path of ``report.html``."""
+    params_path = _params_path(case_or_path, params_dir).resolve()
+    params = load_params(params_path)
+    root = Path(output_dir or ".").resolve()
+    processed = root / "data" / "processed" / params.case
+    final_reports = root / "reports" / params.case
+    if not processed.is_dir():
+        raise InputError(f"no stage tables for case '{params.case}': run it first (crmlib run {params.case})",
+                         file=processed)
+    staging = root / "reports" / f".staging-{uuid.uuid4().hex[:12]}"
+    try:
+        staging.mkdir(parents=True)
+        _write_case_report(params, processed, staging, lang, params_dir, progress)
+        for name in REPORT_OUTPUTS:
+            if (staging / name).exists():
+                _swap_into_place(staging / name, final_reports / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    case_report.write_index(root / "reports")
+    return final_reports / "report.html"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import filecmp
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -65,13 +66,26 @@ def test_grades_follow_the_stated_shares(root):
     assert grades["customers"].tolist() == [40, 80, 160, 120]
 
 
+def _report_text(path: Path) -> str:
+    """The text a report file holds: the XML of a workbook, the bytes of an image read as Latin-1."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    if path.suffix == ".png":
+        return path.read_bytes().decode("latin-1")
+    return path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(("case", "id_column"), [("shaoxing", "客户编号"), ("jd", "客户号"), ("sz", "问卷编号"),
                                                  ("a_branch_survey", "问卷编号"), ("a_branch", "客户编号"),
                                                  ("bank_churners", "CLIENTNUM")])
 def test_reports_show_no_customer_id(root, case, id_column):
-    """Reports show aggregates and pseudonyms only: no raw customer id of the input appears in any report file."""
+    """Reports show aggregates and pseudonyms only: no raw customer id of the input appears, as a whole token,
+    in any report file (notebooks, HTML, workbook, CSV, figures, the index)."""
     raw = load_params(root / "params" / f"{case}.yaml").data_path
     ids = set(pd.read_csv(raw, dtype=str)[id_column])
-    for path in (root / "reports" / case).iterdir():
-        tokens = set(re.findall(r"[A-Za-z0-9]+", path.read_text(encoding="utf-8")))
+    files = [p for p in (root / "reports" / case).rglob("*") if p.is_file()] + [root / "reports" / "index.html"]
+    assert any(p.name == "tables.xlsx" for p in files) and any(p.suffix == ".svg" for p in files)
+    for path in files:
+        tokens = set(re.findall(r"[A-Za-z0-9]+", _report_text(path)))
         assert not ids & tokens, f"{path.name} shows ids {sorted(ids & tokens)[:5]}"

@@ -1,0 +1,205 @@
+"""The case report: one self-contained HTML page per case, its figures, its tables as Excel and CSV,
+and an index of every case.
+
+Everything is read from the stage tables (``data/processed/<case>``); nothing is
+recomputed. A case writes into ``reports/<case>/``:
+
+- ``report.html``: title, data provenance, the parameters used, one section per
+  stage with its key tables and figures (PNG embedded as data URIs, so the page
+  needs no network), the strategy tables, and a reproducibility block (input and
+  params hashes, package versions, seeds, the command);
+- ``figures/<name>.png`` and ``.svg``;
+- ``tables.xlsx`` (one formatted sheet per result table) and ``tables/<name>.csv``;
+- ``summary.json``: the headline figures the index shows.
+
+``reports/index.html`` lists every case that has a ``summary.json``.
+
+Privacy: the report holds aggregates only. The one customer-level table
+(``top_risk``) carries keyed-hash pseudonyms (:mod:`crmlib.privacy`); the
+scatter figures show points without ids; the params shown leave out the
+pseudonym salt.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+
+from . import io, provenance, report
+from .labels import TABLE_CAPTIONS, COLUMNS, Language, column_label, named_labels, text
+from .params import STAGES, CaseParams
+from .workbook import format_value, number_format, write_workbook
+
+__all__ = ["REPORT_TABLES", "WORKBOOK_ONLY_TABLES", "FIGURES", "localize", "headline", "write_case_report",
+           "write_index"]
+
+#: The tables each stage section of the report shows, in order (a case shows those it has).
+REPORT_TABLES: dict[str, list[str]] = {
+    "01_clean": ["cleaning_log", "respondents", "panel_summary"],
+    "02_indicators": ["descriptives", "item_descriptives", "tier_migration"],
+    "03_factor_analysis": ["kmo", "bartlett", "total_variance_explained", "loadings_rotated", "composite_weights",
+                           "reliability", "efa_loadings", "item_fit", "factor_correlations", "value_weights",
+                           "ahp_consistency", "churn_discrimination", "churn_logistic", "churn_importance"],
+    "04_segmentation": ["grade_thresholds", "grade_profile", "value_thresholds", "class_summary", "middle_band",
+                        "problem_ranking", "group_comparison", "tier_profile", "concentration", "attrition_by_tier",
+                        "retention", "lifecycle_profile", "top_risk"],
+    "05_strategy": ["strategy", "class_strategy", "stage_strategy", "problem_table", "interview_themes",
+                    "tier_strategy", "lifecycle_strategy"],
+}
+#: Aggregate tables that go to the workbook (and CSV) but are too long or technical for the page.
+WORKBOOK_ONLY_TABLES = ["eigenvalues", "variance_explained", "score_coefficients", "loadings_unrotated",
+                        "rotation_matrix", "correlation_matrix", "item_total", "monthly_flows", "churn_calibration"]
+#: Figures: file name, stage section, caption key, the drawing function of :mod:`crmlib.report`.
+FIGURES = [
+    ("scree", "03_factor_analysis", "fig_scree", report.scree_plot),
+    ("loadings_heatmap", "03_factor_analysis", "fig_loadings", report.loadings_heatmap),
+    ("biplot", "04_segmentation", "fig_biplot", report.biplot),
+    ("segment_sizes", "04_segmentation", "fig_segments", report.segment_bar_chart),
+    ("value_matrix", "04_segmentation", "fig_value_matrix", report.value_matrix_plot),
+    ("problem_ranking", "04_segmentation", "fig_problems", report.problem_ranking_plot),
+    ("lorenz", "04_segmentation", "fig_lorenz", report.lorenz_plot),
+    ("retention", "04_segmentation", "fig_retention", report.retention_plot),
+]
+#: Customer-level tables that the figures read (points without ids); never shown as tables.
+FIGURE_INPUTS = ["factor_scores", "customer_grades", "customer_values", "customer_classes", "lorenz_curve",
+                 "retention_curves"]
+
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates"), autoescape=True,
+                                keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
+    """The stage tables among ``names`` that exist in ``directory`` (ids read as text)."""
+    directory = Path(directory)
+    return {n: pd.read_csv(directory / f"{n}.csv", encoding="utf-8", dtype={"customer_id": str},
+                           float_precision="round_trip")
+            for n in names if (directory / f"{n}.csv").is_file()}
+
+
+def localize(frame: pd.DataFrame, params: CaseParams, lang: Language) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """A stage table as a report shows it: the other language's columns dropped, a label column after an id
+    column that has none, headers in ``lang``; with the number format of each (new) header."""
+    other = "_zh" if lang == "en" else "_en"
+    frame = frame[[c for c in frame.columns if not c.endswith(other)]].copy()
+    labels = named_labels(params, lang)
+    first = frame.columns[0]
+    label_column = f"label_{lang}"
+    if label_column not in frame and frame[first].dtype == object and frame[first].isin(labels).all():
+        frame.insert(1, label_column, frame[first].map(labels))
+    headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c, c) for c in frame.columns}
+    if len(set(headers.values())) < len(headers):
+        headers = {c: c for c in frame.columns}
+    formats = {headers[c]: number_format(c, frame[c]) for c in frame.columns}
+    return frame.rename(columns=headers), formats
+
+
+def _html_table(frame: pd.DataFrame, formats: dict[str, str | None]) -> dict:
+    numeric = [formats[c] is not None for c in frame.columns]
+    rows = [[format_value(v, formats[c]) for c, v in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    return {"columns": list(frame.columns), "numeric": numeric, "rows": rows}
+
+
+def _png_data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _shown_params(params: CaseParams) -> str:
+    """The params as YAML (every set value), the pseudonym salt left out."""
+    def redact(node):
+        if isinstance(node, dict):
+            return {k: ("(not shown)" if k in provenance.SECRET_KEYS else redact(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [redact(v) for v in node]
+        return node
+    dumped = redact(params.model_dump(mode="json", exclude_none=True))
+    return yaml.safe_dump(dumped, allow_unicode=True, sort_keys=False, width=110)
+
+
+def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
+    """The figures the index shows for a case, read off its stage tables: overall KMO, factors retained,
+    cumulative variance explained by them (extraction, or the mean communality of an EFA), customers per
+    grade/class/tier (best first) or respondents kept, and the cross-validated ROC AUC of each churn model."""
+    summary = {"case": params.case, "title_en": params.title_en, "title_zh": params.title_zh,
+               "kind": params.data.kind, "lang": params.report.lang, "kmo": None, "factors": None,
+               "variance_explained": None, "segments": [], "respondents": None, "auc": {}}
+    if "kmo" in tables:
+        kmo = tables["kmo"].set_index(tables["kmo"].columns[0])["msa"]
+        summary["kmo"] = float(kmo["overall"])
+    if "eigenvalues" in tables:
+        summary["factors"] = int(tables["eigenvalues"]["retained"].sum())
+    if "total_variance_explained" in tables:
+        summary["variance_explained"] = float(tables["total_variance_explained"]["extraction_cum_pct"].dropna()
+                                              .iloc[-1]) / 100
+    elif "efa_loadings" in tables:
+        summary["variance_explained"] = float(tables["efa_loadings"]["communality"].mean())
+    sizes = report.segment_sizes(tables)
+    if sizes is not None:
+        frame, id_column, _ = sizes
+        labels = {lang: named_labels(params, lang) for lang in ("en", "zh")}
+        summary["segments"] = [{"id": s, "label_en": labels["en"].get(s, s), "label_zh": labels["zh"].get(s, s),
+                                "customers": int(n)} for s, n in zip(frame[id_column], frame["customers"])]
+    if "respondents" in tables:
+        summary["respondents"] = int(tables["respondents"]["n_out"].iloc[0])
+    if "churn_discrimination" in tables:
+        summary["auc"] = {m: float(a) for m, a in tables["churn_discrimination"][["model", "roc_auc"]].itertuples(
+            index=False)}
+    return summary
+
+
+def _write_text(text_: str, path: Path) -> Path:
+    return io.write_bytes(text_.encode("utf-8"), path)
+
+
+def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: Language, command: str,
+                      progress=print) -> Path:
+    """Write a case's report, figures, workbook, CSV tables and summary into ``out`` from the stage tables in
+    ``processed``; returns the path of ``report.html``."""
+    names = [n for stage in REPORT_TABLES.values() for n in stage] + WORKBOOK_ONLY_TABLES
+    tables = read_stage_tables(processed, names + FIGURE_INPUTS)
+    localized = {n: localize(tables[n], params, lang) for n in names if n in tables}
+    for name, (frame, _) in localized.items():
+        io.write_table(frame, out / "tables" / f"{name}.csv")
+    write_workbook(localized, out / "tables.xlsx")
+
+    figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}
+    for name, stage, caption, draw in FIGURES:
+        figure = draw(tables, params, lang)
+        if isinstance(figure, Figure):
+            png, _ = report.figures.save_figure(figure, out / "figures", name)
+            figures_by_stage[stage].append({"name": name, "caption": text(caption, lang), "src": _png_data_uri(png)})
+
+    sections = []
+    for stage in STAGES:
+        shown = [{"name": n, "caption": TABLE_CAPTIONS[n][0 if lang == "en" else 1],
+                  **_html_table(*localized[n])} for n in REPORT_TABLES[stage] if n in localized]
+        if shown or figures_by_stage[stage]:
+            sections.append({"id": stage, "title": text(f"stage_{stage}", lang), "tables": shown,
+                             "figures": figures_by_stage[stage]})
+    summary = headline(params, tables)
+    page = _TEMPLATES.get_template("report.html.j2").render(
+        lang=lang, t=lambda key, **v: text(key, lang, **v), params=params,
+        title=params.title_en if lang == "en" else params.title_zh,
+        subtitle=params.title_zh if lang == "en" else params.title_en,
+        shown_params=_shown_params(params), strategy_source=report.strategy_source(params), sections=sections,
+        inputs=provenance.input_files(params).to_dict("records"),
+        params_file={"file": params.source_file.name, "sha256": provenance.sha256(params.source_file)},
+        packages=provenance.package_versions().to_dict("records"),
+        seeds=provenance.random_seeds(params).to_dict("records"), command=command)
+    _write_text(json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=True) + "\n", out / "summary.json")
+    progress(f"[{params.case}] report written ({lang}, {sum(len(s['figures']) for s in sections)} figures, "
+             f"{len(localized)} tables)")
+    return _write_text(page, out / "report.html")
+
+
+def write_index(reports_root) -> Path:
+    """Write ``reports/index.html``: every case with a ``summary.json``, its kind, headline figures and link."""
+    root = Path(reports_root)
+    cases = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*/summary.json"))]
+    page = _TEMPLATES.get_template("index.html.j2").render(cases=cases, t=lambda key, **v: text(key, "en", **v),
+                                                            tz=lambda key, **v: text(key, "zh", **v))
+    return _write_text(page, root / "index.html")

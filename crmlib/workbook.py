@@ -1,0 +1,109 @@
+"""Result tables for a thesis: number formats, and an Excel workbook with one formatted sheet per table.
+
+The number format of a column follows from its name and values
+(:func:`number_format`); the HTML report prints numbers with the same formats,
+so a figure reads the same in the report and in the workbook. The workbook is
+written with fixed timestamps, so the same tables give the same bytes.
+"""
+from __future__ import annotations
+
+import io as _io
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import io
+
+__all__ = ["number_format", "format_value", "write_workbook"]
+
+#: Excel number format -> Python format of the same number.
+PYTHON_FORMATS = {"#,##0": "{:,.0f}", "#,##0.00": "{:,.2f}", "0.000": "{:.3f}", "0.00": "{:.2f}",
+                  "0.0%": "{:.1%}", "0.00E+00": "{:.2e}"}
+_SHARE_WORDS = ("share", "rate", "proportion", "retention", "cumulative_var", "loss_rate")
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+HEADER_FILL = PatternFill("solid", fgColor="1F3B57")
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """Excel number format of a column: counts ``#,##0``; shares and rates ``0.0%``; p values ``0.00E+00``;
+    percentages already in % (``*_pct``) ``0.00``; large amounts ``#,##0.00``; other numbers ``0.000``;
+    ``None`` for text and booleans."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return None
+    if pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    if column == "p_value":
+        return "0.00E+00"
+    if column.endswith("_pct"):
+        return "0.00"
+    if any(word in column for word in _SHARE_WORDS):
+        return "0.0%"
+    if values.abs().max() >= 1000:
+        return "#,##0.00"
+    return "0.000"
+
+
+def format_value(value, excel_format: str | None) -> str:
+    """A cell as the report prints it: ``excel_format`` applied, empty for missing values."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if excel_format is None:
+        return str(value)
+    return PYTHON_FORMATS[excel_format].format(value)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _sheet(workbook: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str | None]) -> None:
+    sheet = workbook.create_sheet(name[:31])
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([None if isinstance(v, float) and pd.isna(v) else (v.item() if hasattr(v, "item") else v)
+                      for v in row])
+    for position, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(position)
+        header = sheet[f"{letter}1"]
+        header.font = Font(bold=True, color="FFFFFF")
+        header.fill = HEADER_FILL
+        header.alignment = Alignment(wrap_text=True, vertical="center")
+        code = formats.get(column)
+        if code is not None:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                cell.number_format = code
+        longest = max([_display_width(str(column))] + [_display_width(format_value(v, code))
+                                                        for v in frame[column].head(200)])
+        sheet.column_dimensions[letter].width = min(max(8, longest + 2), 60)
+    sheet.freeze_panes = "A2"
+
+
+def _fixed_timestamps(data: bytes) -> bytes:
+    """Rewrite an .xlsx archive with fixed entry dates and document times, so reruns give the same bytes."""
+    out = _io.BytesIO()
+    with zipfile.ZipFile(_io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + _FIXED_TIME.encode(),
+                                 content)
+            target.writestr(zipfile.ZipInfo(item.filename, date_time=(2000, 1, 1, 0, 0, 0)), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def write_workbook(sheets: dict[str, tuple[pd.DataFrame, dict[str, str | None]]], path) -> Path:
+    """Write ``{sheet name: (table, {column: number format})}`` to an .xlsx file (bold white header row on dark
+    blue, frozen, columns sized to their contents) atomically."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, (frame, formats) in sheets.items():
+        _sheet(workbook, name, frame, formats)
+    buffer = _io.BytesIO()
+    workbook.save(buffer)
+    return io.write_bytes(_fixed_timestamps(buffer.getvalue()), path)

@@ -1,0 +1,173 @@
+"""The case report: its tables are the stage tables, its headline figures are read off them, its files are
+deterministic, its language is a parameter, and it reproduces from a fresh build."""
+from __future__ import annotations
+
+import filecmp
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+
+from crmlib import case_report, figures, load_params, provenance
+from crmlib.workbook import format_value, number_format
+
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch_survey", "a_branch",
+         "bank_churners"]
+
+
+def build(root: Path, case: str, out: Path, lang: str | None = None) -> Path:
+    params = load_params(root / "params" / f"{case}.yaml")
+    figures.use_report_style()
+    lang = lang or params.report.lang
+    return case_report.write_case_report(params, root / "data" / "processed" / case, out, lang=lang,
+                                         command=provenance.run_command(params, root / "params", lang),
+                                         progress=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def shaoxing_report(root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("shaoxing")
+    build(root, "shaoxing", out)
+    return out
+
+
+def test_number_formats():
+    assert number_format("customers", pd.Series([40, 80])) == "#,##0"
+    assert number_format("share", pd.Series([0.1, 0.2])) == "0.0%"
+    assert number_format("loss_rate", pd.Series([0.1])) == "0.0%"
+    assert number_format("p_value", pd.Series([1e-30])) == "0.00E+00"
+    assert number_format("initial_pct", pd.Series([30.52])) == "0.00"
+    assert number_format("mean", pd.Series([3393.46])) == "#,##0.00"
+    assert number_format("F1", pd.Series([0.91])) == "0.000"
+    assert number_format("grade", pd.Series(["AAA"])) is None
+    assert number_format("retained", pd.Series([True])) is None
+    assert [format_value(v, f) for v, f in [(0.1234, "0.0%"), (12345.678, "#,##0.00"), (1.5e-30, "0.00E+00"),
+                                            (np.nan, "0.000"), (40, "#,##0")]] == \
+        ["12.3%", "12,345.68", "1.50e-30", "", "40"]
+
+
+def test_workbook_sheets_are_the_stage_tables(root, shaoxing_report):
+    """Each sheet holds the stage table's numbers at full precision, with headers in the report's language
+    and the column's number format."""
+    book = openpyxl.load_workbook(shaoxing_report / "tables.xlsx")
+    assert book.sheetnames[:4] == ["cleaning_log", "descriptives", "kmo", "bartlett"]
+    assert "strategy" in book.sheetnames and "customer_grades" not in book.sheetnames
+    sheet = book["loadings_rotated"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["指标", "名称", "F1", "F2", "共同度"]
+    assert sheet["A1"].font.bold and sheet.freeze_panes == "A2"
+    stage = pd.read_csv(root / "data" / "processed" / "shaoxing" / "loadings_rotated.csv")
+    values = pd.DataFrame([[c.value for c in row] for row in sheet.iter_rows(min_row=2)], columns=header)
+    np.testing.assert_allclose(values[["F1", "F2", "共同度"]].to_numpy(float),
+                               stage[["F1", "F2", "communality"]].to_numpy(), rtol=0, atol=1e-15)
+    assert values["名称"].iloc[0] == "日均存款余额"
+    assert sheet["C2"].number_format == "0.000"
+    profile = book["grade_profile"]
+    share_column = [c.value for c in profile[1]].index("占比") + 1
+    assert profile.cell(2, share_column).number_format == "0.0%"
+    assert profile.cell(2, share_column).value == pytest.approx(0.1, abs=1e-15)
+
+
+def test_csv_tables_equal_the_workbook(shaoxing_report):
+    book = openpyxl.load_workbook(shaoxing_report / "tables.xlsx")
+    csv_names = sorted(p.stem for p in (shaoxing_report / "tables").glob("*.csv"))
+    assert csv_names == sorted(book.sheetnames)
+    grades = pd.read_csv(shaoxing_report / "tables" / "grade_thresholds.csv")
+    assert list(grades.columns) == ["等级", "名称", "下限分位数", "下限得分"]
+    assert grades["等级"].tolist() == ["AAA", "AA", "A", "A-"]
+
+
+def test_report_files_are_byte_identical_across_builds(root, shaoxing_report, tmp_path):
+    build(root, "shaoxing", tmp_path)
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert "report.html" in files and "figures/scree.svg" in files and "figures/biplot.png" in files
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path, shaoxing_report, files, shallow=False)
+    assert (mismatch, errors) == ([], [])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_committed_report_tables_are_reproduced(root, case, tmp_path):
+    """The committed workbook, CSV tables and headline are what the code writes from the committed stage tables."""
+    build(root, case, tmp_path)
+    committed = root / "reports" / case
+    names = ["tables.xlsx", "summary.json"] + [f"tables/{p.name}" for p in (tmp_path / "tables").glob("*.csv")]
+    assert sorted(p.name for p in (committed / "tables").glob("*.csv")) == \
+        sorted(p.name for p in (tmp_path / "tables").glob("*.csv"))
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path, committed, names, shallow=False)
+    assert (mismatch, errors) == ([], []), "run `make reproduce` and commit the new reports"
+
+
+def test_headline_figures_are_read_off_the_stage_tables(root):
+    shaoxing = json.loads((root / "reports" / "shaoxing" / "summary.json").read_text(encoding="utf-8"))
+    kmo = pd.read_csv(root / "data" / "processed" / "shaoxing" / "kmo.csv", float_precision="round_trip").set_index("indicator")["msa"]
+    assert shaoxing["kmo"] == kmo["overall"]
+    assert shaoxing["factors"] == 2
+    assert shaoxing["variance_explained"] == pytest.approx(0.4984365547308482, abs=1e-12)
+    assert [(s["id"], s["customers"]) for s in shaoxing["segments"]] == [("AAA", 40), ("AA", 80), ("A", 160),
+                                                                         ("A-", 120)]
+    churners = json.loads((root / "reports" / "bank_churners" / "summary.json").read_text(encoding="utf-8"))
+    discrimination = pd.read_csv(root / "data" / "processed" / "bank_churners" / "churn_discrimination.csv",
+                                 float_precision="round_trip")
+    assert churners["auc"] == dict(zip(discrimination["model"], discrimination["roc_auc"]))
+    assert churners["kmo"] is None and churners["kind"] == "real"
+    assert [s["id"] for s in churners["segments"]][0] == "top"  # best tier first (the tiers are listed lowest first in the params)
+    survey = json.loads((root / "reports" / "sz" / "summary.json").read_text(encoding="utf-8"))
+    efa = pd.read_csv(root / "data" / "processed" / "sz" / "efa_loadings.csv")
+    assert survey["variance_explained"] == pytest.approx(efa["communality"].mean(), abs=1e-15)
+
+
+def test_language_is_a_parameter(root, tmp_path):
+    english = build(root, "shaoxing", tmp_path / "en", lang="en").read_text(encoding="utf-8")
+    chinese = build(root, "shaoxing", tmp_path / "zh", lang="zh").read_text(encoding="utf-8")
+    assert "Stage 3: factor analysis and models" in english and "第三阶段" not in english
+    assert "第三阶段：因子分析与模型" in chinese and "Stage 3:" not in chinese
+    assert '<html lang="zh-CN">' in chinese and "crmlib run shaoxing --lang en" in english
+    header = pd.read_csv(tmp_path / "en" / "tables" / "strategy.csv").columns.tolist()
+    assert "strategies" in header and "策略" not in header
+
+
+def test_reproducibility_block(root):
+    page = (root / "reports" / "bank_churners" / "report.html").read_text(encoding="utf-8")
+    assert "43ca13694e719f0c79ce710a5989327ad448eb2c6dfe9b828dcf6c19ec7f5add" in page  # data/raw README
+    assert provenance.sha256(root / "params" / "bank_churners.yaml") in page
+    assert "crmlib run bank_churners --lang en" in page
+    seeds = provenance.random_seeds(load_params(root / "params" / "a_branch.yaml"))
+    assert {"customer_base.churn_model.seed", "customer_base.concentration.bootstrap.seed",
+            "synthetic_panel.seed"} <= set(seeds["key"])
+    versions = provenance.package_versions().set_index("package")["version"]
+    assert versions["pandas"] == pd.__version__ and versions["openpyxl"] == openpyxl.__version__
+
+
+def test_the_pseudonym_salt_is_not_shown(root):
+    params = load_params(root / "params" / "a_branch.yaml")
+    page = (root / "reports" / "a_branch" / "report.html").read_text(encoding="utf-8")
+    assert params.customer_base.pseudonym_salt not in page
+    assert "pseudonym_salt: (not shown)" in page
+
+
+def test_index_lists_every_case(root):
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    for case in CASES:
+        assert f'href="{case}/report.html"' in page
+    assert "0.994" in page  # bank_churners' gradient boosting AUC
+
+
+def test_missing_cjk_font_warns(monkeypatch):
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [f for f in font_manager.fontManager.ttflist if "CJK" not in f.name])
+    monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
+    with pytest.warns(figures.CjkFontMissing, match="fonts-noto-cjk"):
+        assert figures.use_report_style() is False
+
+
+def test_cjk_font_is_used_when_installed():
+    if not any(Path(p).exists() for p in ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]):
+        pytest.skip("fonts-noto-cjk is not installed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert figures.use_report_style() is True
