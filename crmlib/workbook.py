@@ -12,6 +12,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -30,9 +31,9 @@ HEADER_FILL = PatternFill("solid", fgColor="1F3B57")
 
 
 def number_format(column: str, values: pd.Series) -> str | None:
-    """Excel number format of a column: counts ``#,##0``; shares and rates ``0.0%``; p values ``0.00E+00``;
-    percentages already in % (``*_pct``) ``0.00``; large amounts ``#,##0.00``; other numbers ``0.000``;
-    ``None`` for text and booleans."""
+    """Excel number format of a column: shares and rates ``0.0%``; p values ``0.00E+00``; percentages already
+    in % (``*_pct``) ``0.00``; counts and other whole numbers ``#,##0``; large amounts ``#,##0.00``; other
+    numbers ``0.000``; ``None`` for text and booleans."""
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
     if pd.api.types.is_integer_dtype(values):
@@ -43,15 +44,20 @@ def number_format(column: str, values: pd.Series) -> str | None:
         return "0.00"
     if any(word in column for word in _SHARE_WORDS):
         return "0.0%"
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite == finite.round()).all():
+        return "#,##0"
     if values.abs().max() >= 1000:
         return "#,##0.00"
     return "0.000"
 
 
 def format_value(value, excel_format: str | None) -> str:
-    """A cell as the report prints it: ``excel_format`` applied, empty for missing values."""
+    """A cell as the report prints it: ``excel_format`` applied, empty for missing values, ∞ for infinity."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if isinstance(value, float) and np.isinf(value):
+        return "∞" if value > 0 else "-∞"
     if excel_format is None:
         return str(value)
     return PYTHON_FORMATS[excel_format].format(value)
@@ -61,12 +67,18 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def _cell(value):
+    """A value Excel can hold: missing and infinite numbers become empty cells (Excel has no infinity)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
 def _sheet(workbook: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str | None]) -> None:
     sheet = workbook.create_sheet(name[:31])
     sheet.append([str(c) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        sheet.append([None if isinstance(v, float) and pd.isna(v) else (v.item() if hasattr(v, "item") else v)
-                      for v in row])
+        sheet.append([_cell(v) for v in row])
     for position, column in enumerate(frame.columns, start=1):
         letter = get_column_letter(position)
         header = sheet[f"{letter}1"]

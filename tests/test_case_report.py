@@ -46,6 +46,9 @@ def test_number_formats():
     assert number_format("F1", pd.Series([0.91])) == "0.000"
     assert number_format("grade", pd.Series(["AAA"])) is None
     assert number_format("retained", pd.Series([True])) is None
+    assert number_format("rank", pd.Series([np.nan, 13.0])) == "#,##0"  # whole numbers with a gap
+    assert number_format("upper", pd.Series([50000.0, np.inf])) == "#,##0"
+    assert format_value(np.inf, "#,##0") == "∞"
     assert [format_value(v, f) for v, f in [(0.1234, "0.0%"), (12345.678, "#,##0.00"), (1.5e-30, "0.00E+00"),
                                             (np.nan, "0.000"), (40, "#,##0")]] == \
         ["12.3%", "12,345.68", "1.50e-30", "", "40"]
@@ -71,6 +74,14 @@ def test_workbook_sheets_are_the_stage_tables(root, shaoxing_report):
     share_column = [c.value for c in profile[1]].index("占比") + 1
     assert profile.cell(2, share_column).number_format == "0.0%"
     assert profile.cell(2, share_column).value == pytest.approx(0.1, abs=1e-15)
+
+
+def test_workbook_holds_no_infinity(root):
+    """Excel has no infinity: the open upper bound of the top tier is an empty cell (∞ in the HTML)."""
+    sheet = openpyxl.load_workbook(root / "reports" / "a_branch" / "tables.xlsx")["tier_profile"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(sheet.max_row, header.index("上限") + 1).value is None
+    assert "<td class=\"num\">∞</td>" in (root / "reports" / "a_branch" / "report.html").read_text(encoding="utf-8")
 
 
 def test_csv_tables_equal_the_workbook(shaoxing_report):

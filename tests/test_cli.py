@@ -51,6 +51,22 @@ def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
     assert (out / "data" / "processed" / "tiny" / "factor_scores.csv").read_bytes() == scores
     assert (out / "data" / "processed" / "tiny" / "strategy.csv").is_file()
     assert not list(out.rglob(".staging-*"))
+    page = (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
+    assert "第三阶段" in page and "crmlib run --params " in page  # report.lang of the Shaoxing params: zh
+    assert 'href="tiny/report.html"' in (out / "reports" / "index.html").read_text(encoding="utf-8")
+    english = crmlib("report", "--params", path, "--output-dir", out, "--lang", "en", cwd=tmp_path)
+    assert english.returncode == 0, english.stderr
+    assert "Stage 3: factor analysis" in (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
+    assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
+    assert {p.name for p in (out / "reports" / "tiny" / "figures").glob("*.svg")} == \
+        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "segment_sizes.svg"}
+    assert not list(out.rglob(".staging-*"))
+
+
+def test_report_before_any_run(make_case, tmp_path):
+    result = crmlib("report", "--params", make_case(n=40), "--output-dir", tmp_path / "o", cwd=tmp_path)
+    assert_user_error(result, "no stage tables for case 'tiny'", "crmlib run tiny")
+    assert_no_outputs(tmp_path / "o")
 
 
 def test_stage_without_earlier_outputs(make_case, tmp_path):
