@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from . import io, provenance, report
+from . import figures, io, provenance, report
 from .labels import TABLE_CAPTIONS, COLUMNS, Language, column_label, named_labels, text
 from .params import STAGES, CaseParams
 from .workbook import format_value, number_format, write_workbook
@@ -170,7 +170,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     for name, stage, caption, draw in FIGURES:
         figure = draw(tables, params, lang)
         if isinstance(figure, Figure):
-            png, _ = report.figures.save_figure(figure, out / "figures", name)
+            png, _ = figures.save_figure(figure, out / "figures", name)
             figures_by_stage[stage].append({"name": name, "caption": text(caption, lang), "src": _png_data_uri(png)})
 
     sections = []

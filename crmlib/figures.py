@@ -96,7 +96,10 @@ def segment_colours(ids_best_first) -> dict[str, str]:
 
 
 def save_figure(figure, directory, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` (no dates in the metadata, so reruns give the same bytes) and close."""
+    """Write ``name.png`` and ``name.svg`` (no dates in the metadata, so reruns give the same bytes) and close.
+
+    Scatter points of customers are rasterized inside the SVG, so its size does not grow with the number of
+    customers; axes, text and lines stay vectors."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{name}.png", directory / f"{name}.svg"]
@@ -157,7 +160,7 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     figure, axis = plt.subplots(figsize=(6.5, 5.5))
     for segment in order:
         members = scores[segments.loc[scores.index] == segment]
-        axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment],
+        axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,
                      label=f"{labels.get(segment, segment)} ({len(members)})")
     arrows = loadings[["F1", "F2"]].to_numpy()
     reach = np.abs(scores[["F1", "F2"]].to_numpy()).max(axis=0) / np.abs(arrows).max(axis=0)
@@ -203,7 +206,7 @@ def value_matrix_plot(values: pd.DataFrame, classes: pd.Series, order: list[str]
     figure, axis = plt.subplots(figsize=(6, 5))
     for value_class in order:
         members = values[classes.loc[values.index] == value_class]
-        axis.scatter(members[x], members[y], s=8, alpha=0.6, color=colours[value_class],
+        axis.scatter(members[x], members[y], s=8, alpha=0.6, color=colours[value_class], rasterized=True,
                      label=f"{labels.get(value_class, value_class)} ({len(members)})")
     axis.axvline(thresholds[0], color="black", linewidth=0.8, linestyle="--")
     axis.axhline(thresholds[1], color="black", linewidth=0.8, linestyle="--")

@@ -28,7 +28,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "synthetic": ("synthetic", "合成"),
     "real": ("real (public)", "真实（公开）"),
     "source": ("Source", "来源"),
-    "data_readme": ("Data documentation", "数据说明"),
     "parameters": ("Parameters used", "所用参数"),
     "contents": ("Contents", "目录"),
     "reproducibility": ("Reproducibility", "可重复性"),
