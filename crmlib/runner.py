@@ -104,7 +104,10 @@ def _swap_into_place(staged: Path, final: Path) -> None:
     if final.exists():
         os.replace(final, retired)
     os.replace(staged, final)
-    shutil.rmtree(retired, ignore_errors=True)
+    if retired.is_dir():
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        retired.unlink(missing_ok=True)
 
 
 def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict) -> None:

@@ -60,7 +60,7 @@ def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
     assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
     assert {p.name for p in (out / "reports" / "tiny" / "figures").glob("*.svg")} == \
         {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "segment_sizes.svg"}
-    assert not list(out.rglob(".staging-*"))
+    assert not list(out.rglob(".staging-*")) and not list(out.rglob(".*.retired-*"))
 
 
 def test_report_before_any_run(make_case, tmp_path):
