@@ -1,4 +1,4 @@
-"""What the stage notebooks show: a data banner, labelled tables, figures.
+"""What the stage notebooks and the case report show: a data banner, labelled tables, figures.
 
 Only aggregates are shown; customer-level tables stay in ``data/processed``.
 """

@@ -221,3 +221,15 @@ def test_number_of_factors_rules():
     assert factors.number_of_factors(eigen, FactorCount(rule="parallel"), parallel) == 1
     low = pd.Series([0.9, 0.8], index=pd.RangeIndex(1, 3))
     assert factors.number_of_factors(low, FactorCount(rule="kaiser")) == 1
+
+
+def test_parallel_analysis_has_the_distribution_of_simulated_data():
+    """The Wishart draw gives the eigenvalue distribution of correlation matrices of simulated normal data:
+    mean and 95% quantile per component agree with a direct simulation within Monte Carlo error."""
+    n, p, iterations = 60, 5, 4000
+    rng = np.random.default_rng(11)
+    direct = np.array([np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)), rowvar=False))[::-1]
+                       for _ in range(iterations)])
+    table = factors.parallel_analysis(n, p, iterations=iterations, quantile=0.95, seed=12)
+    np.testing.assert_allclose(table["random_mean"], direct.mean(axis=0), atol=0.01)
+    np.testing.assert_allclose(table["random_quantile"], np.quantile(direct, 0.95, axis=0), atol=0.03)
