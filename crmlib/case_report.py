@@ -74,11 +74,8 @@ _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates
 
 
 def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
-    """The stage tables among ``names`` that exist in ``directory`` (ids read as text)."""
-    directory = Path(directory)
-    return {n: pd.read_csv(directory / f"{n}.csv", encoding="utf-8", dtype={"customer_id": str},
-                           float_precision="round_trip")
-            for n in names if (directory / f"{n}.csv").is_file()}
+    """The stage tables among ``names`` that exist in ``directory`` (:func:`crmlib.io.read_table`)."""
+    return {n: io.read_table(directory, n) for n in names if (Path(directory) / f"{n}.csv").is_file()}
 
 
 def localize(frame: pd.DataFrame, params: CaseParams, lang: Language) -> tuple[pd.DataFrame, dict[str, str | None]]:
