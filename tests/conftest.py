@@ -2,21 +2,50 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from crmlib import load_params
+from crmlib import load_params, pipeline
 from crmlib.io import write_table
+from crmlib.privacy import SALT_ENV
 from crmlib.synthetic import synthesize_customers
 
 ROOT = Path(__file__).resolve().parent.parent
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch_survey", "a_branch",
+         "bank_churners"]
+STAGE_FUNCTIONS = [pipeline.clean, pipeline.build_indicators, pipeline.factor_analysis, pipeline.segment,
+                   pipeline.strategies]
 
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def fresh_tables(tmp_path_factory):
+    """``fresh_tables(case)``: the directory of a new in-process run of a shipped case's five stages, made once
+    per test session (the pseudonym salt of the params, whatever the environment says)."""
+    runs: dict[str, Path] = {}
+
+    def run(case: str) -> Path:
+        if case not in runs:
+            params = load_params(ROOT / "params" / f"{case}.yaml")
+            directory = tmp_path_factory.mktemp(f"fresh-{case}")
+            saved = os.environ.pop(SALT_ENV, None)
+            try:
+                for stage in STAGE_FUNCTIONS:
+                    stage(params, directory)
+            finally:
+                if saved is not None:
+                    os.environ[SALT_ENV] = saved
+            runs[case] = directory
+        return runs[case]
+
+    return run
 
 
 def shipped_params(case: str) -> dict:

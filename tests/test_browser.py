@@ -1,6 +1,7 @@
 """Every committed case report and the index, opened in a real headless Chromium (Debian's, driven by its
 chromedriver through Selenium; nothing is downloaded): no console errors, no broken images, every
-figure and link inside the reports present. A screenshot of each report goes to reports/<case>/screenshot.png.
+figure and link inside the reports present. A screenshot of each report goes to pytest's temporary directory
+(``screenshots/<case>.png`` under ``--basetemp`` when given), never into the tree.
 
 Skipped, with the reason, when Chromium or chromedriver is not installed (``.ci/run`` installs them)."""
 from __future__ import annotations
@@ -58,8 +59,13 @@ def _broken_images(driver) -> list[str]:
         ".map(i => i.alt || i.src.slice(0, 60));")
 
 
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots", numbered=False)
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_case_report_renders_without_errors(browser, case):
+def test_case_report_renders_without_errors(browser, screenshots, case):
     page = ROOT / "reports" / case / "report.html"
     assert page.is_file(), f"{page} missing: run `make reproduce`"
     errors = _open(browser, page)
@@ -75,7 +81,7 @@ def test_case_report_renders_without_errors(browser, case):
         "return Array.from(document.querySelectorAll('[src]')).map(e => e.getAttribute('src'))"
         ".filter(s => !s.startsWith('data:'));")
     assert external == []  # self-contained: every image is embedded
-    browser.save_screenshot(str(ROOT / "reports" / case / "screenshot.png"))
+    assert browser.save_screenshot(str(screenshots / f"{case}.png"))
 
 
 def test_index_lists_every_case_and_its_links_resolve(browser):

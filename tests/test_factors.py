@@ -22,8 +22,6 @@ from crmlib.params import FactorCount, Grading
 REFERENCE = Path(__file__).parent / "reference"
 DATASETS = ["shaoxing", "islr_credit", "credit_data"]
 ATOL = 1e-6
-# Largest absolute differences seen, printed by the summary test for the record.
-DIFFERENCES: dict[tuple[str, str], float] = {}
 
 
 def reference(dataset: str, name: str) -> pd.DataFrame:
@@ -33,8 +31,7 @@ def reference(dataset: str, name: str) -> pd.DataFrame:
 def compare(dataset: str, statistic: str, actual, expected) -> None:
     actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
     assert actual.shape == expected.shape
-    assert_allclose(actual, expected, rtol=0, atol=ATOL)
-    DIFFERENCES[(dataset, statistic)] = float(np.max(np.abs(actual - expected)))
+    assert_allclose(actual, expected, rtol=0, atol=ATOL, err_msg=f"{dataset}: {statistic}")
 
 
 @pytest.fixture(scope="module", params=DATASETS)
@@ -141,16 +138,6 @@ def test_islr_parallel_analysis_keeps_one_factor():
     assert factors.number_of_factors(eigen, rule, table) == 1
     # Kaiser would keep 3: the 2nd and 3rd eigenvalues (1.05, 1.02) are below random data's 95% quantile.
     assert factors.number_of_factors(eigen, FactorCount(rule="kaiser")) == 3
-
-
-def test_summary_of_differences(capsys):
-    """Prints the largest difference per statistic and data set (run with -s to see it)."""
-    if not DIFFERENCES:
-        pytest.skip("run with the comparison tests")
-    with capsys.disabled():
-        print("\nmax |crmlib - psych| per statistic and data set:")
-        for (dataset, statistic), value in sorted(DIFFERENCES.items()):
-            print(f"  {dataset:12s} {statistic:28s} {value:.2e}")
 
 
 def test_composite_weights_conventions():
