@@ -47,7 +47,7 @@ REPORT_TABLES: dict[str, list[str]] = {
                            "ahp_consistency", "churn_discrimination", "churn_logistic", "churn_importance"],
     "04_segmentation": ["grade_thresholds", "grade_profile", "value_thresholds", "class_summary", "middle_band",
                         "problem_ranking", "group_comparison", "tier_profile", "concentration", "attrition_by_tier",
-                        "retention", "lifecycle_profile", "top_risk"],
+                        "retention", "lifecycle_profile", "top_risk", "pseudonym_key"],
     "05_strategy": ["strategy", "class_strategy", "stage_strategy", "problem_table", "interview_themes",
                     "tier_strategy", "lifecycle_strategy"],
 }

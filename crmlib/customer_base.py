@@ -16,6 +16,9 @@ Conventions (all stated once here):
   (for a plain closure, the closing month); a customer is lost at most once and
   counts as lost even if its AUM recovers later. The lowest tier's floor is 0,
   so its customers are lost only by closing.
+- **Loss reason**: "below floor" when the open months alone meet the rule at the
+  loss month (k months below the floor before any closure), else "closed" (the
+  account closed, possibly after fewer than k months below the floor).
 - **Assets lost**: the AUM of the month before the loss month.
 """
 from __future__ import annotations
@@ -31,7 +34,9 @@ from .params import Lifecycle, Panel, Tiers
 
 __all__ = [
     "PanelData",
+    "check_tier_basis",
     "assign_tiers",
+    "tier_floors",
     "read_panel",
     "panel_summary",
     "loss_events",
@@ -58,15 +63,45 @@ class PanelData:
     last: np.ndarray
 
 
-def assign_tiers(values: pd.Series, tiers: Tiers) -> pd.Series:
-    """The tier of each value: the last tier whose floor the value reaches (``[lower, upper)``)."""
-    floors = np.array([t.lower for t in tiers.levels])
+def check_tier_basis(values: pd.Series, *, file=None, column=None, first_row: int | None = None) -> None:
+    """Tiers cover [0, infinity): a missing, negative or infinite basis value has no tier.
+
+    Raises
+    ------
+    InputError
+        On the first such value, naming the customer, and the file row when ``first_row`` (the file row of the
+        first value) is given.
+    """
+    x = values.to_numpy(dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(x) & (x >= 0)))
+    if bad.size:
+        position = int(bad[0])
+        value = "missing" if np.isnan(x[position]) else f"{x[position]:g}"
+        raise InputError(f"customer '{values.index[position]}' has tier basis {value}: tiers need a non-negative "
+                         "number (correct the value, or leave the customer out of the file)", file=file,
+                         column=column, row=None if first_row is None else first_row + position)
+
+
+def assign_tiers(values: pd.Series, tiers: Tiers, unit: str | None = None) -> pd.Series:
+    """The tier of each value: the last tier whose floor the value reaches (``[lower, upper)``).
+
+    ``unit`` is the unit of ``values`` (the tiers' own unit by default); the bounds are converted to it
+    (:meth:`crmlib.params.Tiers.scale_to`). A missing, negative or infinite value is an error
+    (:func:`check_tier_basis`), never a tier.
+    """
+    check_tier_basis(values, column=tiers.basis)
+    floors = tier_floors(tiers, unit)
     position = np.searchsorted(floors, values.to_numpy(dtype=float), side="right") - 1
     return pd.Series(np.array([t.id for t in tiers.levels])[position], index=values.index, name="tier")
 
 
-def _tier_floors(tier_ids: np.ndarray, tiers: Tiers) -> np.ndarray:
-    floor = {t.id: t.lower for t in tiers.levels}
+def tier_floors(tiers: Tiers, unit: str | None = None) -> np.ndarray:
+    """The tiers' floors, lowest first, in ``unit`` (the tiers' own unit by default)."""
+    return np.array([t.lower for t in tiers.levels], dtype=float) * tiers.scale_to(unit or tiers.unit)
+
+
+def _tier_floors(tier_ids: np.ndarray, tiers: Tiers, unit: str) -> np.ndarray:
+    floor = dict(zip([t.id for t in tiers.levels], tier_floors(tiers, unit)))
     return np.array([floor[t] for t in tier_ids], dtype=float)
 
 
@@ -85,7 +120,7 @@ def _read_panel_columns(path, panel: Panel) -> pd.DataFrame:
     except ValueError:  # text amounts (units, separators) or a bad cell: parse as text, naming the cell
         table = pd.read_csv(path, usecols=columns, encoding=panel.encoding, dtype=str, keep_default_na=False)
         for column in amounts:
-            table[column] = parse_numbers(table[column], "元", file=path, column=column)
+            table[column] = parse_numbers(table[column], panel.unit, file=path, column=column)
         table[panel.month_column] = table[panel.month_column].astype("category")
         return table
 
@@ -167,6 +202,16 @@ def panel_summary(data: PanelData) -> pd.DataFrame:
     }])
 
 
+def _first_run(flags: np.ndarray, k: int, never: int) -> np.ndarray:
+    """Per row, the first column where ``k`` consecutive flags start (``never`` if none)."""
+    n, t = flags.shape
+    if k > t:
+        return np.full(n, never)
+    cumulative = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(flags, axis=1)], axis=1)
+    full_run = (cumulative[:, k:] - cumulative[:, :-k]) == k
+    return np.where(full_run.any(axis=1), np.argmax(full_run, axis=1), never)
+
+
 def loss_events(data: PanelData, floors: np.ndarray, months_below: int) -> pd.DataFrame:
     """Loss month, reason and assets lost of each customer (rule in the module docstring).
 
@@ -180,15 +225,11 @@ def loss_events(data: PanelData, floors: np.ndarray, months_below: int) -> pd.Da
     n, t = data.aum.shape
     month = np.arange(t)
     closed = month[None, :] > data.last[:, None]
-    below = closed | (data.aum < floors[:, None])  # NaN before the first month compares False
-    cumulative = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(below, axis=1)], axis=1)
-    k = months_below
+    below_open = data.aum < floors[:, None]  # NaN (before the first month, after closure) compares False
+    below = closed | below_open
     never = t
-    run_start = np.full(n, never)
-    if k <= t:
-        full_run = (cumulative[:, k:] - cumulative[:, :-k]) == k
-        has_run = full_run.any(axis=1)
-        run_start = np.where(has_run, np.argmax(full_run, axis=1), never)
+    run_start = _first_run(below, months_below, never)
+    open_run_start = _first_run(below_open, months_below, never)
     closes = data.last < t - 1
     # a closure: the loss starts where the below-floor run that reaches the closure starts
     not_below_before = np.where(~below & (month[None, :] <= data.last[:, None]), month[None, :], -1).max(axis=1)
@@ -197,7 +238,8 @@ def loss_events(data: PanelData, floors: np.ndarray, months_below: int) -> pd.Da
     lost = loss < never
     previous = np.clip(loss - 1, 0, t - 1)
     assets_lost = np.where(lost, data.aum[np.arange(n), previous], 0.0)
-    reason = np.where(~lost, "", np.where(run_start <= closure_start, "below floor", "closed"))
+    # the reason is "below floor" when the open months alone meet the rule at the loss month, else "closed"
+    reason = np.where(~lost, "", np.where(open_run_start == loss, "below floor", "closed"))
     return pd.DataFrame({"lost": lost.astype(int), "loss_month_index": np.where(lost, loss, -1),
                          "loss_reason": reason, "assets_lost": assets_lost}, index=data.customers)
 
@@ -239,8 +281,8 @@ def panel_customer_table(data: PanelData, tiers: Tiers, panel: Panel, tenure_at_
     n, t = data.aum.shape
     rows = np.arange(n)
     aum_start = data.aum[rows, data.first]
-    tier = assign_tiers(pd.Series(aum_start, index=data.customers), tiers)
-    events = loss_events(data, _tier_floors(tier.to_numpy(), tiers), panel.months_below)
+    tier = assign_tiers(pd.Series(aum_start, index=data.customers), tiers, panel.unit)
+    events = loss_events(data, _tier_floors(tier.to_numpy(), tiers, panel.unit), panel.months_below)
     lost = events["lost"].to_numpy() == 1
     loss = events["loss_month_index"].to_numpy()
     duration = np.where(lost, loss, t) - data.first
@@ -302,10 +344,11 @@ def monthly_flows(data: PanelData, customers: pd.DataFrame, tiers: Tiers) -> pd.
     return table
 
 
-def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | None) -> pd.DataFrame:
+def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | None, unit: str | None = None
+                   ) -> pd.DataFrame:
     """Tier migration between two months: counts and row shares.
 
-    Tiers at each date come from that month's AUM. Rows: tier at ``start``, plus
+    Tiers at each date come from that month's AUM (in ``unit``, the panel's). Rows: tier at ``start``, plus
     ``new`` (opened after ``start``); columns: tier at ``end``, plus ``closed``
     (closed by ``end``). A customer opening after ``start`` and closed by
     ``end`` counts in (new, closed).
@@ -326,10 +369,11 @@ def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | 
     ids = [level.id for level in tiers.levels]
     origin = pd.Series("new", index=data.customers)
     present = ~np.isnan(data.aum[:, a])
-    origin[present] = assign_tiers(pd.Series(data.aum[present, a], index=data.customers[present]), tiers)
+    origin[present] = assign_tiers(pd.Series(data.aum[present, a], index=data.customers[present]), tiers, unit)
     target = pd.Series("closed", index=data.customers)
     open_at_end = ~np.isnan(data.aum[:, b])
-    target[open_at_end] = assign_tiers(pd.Series(data.aum[open_at_end, b], index=data.customers[open_at_end]), tiers)
+    target[open_at_end] = assign_tiers(pd.Series(data.aum[open_at_end, b], index=data.customers[open_at_end]), tiers,
+                                       unit)
     existed = data.first <= b
     counts = pd.crosstab(origin[existed], target[existed]).reindex(index=ids + ["new"], columns=ids + ["closed"],
                                                                    fill_value=0)

@@ -525,7 +525,9 @@ class Tiers(_Strict):
     """Tiers by financial assets (AUM): they must cover [0, infinity) with no gap and no overlap."""
 
     basis: str = Field(description="Column the tiers are cut on: an indicator id, or 'aum_start' with a panel.")
-    unit: str = "元"
+    unit: str = Field(default="元", description="Unit of the bounds. With an amount unit (元, 万元, ...) the bounds "
+                      "are converted to the unit of the basis (the indicator's, or the panel's); any other unit must "
+                      "equal the basis' unit.")
     levels: list[Tier] = Field(min_length=2, description="Tiers from the lowest floor up.")
     focus: str = Field(description="The key tier (e.g. Jinkuihua): its customers at highest churn risk are listed.")
     source: str = Field(default="", description="Where the bounds and strategies come from.")
@@ -550,6 +552,21 @@ class Tiers(_Strict):
         if self.focus not in [t.id for t in levels]:
             raise ValueError(f"focus tier '{self.focus}' is not one of the tiers")
         return self
+
+    def scale_to(self, unit: str) -> float:
+        """Factor turning the bounds (in :attr:`unit`) into ``unit``, the unit of the values the tiers cut.
+
+        Raises
+        ------
+        ValueError
+            When the units differ and are not both amount units of :data:`UNITS`.
+        """
+        if unit == self.unit:
+            return 1.0
+        if self.unit in UNITS and unit in UNITS:
+            return UNITS[self.unit] / UNITS[unit]
+        raise ValueError(f"the tiers' unit '{self.unit}' cannot be reconciled with '{unit}', the unit of their "
+                         f"basis '{self.basis}': give the bounds in '{unit}' (tiers.unit: {unit})")
 
 
 class Bootstrap(_Strict):
@@ -584,8 +601,10 @@ class Panel(_Strict):
     path: Path = Field(description="CSV (optionally .csv.gz), relative to the params file.")
     id_column: str
     month_column: str = Field(description="Month as YYYY-MM (or any date; its month is used).")
-    aum_column: str = Field(description="Financial assets (AUM) at month end, in the tiers' unit.")
+    aum_column: str = Field(description="Financial assets (AUM) at month end.")
     profit_column: str | None = Field(default=None, description="Profit the customer brought in the month.")
+    unit: str = Field(default="元", description="Amount unit of the AUM and profit columns (元, 万元, ...): plain "
+                      "numbers are in it, cells carrying another amount unit are converted to it.")
     encoding: Literal["utf-8", "gb18030"] = "utf-8"
     months_below: int = Field(
         default=3, ge=1, description="k: a customer is lost when its AUM stays below its tier floor k months."
@@ -876,6 +895,21 @@ class CaseParams(_Strict):
             for name in names:
                 if name not in ids:
                     raise ValueError(f"{key}: '{name}' is not an indicator")
+        if base.panel is not None and base.panel.unit not in UNITS:
+            raise ValueError(f"customer_base.panel.unit: '{base.panel.unit}' is not an amount unit "
+                             f"({', '.join(UNITS)})")
+        base.tiers.scale_to(self.tier_basis_unit())
+
+    def tier_basis_unit(self) -> str:
+        """Unit of the values the customer-base tiers are cut on: the panel's, or the basis indicator's."""
+        base = self.customer_base
+        if base.panel is not None:
+            return base.panel.unit
+        units = [i.unit for i in self.indicators if i.id == base.tiers.basis]
+        if not units:
+            raise ValueError(f"customer_base.tiers.basis: '{base.tiers.basis}' is not an indicator (without a "
+                             "panel the tiers are cut on an indicator)")
+        return units[0]
 
     def _check_value_model(self, ids: list[str]) -> None:
         grouped = [i for d in self.value_model.dimensions for i in d.indicators]

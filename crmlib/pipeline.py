@@ -63,7 +63,8 @@ fold, lost, one out-of-fold probability per model; :mod:`crmlib.churn`); 04
 ``tier_profile``, ``concentration``, ``lorenz_curve`` (measure, customer_share,
 value_share), ``attrition_by_tier``, ``retention_curves``, ``retention``
 (:mod:`crmlib.survival`), ``lifecycle_profile`` (stage, one count per tier,
-customers, share), ``top_risk`` (pseudonymized); 05 ``tier_strategy``,
+customers, share), ``top_risk`` (pseudonymized), ``pseudonym_key`` (salt_source: the
+environment variable or the params key the pseudonym salt came from, never the salt; method); 05 ``tier_strategy``,
 ``lifecycle_strategy``.
 """
 from __future__ import annotations
@@ -101,6 +102,10 @@ def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     base = params.customer_base
     flag = {"status": base.churn.column} if base is not None and base.churn is not None else {}
     raw, text = io.read_measures(params, params.indicators, flag)
+    if base is not None and base.panel is None:
+        basis = next(i for i in params.indicators if i.id == base.tiers.basis)
+        customer_base.check_tier_basis(raw[basis.id], file=params.data_path, column=basis.source_column,
+                                       first_row=params.data.header_row + 1)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
     result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
     tables = {"clean_indicators": result.data, "cleaning_log": result.log}
@@ -147,10 +152,11 @@ def _customer_base_table(params: CaseParams, directory, data: pd.DataFrame) -> d
         customers = data.join(derived)
         migration = base.panel.migration or (None, None)
         tables["monthly_flows"] = customer_base.monthly_flows(panel, customers, base.tiers)
-        tables["tier_migration"] = customer_base.tier_migration(panel, base.tiers, *migration)
+        tables["tier_migration"] = customer_base.tier_migration(panel, base.tiers, *migration, base.panel.unit)
     else:
         lost = io.read_table(directory, "churn_flags", index="customer_id")["lost"].loc[data.index]
-        customers = data.assign(tier=customer_base.assign_tiers(data[base.tiers.basis], base.tiers), lost=lost,
+        tiers = customer_base.assign_tiers(data[base.tiers.basis], base.tiers, params.tier_basis_unit())
+        customers = data.assign(tier=tiers, lost=lost,
                                 assets_lost=data[base.churn.lost_assets].where(lost == 1, 0.0),
                                 duration=data[base.churn.duration])
     customers["lifecycle"] = customer_base.lifecycle_stage(customers, base.lifecycle)
@@ -317,7 +323,8 @@ def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataF
                        ignore_index=True)[["measure", "customer_share", "value_share"]]
     assets = "aum_start" if base.panel is not None else base.churn.lost_assets
     risk = io.read_table(directory, "churn_predictions", index="customer_id")[base.churn_model.risk_model]
-    salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key="customer_base.pseudonym_salt")
+    salt_key = "customer_base.pseudonym_salt"
+    salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key=salt_key)
     return {
         "tier_profile": customer_base.tier_profile(customers, base.tiers, measures),
         "concentration": concentration.concentration_statistics(customers, measures, base.concentration.top_percent,
@@ -328,6 +335,8 @@ def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataF
         "retention": survival.retention_at(curves, base.retention_months),
         "lifecycle_profile": customer_base.lifecycle_profile(customers, base.lifecycle, base.tiers),
         "top_risk": churn.top_risk(customers, risk, base.tiers.focus, base.churn_model.top_risk, salt),
+        "pseudonym_key": pd.DataFrame({"salt_source": [privacy.salt_source(salt_key)],
+                                       "method": [privacy.PSEUDONYM_METHOD]}),
     }
 
 

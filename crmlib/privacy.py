@@ -17,10 +17,12 @@ import pandas as pd
 
 from .errors import InputError
 
-__all__ = ["SALT_ENV", "pseudonym_salt", "pseudonymize"]
+__all__ = ["SALT_ENV", "PSEUDONYM_METHOD", "pseudonym_salt", "salt_source", "pseudonymize"]
 
 #: Environment variable holding the pseudonym key (overrides the params).
 SALT_ENV = "CRMLIB_PSEUDONYM_SALT"
+#: How a pseudonym is made, as the reports state it.
+PSEUDONYM_METHOD = "P + first 12 hex digits of HMAC-SHA256(salt, customer id)"
 
 
 def pseudonym_salt(configured: str | None, *, file=None, key: str | None = None) -> str:
@@ -30,6 +32,12 @@ def pseudonym_salt(configured: str | None, *, file=None, key: str | None = None)
         raise InputError(f"customer ids in reports are pseudonymized: set {SALT_ENV} or give a salt in the params",
                          file=file, key=key)
     return salt
+
+
+def salt_source(key: str) -> str:
+    """Where :func:`pseudonym_salt` takes the salt from, as a report states it (never the salt itself): the
+    environment variable, or the params ``key``."""
+    return f"environment variable {SALT_ENV}" if os.environ.get(SALT_ENV) else f"params key {key}"
 
 
 def pseudonymize(ids, salt: str) -> pd.Series:

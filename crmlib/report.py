@@ -4,7 +4,9 @@ Only aggregates are shown; customer-level tables stay in ``data/processed``.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from IPython import get_ipython
 from IPython.display import Markdown
 
 from . import figures
@@ -12,6 +14,7 @@ from .labels import Language, named_labels
 from .params import CaseParams
 
 __all__ = [
+    "shown",
     "table",
     "value_summary",
     "value_matrix_plot",
@@ -36,15 +39,60 @@ __all__ = [
     "retention_plot",
 ]
 
-#: Decimals shown in notebook tables (the CSV tables keep full precision).
+#: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
+#: ... and at most this many significant digits before the decimals are cut.
+DISPLAY_DIGITS = 10
+#: A value smaller than this share of its column's largest magnitude is rounding noise and shown as 0.
+NOISE = 1e-12
+
+
+def _column_text(column: str, values: pd.Series) -> list[str]:
+    x = values.to_numpy(dtype=float)
+    finite = np.isfinite(x)
+    if column == "p_value":
+        return [f"{v:.3e}" if np.isfinite(v) and v != 0 else str(v if v != 0 else 0) for v in x]
+    scale = float(np.abs(x[finite]).max()) if finite.any() else 0.0
+    x = np.where(finite & (np.abs(x) < NOISE * scale), 0.0, x) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if finite.any() and (x[finite] == np.round(x[finite])).all():
+        decimals = 0
+    else:
+        magnitude = int(np.floor(np.log10(scale))) if scale > 0 else 0
+        decimals = int(np.clip(DISPLAY_DIGITS - 1 - magnitude, 0, DISPLAY_DECIMALS))
+    text = [f"{v:.{decimals}f}" if np.isfinite(v) else str(v) for v in x]
+    return [t[1:] if t.startswith("-") and float(t) == 0 else t for t in text]
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as the notebooks print it, the same on every machine: each float column at one precision (at most
+    :data:`DISPLAY_DECIMALS` decimals and :data:`DISPLAY_DIGITS` significant digits, whole numbers without
+    decimals), values below :data:`NOISE` times the column's largest magnitude shown as 0, no negative zero;
+    p values in scientific notation with 4 significant digits. The stage tables keep every digit."""
+    if isinstance(frame, pd.Series):
+        return shown(frame.to_frame()).iloc[:, 0]
+    result = frame.copy()
+    for position, column in enumerate(frame.columns):
+        values = frame.iloc[:, position]
+        if pd.api.types.is_float_dtype(values):
+            result.isetitem(position, _column_text(str(column), values))
+    return result
+
+
+def _plain(frame, printer, cycle) -> None:
+    printer.text(repr(shown(frame)))
 
 
 def setup_display() -> None:
-    """Fixed pandas display options, so that executed notebooks are comparable cell by cell."""
-    pd.set_option("display.precision", DISPLAY_DECIMALS)
+    """Fixed display settings, so that executed notebooks are comparable cell by cell on any machine: every
+    DataFrame and Series a cell shows goes through :func:`shown`."""
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 200)
+    shell = get_ipython()
+    if shell is not None:
+        formatters = shell.display_formatter.formatters
+        for kind in (pd.DataFrame, pd.Series):
+            formatters["text/plain"].for_type(kind, _plain)
+        formatters["text/html"].for_type(pd.DataFrame, lambda frame: shown(frame)._repr_html_())
     figures.use_report_style()
 
 

@@ -159,7 +159,7 @@ def synthesize_panel(params: CaseParams, n_customers: int | None = None,
         for name, beta in spec.drivers.items())
     loss = start + rng.geometric(np.minimum(np.exp(log_hazard), 1.0))
     lost = loss <= t - 1
-    floors = np.array([tier.lower for tier in base.tiers.levels])
+    floors = np.array([tier.lower for tier in base.tiers.levels]) * base.tiers.scale_to(base.panel.unit)
     floor = floors[np.searchsorted(floors, aum[np.arange(n), start], side="right") - 1]
     closes = lost & ((floor == 0) | (rng.random(n) < spec.closure_share))
     residual = floor * rng.uniform(0.05, 0.6, size=n)

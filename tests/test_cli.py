@@ -153,3 +153,24 @@ def test_params_mistakes(make_case, tmp_path):
                       "does not exist")
     assert_user_error(crmlib("run", "nowhere", cwd=tmp_path), "no case named 'nowhere'")
     assert_no_outputs(tmp_path / "data") if (tmp_path / "data").exists() else None
+
+
+@pytest.mark.parametrize(("cell", "shown"), [("-2500", "-2500"), ("", "missing")])
+def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown):
+    """Without a panel the tiers are cut on an indicator; a negative or empty value used to land in the top tier."""
+    lines = (root / "data" / "raw" / "bank_churners" / "bank_churners.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    column = header.index("Credit_Limit")
+    rows = [line.split(",") for line in lines[1:301]]
+    rows[6][column] = cell  # file row 8
+    data = tmp_path / "customers.csv"
+    data.write_text("\n".join(",".join(r) for r in [header] + rows) + "\n", encoding="utf-8")
+    raw = yaml.safe_load((root / "params" / "bank_churners.yaml").read_text(encoding="utf-8"))
+    raw["data"]["path"] = "customers.csv"
+    raw["cleaning"]["missing"] = "median"  # the basis is checked before any imputation
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
+    assert_user_error(result, "customers.csv", "column 'Credit_Limit'", "row 8", f"has tier basis {shown}",
+                      "non-negative number", "[stage 01_clean, notebook cell")
+    assert_no_outputs(tmp_path / "o")

@@ -92,6 +92,28 @@ def test_loss_rule_on_a_hand_made_panel():
     assert table["first_month"].tolist()[4] == "2024-03"
 
 
+def test_a_closure_is_labelled_closed_however_many_months_remain():
+    """With k or more months left after a closure, the closed months alone form a run of k 'below floor' months;
+    the reason is still 'closed' (the bug labelled these 'below floor', 1,355 mass-tier customers among them)."""
+    panel = panel_of({
+        "closes_early": [600e3, 700e3, NAN, NAN, NAN, NAN],        # closes in month 2, 4 months left
+        "mass_closes": [1e3, 2e3, NAN, NAN, NAN, NAN],             # floor 0: lost only by closing
+        "below_then_closes": [600e3, 400e3, NAN, NAN, NAN, NAN],   # 1 month below, then closes
+        "below_k_then_closes": [600e3, 400e3, 400e3, 400e3, NAN, NAN],  # k = 3 months below before closing
+    })
+    table = customer_base.panel_customer_table(panel, TIERS, PANEL, None)
+    assert table["loss_reason"].tolist() == ["closed", "closed", "closed", "below floor"]
+    assert table["loss_month"].tolist() == ["2024-03", "2024-03", "2024-02", "2024-02"]
+    assert table["assets_lost"].tolist() == [700e3, 2e3, 600e3, 600e3]
+
+
+def test_committed_mass_tier_losses_are_closures(root):
+    """The mass tier's floor is 0, so its customers can only be lost by closing."""
+    customers = pd.read_csv(root / "data" / "processed" / "a_branch" / "customer_base.csv")
+    mass = customers[(customers["tier"] == "mass") & (customers["lost"] == 1)]
+    assert len(mass) > 1000 and set(mass["loss_reason"]) == {"closed"}
+
+
 def test_loss_rule_counts_k_months_below():
     one_month = customer_base.loss_events(HAND, np.full(7, 500e3), months_below=1)
     assert one_month.loc["short_dip", "loss_month_index"] == 1
@@ -182,3 +204,42 @@ def test_attrition_by_tier_totals():
     assert table.loc["jinkuihua", "assets_lost_share"] == pytest.approx(0.6)
     assert table.loc["jinkuihua", "share_of_all_lost_assets"] == pytest.approx(600 / 610)
     assert table.loc["private", "customers"] == 0
+
+
+@pytest.mark.parametrize("value", [-1.0, np.nan, np.inf])
+def test_a_negative_or_missing_basis_has_no_tier(value):
+    """searchsorted put a negative or missing value in the top tier; now it is an error naming the customer."""
+    with pytest.raises(InputError, match="customer 'c' has tier basis .*non-negative number"):
+        customer_base.assign_tiers(pd.Series([10.0, 1e6, value], index=["a", "b", "c"]), TIERS)
+
+
+def test_tier_bounds_are_converted_to_the_basis_unit():
+    """Bounds in 元 cut values in 万元 at 5 万元 (50,000 元), 50 and 500 万元."""
+    values = pd.Series([4.99, 5.0, 49.99, 50.0, 500.0])
+    assert customer_base.assign_tiers(values, TIERS, "万元").tolist() == [
+        "mass", "affluent", "affluent", "jinkuihua", "private"]
+    assert customer_base.tier_floors(TIERS, "万元").tolist() == [0, 5, 50, 500]
+
+
+def test_units_that_cannot_be_reconciled_are_an_error(root, tmp_path):
+    raw = yaml.safe_load((root / "params" / "bank_churners.yaml").read_text(encoding="utf-8"))
+    raw["customer_base"]["tiers"]["unit"] = "万元"  # the credit limit is in USD
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match="the tiers' unit '万元' cannot be reconciled with 'USD'"):
+        load_params(path)
+
+
+def test_a_panel_in_wan_yuan_gives_the_same_tiers(root, tmp_path):
+    """The same panel in 万元 with tiers in 元 gives the tiers, losses and flows of the panel in 元."""
+    params = load_params(root / "params" / "a_branch.yaml")
+    customers = pd.Index([f"C{i}" for i in range(len(HAND.customers))], name="customer_id")
+    in_yuan = PanelData(customers, HAND.months, HAND.aum, None, HAND.first, HAND.last)
+    in_wan = PanelData(customers, HAND.months, HAND.aum / 1e4, None, HAND.first, HAND.last)
+    wan_panel = PANEL.model_copy(update={"unit": "万元"})
+    a = customer_base.panel_customer_table(in_yuan, TIERS, PANEL, None)
+    b = customer_base.panel_customer_table(in_wan, TIERS, wan_panel, None)
+    pd.testing.assert_series_equal(a["tier"], b["tier"])
+    pd.testing.assert_series_equal(a["loss_reason"], b["loss_reason"])
+    assert a["assets_lost"].tolist() == pytest.approx((b["assets_lost"] * 1e4).tolist())
+    assert params.tier_basis_unit() == "元"
