@@ -5,6 +5,9 @@ directory, writes its own tables there (atomically, see :func:`crmlib.io.write_t
 and returns them so a notebook can display them. The notebooks in
 ``notebooks/`` are thin wrappers around these functions.
 
+Each stage also records what its tables were made from in ``<directory>/stages.json``
+(:mod:`crmlib.stages`), so that a partial rerun or a report never uses stale tables.
+
 Tables and their columns (``<directory>/<name>.csv``):
 
 01_clean
@@ -69,17 +72,30 @@ environment variable or the params key the pseudonym salt came from, never the s
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
 
 from . import (churn, cleaning, concentration, customer_base, factors, indicators, io, privacy, reliability,
-               segmentation, strategy, survey, survival, value)
+               segmentation, stages, strategy, survey, survival, value)
 from .errors import InputError
 from .params import STAGES, CaseParams
 
 __all__ = ["STAGES", "clean", "build_indicators", "factor_analysis", "segment", "strategies"]
 
+
+def _stage(name: str):
+    """A stage function: after it has written its tables, record what they were made from
+    (:func:`crmlib.stages.record_stage`, ``stages.json`` beside the tables)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def run(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+            tables = function(params, directory)
+            stages.record_stage(params, directory, name, tables)
+            return tables
+        return run
+    return decorate
 
 
 def _write(tables: dict[str, pd.DataFrame], directory) -> dict[str, pd.DataFrame]:
@@ -95,6 +111,7 @@ def _survey_clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
                    "cleaning_log": result.log, "respondents": result.respondents}, directory)
 
 
+@_stage("01_clean")
 def clean(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file, winsorize, handle missing values, check (survey: answers)."""
     if params.survey is not None:
@@ -122,6 +139,7 @@ def _read_panel(params: CaseParams, customers: pd.Index) -> customer_base.PanelD
     return customer_base.read_panel(panel, (params.source_file.parent / panel.path).resolve(), customers)
 
 
+@_stage("02_indicators")
 def build_indicators(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 02: descriptive statistics, benefit direction, z-scores; normalized indicators for a value model
     (survey: item descriptives)."""
@@ -220,6 +238,7 @@ def _survey_validity(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     return tables
 
 
+@_stage("03_factor_analysis")
 def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 03: factor analysis and composite score, and/or the customer value model, as the params ask
     (survey: reliability and validity)."""
@@ -295,6 +314,7 @@ def _survey_scores(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     return tables
 
 
+@_stage("04_segmentation")
 def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 04: grades from the composite score and/or classes of the customer value matrix
     (survey: dimension scores, problem ranking, group comparison)."""
@@ -340,6 +360,7 @@ def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataF
     }
 
 
+@_stage("05_strategy")
 def strategies(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
     """Stage 05: problem and strategy tables per grade, per value class and per relationship stage
     (survey: the problem table and coded interviews)."""

@@ -82,9 +82,11 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["package", "version"])
 
 
-def run_command(params: CaseParams, params_dir, lang: str) -> str:
+def run_command(params: CaseParams, params_dir, lang: str | None = None, stage: str | None = None) -> str:
     """The command that reproduces a case's outputs: by case name when its params file is in ``params_dir``
-    (run from the repository root), else with ``--params``."""
+    (run from the repository root), else with ``--params``; from ``stage`` on when it is not the case's first."""
     in_params_dir = params.source_file.parent.resolve() == Path(params_dir).resolve()
     target = params.case if in_params_dir else f"--params {Path(os.path.relpath(params.source_file)).as_posix()}"
-    return f"crmlib run {target} --lang {lang}"
+    options = f" --stage {stage.split('_')[0]}" if stage is not None and stage != params.stages[0] else ""
+    options += f" --lang {lang}" if lang is not None else ""
+    return f"crmlib run {target}{options}"

@@ -27,6 +27,7 @@ import papermill
 from nbconvert import HTMLExporter
 
 from . import case_report, figures, io, provenance
+from . import stages as stages_module
 from .errors import InputError
 from .params import STAGES, find_params, load_params
 
@@ -51,19 +52,20 @@ class RunResult:
 
 
 def resolve_stages(requested, available=STAGES) -> list[str]:
-    """Stage names from numbers or names (``"03"``, ``"3"``, ``"03_factor_analysis"``), in pipeline order.
+    """The stages a run executes: from the earliest requested one (``"03"``, ``"3"``, ``"03_factor_analysis"``)
+    to the last, in pipeline order, since every later stage reads its tables.
 
     ``available`` are the stages the case runs (its params' ``stages``); all of them when none are requested.
     """
     if not requested:
         return list(available)
-    chosen = set()
+    first = len(available)
     for item in requested:
-        matches = [s for s in available if s == item or s.split("_")[0] == str(item).zfill(2)]
+        matches = [n for n, s in enumerate(available) if s == item or s.split("_")[0] == str(item).zfill(2)]
         if not matches:
             raise InputError(f"unknown stage '{item}' for this case (its stages: {', '.join(available)})")
-        chosen.update(matches)
-    return [s for s in available if s in chosen]
+        first = min(first, matches[0])
+    return list(available[first:])
 
 
 def _params_path(case_or_path, params_dir) -> Path:
@@ -136,8 +138,10 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
         A case name in ``params_dir`` (``"shaoxing"``) or the path of a params
         file anywhere (``"my/case.yaml"``).
     stages : list of str, optional
-        Stages to run (``["03"]``); all five by default. A partial run reads
-        the earlier stages' tables from the previous run's outputs.
+        Rerun from this stage on (``["03"]`` runs 03, 04 and 05); all five by
+        default. A partial run reads the earlier stages' tables from the
+        previous run's outputs, and stops with an :class:`InputError` when
+        they are stale (:mod:`crmlib.stages`).
     output_dir : path, optional
         Root of the outputs (``<root>/data/processed/<case>``,
         ``<root>/reports/<case>``); the current directory by default.
@@ -159,13 +163,17 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     root = Path(output_dir or ".").resolve()
     final_processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
+    earlier = [s for s in params.stages if s not in chosen]
+    if earlier:
+        stages_module.check_current(params, final_processed, earlier,
+                                    lambda stage: provenance.run_command(params, params_dir, stage=stage))
     token = f".staging-{uuid.uuid4().hex[:12]}"
     staging_processed = root / "data" / "processed" / token / params.case
     staging_reports = root / "reports" / token / params.case
     final_reports.mkdir(parents=True, exist_ok=True)
     result = RunResult(params.case, final_processed, final_reports)
     try:
-        if chosen != list(params.stages) and final_processed.exists():
+        if earlier:
             shutil.copytree(final_processed, staging_processed)
             shutil.copytree(final_reports, staging_reports)
         staging_processed.mkdir(parents=True, exist_ok=True)
@@ -179,7 +187,11 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
             for stage in chosen:
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
-                _execute(stage, staging_reports, final_reports, parameters)
+                try:
+                    _execute(stage, staging_reports, final_reports, parameters)
+                except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
+                    message = str(error).replace(str(staging_processed), str(final_processed))
+                    raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None
                 result.seconds[stage] = time.perf_counter() - start
                 progress(f"[{params.case}] {stage} done in {result.seconds[stage]:.1f} s")
         _write_case_report(params, staging_processed, staging_reports, lang, params_dir, progress)
@@ -215,9 +227,11 @@ def write_report(case_or_path, *, output_dir=None, params_dir="params", lang=Non
     root = Path(output_dir or ".").resolve()
     processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
+    command = provenance.run_command(params, params_dir)
     if not processed.is_dir():
-        raise InputError(f"no stage tables for case '{params.case}': run it first (crmlib run {params.case})",
-                         file=processed)
+        raise InputError(f"no stage tables for case '{params.case}': run it first (`{command}`)")
+    stages_module.check_current(params, processed, params.stages,
+                                lambda stage: provenance.run_command(params, params_dir, stage=stage))
     staging = root / "reports" / f".staging-{uuid.uuid4().hex[:12]}"
     try:
         staging.mkdir(parents=True)

@@ -1,9 +1,13 @@
 """The command line end to end: runs, partial runs, and one clear line for every user mistake."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -35,7 +39,7 @@ def test_list(root):
                                      "satisfaction", "shaoxing", "sz"]
 
 
-def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
+def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     path = make_case(n=80)
     out = tmp_path / "out"
     result = crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path)
@@ -44,12 +48,18 @@ def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
         assert f"[tiny] {stage} done in" in result.stdout
         assert (out / "reports" / "tiny" / f"{stage}.ipynb").is_file()
         assert (out / "reports" / "tiny" / f"{stage}.html").is_file()
-    scores = (out / "data" / "processed" / "tiny" / "factor_scores.csv").read_bytes()
+    processed = out / "data" / "processed" / "tiny"
+    scores = (processed / "factor_scores.csv").read_bytes()
+    records = json.loads((processed / "stages.json").read_text(encoding="utf-8"))
+    assert list(records) == ["01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy"]
+    assert records["03_factor_analysis"]["upstream"]["02_indicators"] == records["02_indicators"]["digest"]
+    assert str(tmp_path) not in json.dumps(records)  # no absolute path
+
     again = crmlib("run", "--params", path, "--output-dir", out, "--stage", "03", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "01_clean" not in again.stdout and "[tiny] 03_factor_analysis done" in again.stdout
-    assert (out / "data" / "processed" / "tiny" / "factor_scores.csv").read_bytes() == scores
-    assert (out / "data" / "processed" / "tiny" / "strategy.csv").is_file()
+    assert "01_clean" not in again.stdout and "02_indicators" not in again.stdout
+    assert "[tiny] 03_factor_analysis done" in again.stdout and "[tiny] 05_strategy done" in again.stdout
+    assert (processed / "factor_scores.csv").read_bytes() == scores
     assert not list(out.rglob(".staging-*"))
     page = (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert "第三阶段" in page and "crmlib run --params " in page  # report.lang of the Shaoxing params: zh
@@ -62,18 +72,44 @@ def test_run_outside_params_then_rerun_one_stage(make_case, tmp_path):
         {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "segment_sizes.svg"}
     assert not list(out.rglob(".staging-*")) and not list(out.rglob(".*.retired-*"))
 
+    # A params change of stage 03: the report and a rerun from stage 04 refuse the stale tables, naming the fix.
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["factor_analysis"]["composite_weights"] = "eigenvalue"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for command in (["report"], ["run", "--stage", "04"]):
+        stale = crmlib(*command, "--params", path, "--output-dir", out, cwd=tmp_path)
+        assert_user_error(stale, "stage 03_factor_analysis of case 'tiny' are stale",
+                          "params factor_analysis changed", "crmlib run --params case.yaml --stage 03`")
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    grades = pd.read_csv(processed / "customer_grades.csv")
+    assert crmlib("run", "--params", path, "--output-dir", out, "--stage", "3", cwd=tmp_path).returncode == 0
+    regraded = pd.read_csv(processed / "customer_grades.csv")
+    assert not np.allclose(regraded["composite_score"], grades["composite_score"])
+    composite = pd.read_csv(processed / "factor_scores.csv").set_index("customer_id")["composite_score"]
+    assert np.allclose(regraded.set_index("customer_id")["composite_score"], composite.loc[regraded["customer_id"]],
+                       rtol=0, atol=0)  # stage 04 graded the new composite
+    assert crmlib("report", "--params", path, "--output-dir", out, cwd=tmp_path).returncode == 0
+
+    # A table changed by hand after it was written: stale too.
+    table = processed / "grade_profile.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace("AAA", "AAA ", 1), encoding="utf-8")
+    assert_user_error(crmlib("report", "--params", path, "--output-dir", out, cwd=tmp_path),
+                      "stage 04_segmentation", "grade_profile.csv was changed or removed", "--stage 04`")
+
 
 def test_report_before_any_run(make_case, tmp_path):
     result = crmlib("report", "--params", make_case(n=40), "--output-dir", tmp_path / "o", cwd=tmp_path)
-    assert_user_error(result, "no stage tables for case 'tiny'", "crmlib run tiny")
+    assert_user_error(result, "no stage tables for case 'tiny'", "crmlib run --params case.yaml")
     assert_no_outputs(tmp_path / "o")
 
 
 def test_stage_without_earlier_outputs(make_case, tmp_path):
     result = crmlib("run", "--params", make_case(n=40), "--stage", "03", "--output-dir", tmp_path / "o",
                     cwd=tmp_path)
-    assert_user_error(result, "standardized_indicators", "run the earlier stages first",
-                      "stage 03_factor_analysis, notebook cell")
+    assert_user_error(result, "stage 01_clean of case 'tiny' are stale (it has not run)",
+                      "refresh them with `crmlib run --params case.yaml`")
+    assert ".staging-" not in result.stderr
     assert_no_outputs(tmp_path / "o")
 
 
@@ -174,3 +210,20 @@ def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown)
     assert_user_error(result, "customers.csv", "column 'Credit_Limit'", "row 8", f"has tier basis {shown}",
                       "non-negative number", "[stage 01_clean, notebook cell")
     assert_no_outputs(tmp_path / "o")
+
+
+def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp_path, monkeypatch):
+    """A stage runs in a staging directory that is removed when it fails: its error names the final directory."""
+    import os
+
+    from crmlib import io, runner
+    from crmlib.errors import InputError
+
+    def failing_stage(stage, staging_reports, final_reports, parameters):
+        raise InputError("stage table 'x' not found", file=Path(os.environ[io.OUTPUT_DIR_ENV]) / "tiny" / "x.csv")
+
+    monkeypatch.setattr(runner, "_execute", failing_stage)
+    with pytest.raises(InputError) as error:
+        runner.run_case(make_case(n=40), output_dir=tmp_path / "o", progress=lambda _: None)
+    assert ".staging-" not in str(error.value)
+    assert str(tmp_path / "o" / "data" / "processed" / "tiny" / "x.csv") in str(error.value)
