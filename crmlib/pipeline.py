@@ -77,8 +77,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import (churn, cleaning, concentration, customer_base, factors, indicators, io, privacy, reliability,
-               segmentation, stages, strategy, survey, survival, value)
+from . import (cleaning, concentration, customer_base, factors, indicators, io, privacy, reliability, segmentation,
+               stages, strategy, survey, value)
 from .errors import InputError
 from .params import STAGES, CaseParams
 
@@ -259,6 +259,7 @@ def factor_analysis(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
 
 
 def _churn_models(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    from . import churn  # statsmodels and scikit-learn: imported by the cases that use them
     settings = params.customer_base.churn_model
     customers = io.read_table(directory, "customer_base", index="customer_id")
     sample = churn.model_sample(customers.index, settings)
@@ -332,6 +333,7 @@ def segment(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
 
 
 def _customer_base_segments(params: CaseParams, directory) -> dict[str, pd.DataFrame]:
+    from . import churn, survival  # statsmodels, scikit-learn and lifelines: imported by the cases that use them
     base = params.customer_base
     customers = io.read_table(directory, "customer_base", index="customer_id")
     measures = base.concentration.measures

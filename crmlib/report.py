@@ -51,7 +51,7 @@ def _column_text(column: str, values: pd.Series) -> list[str]:
     x = values.to_numpy(dtype=float)
     finite = np.isfinite(x)
     if column == "p_value":
-        return [f"{v:.3e}" if np.isfinite(v) and v != 0 else str(v if v != 0 else 0) for v in x]
+        return [f"{v:.3e}" if np.isfinite(v) and v != 0 else "0" if v == 0 else "NaN" for v in x]
     scale = float(np.abs(x[finite]).max()) if finite.any() else 0.0
     x = np.where(finite & (np.abs(x) < NOISE * scale), 0.0, x) + 0.0  # + 0.0 turns -0.0 into 0.0
     if finite.any() and (x[finite] == np.round(x[finite])).all():
@@ -59,7 +59,7 @@ def _column_text(column: str, values: pd.Series) -> list[str]:
     else:
         magnitude = int(np.floor(np.log10(scale))) if scale > 0 else 0
         decimals = int(np.clip(DISPLAY_DIGITS - 1 - magnitude, 0, DISPLAY_DECIMALS))
-    text = [f"{v:.{decimals}f}" if np.isfinite(v) else str(v) for v in x]
+    text = [f"{v:.{decimals}f}" if np.isfinite(v) else "NaN" if np.isnan(v) else str(v) for v in x]
     return [t[1:] if t.startswith("-") and float(t) == 0 else t for t in text]
 
 

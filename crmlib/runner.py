@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
 from . import case_report, figures, io, provenance
@@ -76,13 +78,22 @@ def _params_path(case_or_path, params_dir) -> Path:
 
 
 def _sanitize(path: Path) -> nbformat.NotebookNode:
+    """Remove what differs between two runs of the same inputs: papermill's timings and random cell id, and
+    the execution counts of a kernel shared with the earlier stages (numbered from 1 again)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("papermill", None)
+    count = 0
     for cell in notebook.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill gives it a random id
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and cell.execution_count is not None:
+            count += 1
+            cell.execution_count = count
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output.execution_count = count
     nbformat.write(notebook, path)
     return notebook
 
@@ -112,12 +123,24 @@ def _swap_into_place(staged: Path, final: Path) -> None:
         retired.unlink(missing_ok=True)
 
 
-def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict) -> None:
+@contextlib.contextmanager
+def _kernel():
+    """One Python kernel for all the stages of a case: imports are paid once, not once per stage. The stage
+    notebooks share no variables they rely on (nbval runs each in a fresh kernel and would fail if they did)."""
+    manager = AsyncKernelManager(kernel_name="python3")
+    try:
+        yield manager
+    finally:
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
+
+
+def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel=None) -> None:
     output = staging_reports / f"{stage}.ipynb"
     try:
         papermill.execute_notebook(str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(output), parameters=parameters,
                                    cwd=str(final_reports), kernel_name="python3", progress_bar=False,
-                                   log_output=False, report_mode=False)
+                                   log_output=False, report_mode=False, km=kernel)
     except papermill.PapermillExecutionError as exc:
         where = f"stage {stage}, notebook cell {exc.exec_count}"
         if exc.ename == "InputError":
@@ -183,12 +206,12 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
             "params_path": os.path.relpath(params_path, final_reports),
             "output_dir": os.path.relpath(final_processed, final_reports),
         }
-        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)):
+        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)), _kernel() as kernel:
             for stage in chosen:
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
                 try:
-                    _execute(stage, staging_reports, final_reports, parameters)
+                    _execute(stage, staging_reports, final_reports, parameters, kernel)
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None
