@@ -18,10 +18,13 @@ $(STAMP): pyproject.toml
 reproduce: $(STAMP)  ## run every case in params/ through the stage notebooks (writes data/processed, reports)
 	$(BIN)/crmlib run --all
 
-test: $(STAMP)  ## unit and end-to-end tests, then nbval on the committed report notebooks (outputs to a temp dir)
-	$(BIN)/pytest
-	out=$$(mktemp -d) && CRMLIB_OUTPUT_DIR=$$out $(BIN)/pytest $(NBVAL) reports/*/0*.ipynb; \
-	status=$$?; rm -rf $$out; exit $$status
+# Tests run on every core (pytest-xdist); one OpenMP thread per worker, since spinning OpenMP threads of
+# two workers slow each other down many times over.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+test: $(STAMP)  ## unit and end-to-end tests, and nbval on the committed report notebooks (outputs to a temp dir)
+	out=$$(mktemp -d) && CRMLIB_OUTPUT_DIR=$$out OMP_NUM_THREADS=1 $(BIN)/pytest -n $(JOBS) --dist loadgroup \
+	  $(NBVAL) tests reports/*/0*.ipynb; status=$$?; rm -rf $$out; exit $$status
 
 reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (needs R with psych)
 	$(BIN)/python tests/reference/export_inputs.py

@@ -80,3 +80,18 @@ def make_case(tmp_path):
         return path
 
     return build
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """With ``pytest -n N --dist loadgroup`` (``make test``), the stage notebooks of one case run in order on one
+    worker: each reads the tables the one before wrote to ``$CRMLIB_OUTPUT_DIR/<case>``. The tests of one shipped
+    case share its session run (:func:`fresh_tables`) on one worker."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(f"notebooks-{path.parent.name}"))
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "case" in callspec.params and "fresh_tables" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(f"case-{callspec.params['case']}"))

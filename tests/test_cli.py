@@ -219,7 +219,7 @@ def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp
     from crmlib import io, runner
     from crmlib.errors import InputError
 
-    def failing_stage(stage, staging_reports, final_reports, parameters):
+    def failing_stage(stage, staging_reports, final_reports, parameters, kernel=None):
         raise InputError("stage table 'x' not found", file=Path(os.environ[io.OUTPUT_DIR_ENV]) / "tiny" / "x.csv")
 
     monkeypatch.setattr(runner, "_execute", failing_stage)
