@@ -199,3 +199,22 @@ def test_reports_show_no_customer_id(root, case, id_column):
     for path in files:
         tokens = set(re.findall(r"[A-Za-z0-9]+", report_text(path)))
         assert not ids & tokens, f"{path.name} shows ids {sorted(ids & tokens)[:5]}"
+
+
+def test_committed_outputs_hold_no_volatile_bytes(root):
+    """No absolute path, run timestamp, duration or random id in any committed text output, so that two runs of
+    the same inputs write the same bytes wherever they run."""
+    volatile = {
+        "absolute path": re.compile(re.escape(str(root)) + r"|/tmp/|/home/|/root/|[A-Z]:\\\\"),
+        "timestamp": re.compile(r"\b20\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d"),
+        "duration": re.compile(r"done in \d|\d+(\.\d+)? ?s elapsed|\"duration\"|\"start_time\""),
+        "random id": re.compile(r"\.staging-|\.retired-|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    }
+    files = [p for folder in ("reports", "data/processed") for p in (root / folder).rglob("*")
+             if p.is_file() and p.suffix in {".ipynb", ".html", ".svg", ".csv", ".json"}]
+    assert len(files) > 300
+    for path in files:
+        text = report_text(path)
+        for kind, pattern in volatile.items():
+            match = pattern.search(text)
+            assert match is None, f"{path.relative_to(root)} holds a {kind}: {match.group(0)!r}"
