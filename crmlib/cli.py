@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import io
 from .case_report import write_index
+from .provenance import input_files
 from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .runner import StageFailure, run_case, write_report
@@ -128,9 +129,15 @@ def _run_one_of_many(target, args) -> tuple[int, str]:
     return 0, ""
 
 
+def _input_bytes(target, params_dir) -> int:
+    path = target if str(target).endswith((".yaml", ".yml")) else find_params(str(target), params_dir)
+    return int(input_files(load_params(path))["bytes"].sum())
+
+
 def _run_side_by_side(targets, args) -> int:
     """Run several cases in ``args.jobs`` processes (each case is all or nothing on its own); one line per failed
     case; the exit code of the worst failure."""
+    targets = sorted(targets, key=lambda target: -_input_bytes(target, args.params_dir))  # longest first, roughly
     with ProcessPoolExecutor(max_workers=min(args.jobs, len(targets))) as pool:
         outcomes = list(pool.map(_run_one_of_many, targets, [args] * len(targets)))
     write_index(Path(args.output_dir or ".").resolve() / "reports")  # once more, after every case has finished

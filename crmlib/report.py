@@ -39,6 +39,8 @@ __all__ = [
     "retention_plot",
 ]
 
+#: How a cell that shows nothing for the case begins (the runner stops nbval from checking such cells).
+NOT_IN_CASE = "*Not part of this case"
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
 #: ... and at most this many significant digits before the decimals are cut.
@@ -111,7 +113,7 @@ def table(tables: dict, name: str, params: CaseParams | None = None):
     """Stage table ``name`` (with indicator labels when it has an ``indicator`` column and ``params`` is given),
     or a one-line note when the case's params do not ask for it."""
     if name not in tables:
-        return Markdown(f"*Not part of this case (its params do not ask for `{name}`).*")
+        return Markdown(f"{NOT_IN_CASE} (its params do not ask for `{name}`).*")
     result = tables[name]
     return with_labels(result, params) if params is not None and "indicator" in result else result
 
@@ -293,7 +295,7 @@ def segment_bar_chart(tables: dict, params: CaseParams, lang: Language = "en"):
     """Bar chart of the customers per grade, value class or tier, best first, in the rank colours."""
     sizes = segment_sizes(tables)
     if sizes is None:
-        return Markdown("*Not part of this case (no grades, value classes or tiers).*")
+        return Markdown(f"{NOT_IN_CASE} (no grades, value classes or tiers).*")
     frame, id_column, share_column = sizes
     return figures.segment_bar_chart(frame, id_column, named_labels(params, lang), lang, share_column=share_column)
 

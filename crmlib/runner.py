@@ -15,6 +15,7 @@ metadata is removed, so two runs of the same inputs give the same files.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import time
@@ -28,7 +29,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
-from . import case_report, figures, io, provenance
+from . import case_report, figures, io, provenance, report
 from . import stages as stages_module
 from .errors import InputError
 from .params import STAGES, find_params, load_params
@@ -77,13 +78,26 @@ def _params_path(case_or_path, params_dir) -> Path:
     return find_params(str(case_or_path), params_dir)
 
 
+#: The comment that makes nbval compare a cell's output with the committed one.
+NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def _shows_nothing_for_the_case(cell) -> bool:
+    texts = ["".join(output.get("data", {}).get("text/markdown", "")) for output in cell.outputs]
+    return bool(texts) and all(text.startswith(report.NOT_IN_CASE) for text in texts)
+
+
 def _sanitize(path: Path) -> nbformat.NotebookNode:
     """Remove what differs between two runs of the same inputs: papermill's timings and random cell id, and
-    the execution counts of a kernel shared with the earlier stages (numbered from 1 again)."""
+    the execution counts of a kernel shared with the earlier stages (numbered from 1 again). A checked cell
+    that shows nothing for the case (a section of another kind of case) loses its nbval marker: nbval compares
+    the cells that show a result of the case, and only those."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("papermill", None)
     count = 0
     for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER) and _shows_nothing_for_the_case(cell):
+            cell.source = cell.source[len(NBVAL_MARKER):].lstrip("\n")
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill gives it a random id
         cell.metadata.pop("papermill", None)
@@ -123,6 +137,12 @@ def _swap_into_place(staged: Path, final: Path) -> None:
         retired.unlink(missing_ok=True)
 
 
+@functools.cache
+def _html_exporter() -> HTMLExporter:
+    """One exporter per process: its templates are compiled once, not once per notebook."""
+    return HTMLExporter()
+
+
 @contextlib.contextmanager
 def _kernel():
     """One Python kernel for all the stages of a case: imports are paid once, not once per stage. The stage
@@ -147,7 +167,7 @@ def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters:
             raise InputError(f"{exc.evalue} [{where}]") from None
         raise StageFailure(f"{where} failed: {exc.ename}: {exc.evalue}") from None
     notebook = _sanitize(output)
-    html, _ = HTMLExporter().from_notebook_node(notebook)
+    html, _ = _html_exporter().from_notebook_node(notebook)
     (staging_reports / f"{stage}.html").write_text(html, encoding="utf-8")
 
 

@@ -218,3 +218,18 @@ def test_committed_outputs_hold_no_volatile_bytes(root):
         for kind, pattern in volatile.items():
             match = pattern.search(text)
             assert match is None, f"{path.relative_to(root)} holds a {kind}: {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_nbval_checks_only_cells_that_show_a_result_of_the_case(root, case):
+    """Cells of another kind of case's sections print a one-line note; nbval does not compare them."""
+    checked = 0
+    for path in sorted((root / "reports" / case).glob("0*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code" or not "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT"):
+                continue
+            checked += 1
+            notes = ["".join(o.get("data", {}).get("text/markdown", "")) for o in cell["outputs"]]
+            assert not (notes and all(n.startswith("*Not part of this case") for n in notes)), \
+                f"{path.name}: a checked cell shows nothing for the case: {''.join(cell['source'])!r}"
+    assert checked >= 8
