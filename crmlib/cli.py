@@ -9,14 +9,16 @@ import argparse
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import Manager
 from pathlib import Path
+from queue import Empty
 
 from . import io
 from .case_report import write_index
-from .provenance import input_files
 from .errors import InputError
 from .params import find_params, list_cases, load_params
-from .runner import StageFailure, run_case, write_report
+from .provenance import input_files
+from .runner import Kernel, StageFailure, run_case, write_report
 from .synthetic import synthesize_customers, synthesize_panel
 
 __all__ = ["main"]
@@ -92,8 +94,9 @@ def main(argv=None) -> int:
                 for target in targets:
                     write_report(target, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang)
             elif len(targets) == 1 or args.jobs <= 1:
-                for target in targets:
-                    _run(target, args)
+                with Kernel() as kernel:
+                    for target in targets:
+                        _run(target, args, kernel)
             else:
                 return _run_side_by_side(targets, args)
     except InputError as exc:
@@ -109,24 +112,31 @@ def _progress(line: str) -> None:
     print(line, flush=True)
 
 
-def _run(target, args) -> None:
+def _run(target, args, kernel=None) -> None:
     run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang,
-             progress=_progress)
+             progress=_progress, kernel=kernel)
 
 
-def _run_one_of_many(target, args) -> tuple[int, str]:
-    # Each case's kernel gets its share of the cores: OpenMP threads (scikit-learn's gradient boosting) spin while
-    # waiting, and two kernels with a thread per core each slowed a 10 s stage to 10 minutes.
+def _run_queued(queue, args) -> list[tuple[int, str]]:
+    """A worker of :func:`_run_side_by_side`: runs cases from ``queue`` until it is empty, all in one kernel."""
+    # The kernel gets this worker's share of the cores: OpenMP threads (scikit-learn's gradient boosting) spin
+    # while waiting, and two kernels with a thread per core each slowed a 10 s stage to 10 minutes.
     threads = str(max(1, (os.cpu_count() or 1) // min(args.jobs, os.cpu_count() or 1)))
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = threads
-    try:
-        _run(target, args)
-    except InputError as exc:
-        return 2, f"crmlib: error: {exc}"
-    except StageFailure as exc:
-        return 1, f"crmlib: {exc}"
-    return 0, ""
+    outcomes = []
+    with Kernel() as kernel:
+        while True:
+            try:
+                target = queue.get_nowait()
+            except Empty:
+                return outcomes
+            try:
+                _run(target, args, kernel)
+            except InputError as exc:
+                outcomes.append((2, f"crmlib: error: {exc}"))
+            except StageFailure as exc:
+                outcomes.append((1, f"crmlib: {exc}"))
 
 
 def _input_bytes(target, params_dir) -> int:
@@ -135,16 +145,20 @@ def _input_bytes(target, params_dir) -> int:
 
 
 def _run_side_by_side(targets, args) -> int:
-    """Run several cases in ``args.jobs`` processes (each case is all or nothing on its own); one line per failed
+    """Run several cases in ``args.jobs`` worker processes, each with one notebook kernel for all the cases it
+    takes from a shared queue (largest inputs first); each case is all or nothing on its own. One line per failed
     case; the exit code of the worst failure."""
-    targets = sorted(targets, key=lambda target: -_input_bytes(target, args.params_dir))  # longest first, roughly
-    with ProcessPoolExecutor(max_workers=min(args.jobs, len(targets))) as pool:
-        outcomes = list(pool.map(_run_one_of_many, targets, [args] * len(targets)))
+    jobs = min(args.jobs, len(targets))
+    with Manager() as manager, ProcessPoolExecutor(max_workers=jobs) as pool:
+        queue = manager.Queue()
+        for target in sorted(targets, key=lambda target: -_input_bytes(target, args.params_dir)):
+            queue.put(target)
+        outcomes = [outcome for worker in [pool.submit(_run_queued, queue, args) for _ in range(jobs)]
+                    for outcome in worker.result()]
     write_index(Path(args.output_dir or ".").resolve() / "reports")  # once more, after every case has finished
     for _, message in outcomes:
-        if message:
-            print(message, file=sys.stderr)
-    return max(code for code, _ in outcomes)
+        print(message, file=sys.stderr)
+    return max([code for code, _ in outcomes], default=0)
 
 
 if __name__ == "__main__":

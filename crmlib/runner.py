@@ -34,7 +34,7 @@ from . import stages as stages_module
 from .errors import InputError
 from .params import STAGES, find_params, load_params
 
-__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "resolve_stages", "run_case", "write_report"]
+__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "Kernel", "resolve_stages", "run_case", "write_report"]
 
 #: The stage notebooks shared by every case.
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -88,12 +88,13 @@ def _shows_nothing_for_the_case(cell) -> bool:
 
 
 def _sanitize(path: Path) -> nbformat.NotebookNode:
-    """Remove what differs between two runs of the same inputs: papermill's timings and random cell id, and
-    the execution counts of a kernel shared with the earlier stages (numbered from 1 again). A checked cell
+    """Remove the runner's preparation cell and what differs between two runs of the same inputs: papermill's
+    timings and random cell id (execution counts are renumbered from 1 to be sure). A checked cell
     that shows nothing for the case (a section of another kind of case) loses its nbval marker: nbval compares
     the cells that show a result of the case, and only those."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("papermill", None)
+    notebook.cells = [cell for cell in notebook.cells if PREPARATION_TAG not in cell.metadata.get("tags", [])]
     count = 0
     for cell in notebook.cells:
         if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER) and _shows_nothing_for_the_case(cell):
@@ -143,24 +144,46 @@ def _html_exporter() -> HTMLExporter:
     return HTMLExporter()
 
 
-@contextlib.contextmanager
-def _kernel():
-    """One Python kernel for all the stages of a case: imports are paid once, not once per stage. The stage
-    notebooks share no variables they rely on (nbval runs each in a fresh kernel and would fail if they did)."""
-    manager = AsyncKernelManager(kernel_name="python3")
-    try:
-        yield manager
-    finally:
-        if manager.has_kernel:
-            run_sync(manager.shutdown_kernel)(now=True)
+class Kernel:
+    """A Python kernel that runs stage notebooks one after another, so the imports are paid once and not once per
+    notebook (``with Kernel() as kernel: run_case(..., kernel=kernel)``). Each notebook starts with a cell
+    (:func:`_preparation`, removed from the saved notebook) that clears the namespace (``%reset -f``; imported
+    modules stay loaded), sets the working and output directories and restarts the execution count, so a
+    notebook sees nothing an earlier one defined and its cells are numbered as in a fresh kernel; nbval, which
+    runs every notebook in a fresh kernel, would fail on a notebook that relied on an earlier one."""
+
+    def __init__(self):
+        self.manager = AsyncKernelManager(kernel_name="python3")
+
+    def __enter__(self) -> "Kernel":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.manager.has_kernel:
+            run_sync(self.manager.shutdown_kernel)(now=True)
 
 
-def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel=None) -> None:
+#: Tag of the preparation cell the runner puts first in every notebook it executes.
+PREPARATION_TAG = "crmlib-preparation"
+
+
+def _preparation(cwd: Path, output_dir: Path) -> nbformat.NotebookNode:
+    code = (f"__import__('os').chdir({str(cwd)!r})  # first: the last case's directory may be gone\n"
+            "get_ipython().run_line_magic('reset', '-f')\n"
+            f"__import__('os').environ[{io.OUTPUT_DIR_ENV!r}] = {str(output_dir)!r}\n"
+            "get_ipython().execution_count = 0  # the next cell is number 1\n")
+    return nbformat.v4.new_code_cell(code, metadata={"tags": [PREPARATION_TAG]})
+
+
+def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel) -> None:
     output = staging_reports / f"{stage}.ipynb"
+    notebook = nbformat.read(NOTEBOOK_DIR / f"{stage}.ipynb", as_version=4)
+    notebook.cells.insert(0, _preparation(final_reports, Path(os.environ[io.OUTPUT_DIR_ENV])))
     try:
-        papermill.execute_notebook(str(NOTEBOOK_DIR / f"{stage}.ipynb"), str(output), parameters=parameters,
+        papermill.execute_notebook(notebook, str(output), parameters=parameters,
                                    cwd=str(final_reports), kernel_name="python3", progress_bar=False,
-                                   log_output=False, report_mode=False, km=kernel)
+                                   log_output=False, report_mode=False, request_save_on_cell_execute=False,
+                                   km=kernel.manager)
     except papermill.PapermillExecutionError as exc:
         where = f"stage {stage}, notebook cell {exc.exec_count}"
         if exc.ename == "InputError":
@@ -172,7 +195,7 @@ def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters:
 
 
 def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params", lang=None,
-             progress=print) -> RunResult:
+             progress=print, kernel: Kernel | None = None) -> RunResult:
     """Run a case through its stage notebooks.
 
     Parameters
@@ -192,6 +215,9 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
         Language of the case report; the params' ``report.lang`` by default.
     progress : callable
         Receives one line per stage start and end (``print`` by default).
+    kernel : Kernel, optional
+        The kernel to run the notebooks in (one for this case by default); ``crmlib run --all`` gives each of
+        its worker processes one for all the cases it runs.
 
     Raises
     ------
@@ -226,12 +252,13 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
             "params_path": os.path.relpath(params_path, final_reports),
             "output_dir": os.path.relpath(final_processed, final_reports),
         }
-        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)), _kernel() as kernel:
+        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)), \
+                contextlib.nullcontext(kernel) if kernel is not None else Kernel() as case_kernel:
             for stage in chosen:
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
                 try:
-                    _execute(stage, staging_reports, final_reports, parameters, kernel)
+                    _execute(stage, staging_reports, final_reports, parameters, case_kernel)
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None
