@@ -56,6 +56,10 @@ def _column_text(column: str, values: pd.Series) -> list[str]:
         return [f"{v:.3e}" if np.isfinite(v) and v != 0 else "0" if v == 0 else "NaN" for v in x]
     scale = float(np.abs(x[finite]).max()) if finite.any() else 0.0
     x = np.where(finite & (np.abs(x) < NOISE * scale), 0.0, x) + 0.0  # + 0.0 turns -0.0 into 0.0
+    # Snap to DISPLAY_DIGITS significant digits before rounding: a value exactly between two printed values in
+    # exact arithmetic (a mean of 2-decimal amounts over 400 customers often is) would otherwise print rounded
+    # up or down by the last-bit noise of the machine; a whole number off by noise would lose its integer format.
+    x = np.array([float(f"{v:.{DISPLAY_DIGITS}g}") if np.isfinite(v) else v for v in x])
     if finite.any() and (x[finite] == np.round(x[finite])).all():
         decimals = 0
     else:
@@ -68,7 +72,9 @@ def _column_text(column: str, values: pd.Series) -> list[str]:
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     """A table as the notebooks print it, the same on every machine: each float column at one precision (at most
     :data:`DISPLAY_DECIMALS` decimals and :data:`DISPLAY_DIGITS` significant digits, whole numbers without
-    decimals), values below :data:`NOISE` times the column's largest magnitude shown as 0, no negative zero;
+    decimals; every value first snapped to DISPLAY_DIGITS significant digits, so last-bit noise neither decides a
+    rounding tie nor hides a whole number), values below :data:`NOISE` times the column's largest magnitude shown
+    as 0, no negative zero;
     p values in scientific notation with 4 significant digits. The stage tables keep every digit."""
     if isinstance(frame, pd.Series):
         return shown(frame.to_frame()).iloc[:, 0]
