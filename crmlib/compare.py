@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "TOLERANCES", "Difference", "compare_tables", "compare_directories"]
+__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "TOLERANCES", "Difference", "read_csv", "compare_tables",
+           "compare_directories"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ class Difference:
         return f"{where}: {self.message}"
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_csv(path) -> pd.DataFrame:
+    """A CSV table as :func:`compare_tables` compares it: empty cells missing, every other text kept as text
+    (``NA`` is a label), floats read back exactly."""
     return pd.read_csv(path, encoding="utf-8", keep_default_na=False, na_values=[""], float_precision="round_trip")
 
 
@@ -133,5 +136,6 @@ def compare_directories(committed, new, *, limit: int = 5) -> list[Difference]:
     found = [Difference(name, "committed, but the new run did not write it") for name in sorted(old_names - new_names)]
     found += [Difference(name, "written by the new run, but not committed") for name in sorted(new_names - old_names)]
     for name in sorted(old_names & new_names):
-        found += compare_tables(_read(committed / f"{name}.csv"), _read(new / f"{name}.csv"), name, limit=limit)
+        found += compare_tables(read_csv(committed / f"{name}.csv"), read_csv(new / f"{name}.csv"), name,
+                                limit=limit)
     return found

@@ -95,6 +95,14 @@ def segment_colours(ids_best_first) -> dict[str, str]:
     return {s: SEGMENT_COLOURS[k % len(SEGMENT_COLOURS)] for k, s in enumerate(ids_best_first)}
 
 
+def _subplots(**options):
+    """A new figure and its axes, not kept open by pyplot: a notebook shows the figure a function returns (once),
+    and drawing many figures leaves none open."""
+    figure, axis = plt.subplots(**options)
+    plt.close(figure)
+    return figure, axis
+
+
 def save_figure(figure, directory, name: str) -> list[Path]:
     """Write ``name.png`` and ``name.svg`` (no dates in the metadata, so reruns give the same bytes) and close.
 
@@ -112,7 +120,7 @@ def save_figure(figure, directory, name: str) -> list[Path]:
 def scree_plot(eigen: pd.DataFrame, lang: Language = "en", quantile: float = 0.95):
     """Eigenvalues by component, with the parallel-analysis quantile line (when the table has it) and the
     Kaiser line at 1."""
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure, axis = _subplots(figsize=(6, 3.5))
     axis.plot(eigen["component"], eigen["eigenvalue"], marker="o", color=SEGMENT_COLOURS[0],
               label=text("observed_eigenvalue", lang))
     if "random_quantile" in eigen:
@@ -137,7 +145,7 @@ def loadings_heatmap(loadings: pd.DataFrame, labels: dict[str, str], lang: Langu
     factor_columns = _factor_columns(loadings)
     values = loadings[factor_columns].to_numpy()
     names = [labels.get(i, i) for i in loadings[id_column]]
-    figure, axis = plt.subplots(figsize=(2.2 + 0.9 * len(factor_columns), 0.8 + 0.32 * len(names)))
+    figure, axis = _subplots(figsize=(2.2 + 0.9 * len(factor_columns), 0.8 + 0.32 * len(names)))
     image = axis.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     axis.set_xticks(range(len(factor_columns)), factor_columns)
     axis.set_yticks(range(len(names)), names, fontsize=8)
@@ -157,7 +165,7 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     The arrows are the loadings times one common factor, the largest that keeps them within 90% of the
     scores' extent on both axes (Gabriel's biplot up to that scale). ``segments`` is indexed like ``scores``."""
     colours = segment_colours(order)
-    figure, axis = plt.subplots(figsize=(6.5, 5.5))
+    figure, axis = _subplots(figsize=(6.5, 5.5))
     for segment in order:
         members = scores[segments.loc[scores.index] == segment]
         axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,
@@ -186,7 +194,7 @@ def segment_bar_chart(sizes: pd.DataFrame, id_column: str, labels: dict[str, str
     """Customers per grade, class or tier, best first, one rank colour each, annotated with count and share."""
     ids = list(sizes[id_column])
     colours = segment_colours(ids)
-    figure, axis = plt.subplots(figsize=(6, 3.3))
+    figure, axis = _subplots(figsize=(6, 3.3))
     names = [labels.get(i, i) for i in ids]
     axis.bar(names, sizes[count_column], color=[colours[i] for i in ids])
     shares = sizes[share_column] if share_column else [None] * len(ids)
@@ -203,7 +211,7 @@ def value_matrix_plot(values: pd.DataFrame, classes: pd.Series, order: list[str]
                       thresholds: tuple[float, float], labels: dict[str, str], lang: Language = "en"):
     """The customer value matrix: x value against y value, the two thresholds, one rank colour per class."""
     colours = segment_colours(order)
-    figure, axis = plt.subplots(figsize=(6, 5))
+    figure, axis = _subplots(figsize=(6, 5))
     for value_class in order:
         members = values[classes.loc[values.index] == value_class]
         axis.scatter(members[x], members[y], s=8, alpha=0.6, color=colours[value_class], rasterized=True,
@@ -219,7 +227,7 @@ def value_matrix_plot(values: pd.DataFrame, classes: pd.Series, order: list[str]
 
 def lorenz_plot(curves: pd.DataFrame, gini: pd.Series, labels: dict[str, str], lang: Language = "en"):
     """Lorenz curve of each measure, the diagonal of equal shares and the 80% line; Gini in the legend."""
-    figure, axis = plt.subplots(figsize=(5.5, 4.5))
+    figure, axis = _subplots(figsize=(5.5, 4.5))
     for colour, (measure, curve) in zip(SEGMENT_COLOURS, curves.groupby("measure", sort=False)):
         axis.plot(curve["customer_share"], curve["value_share"], color=colour,
                   label=f"{labels.get(measure, measure)} ({text('gini', lang)} {gini[measure]:.3f})")
@@ -235,7 +243,7 @@ def lorenz_plot(curves: pd.DataFrame, gini: pd.Series, labels: dict[str, str], l
 def retention_plot(curves: pd.DataFrame, order: list[str], labels: dict[str, str], lang: Language = "en"):
     """Kaplan-Meier retention step curves per tier in rank colours (``order`` best first), all customers dashed."""
     colours = segment_colours(order) | {"all": NEUTRAL}
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = _subplots(figsize=(6, 4))
     for tier, curve in curves.groupby("tier", sort=False):
         name = text("all_customers", lang) if tier == "all" else labels.get(tier, tier)
         axis.step(curve["month"], curve["retention"], where="post", color=colours.get(tier, NEUTRAL),
@@ -250,7 +258,7 @@ def retention_plot(curves: pd.DataFrame, order: list[str], labels: dict[str, str
 def problem_ranking_plot(ranking: pd.DataFrame, labels: dict[str, str], confidence: float, lang: Language = "en"):
     """Mean score per dimension with its confidence interval, lowest (most serious problem) at the top."""
     ranking = ranking.iloc[::-1]
-    figure, axis = plt.subplots(figsize=(6, 0.45 * len(ranking) + 1.2))
+    figure, axis = _subplots(figsize=(6, 0.45 * len(ranking) + 1.2))
     names = [labels.get(d, d) for d in ranking["dimension"]]
     axis.errorbar(ranking["mean"], names, xerr=[ranking["mean"] - ranking["ci_low"],
                                                  ranking["ci_high"] - ranking["mean"]],

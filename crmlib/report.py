@@ -39,7 +39,7 @@ __all__ = [
     "retention_plot",
 ]
 
-#: How a cell that shows nothing for the case begins (the runner stops nbval from checking such cells).
+#: How a cell that shows nothing for the case begins (the runner leaves such cells out of the saved notebook).
 NOT_IN_CASE = "*Not part of this case"
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6

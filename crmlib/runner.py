@@ -78,27 +78,50 @@ def _params_path(case_or_path, params_dir) -> Path:
     return find_params(str(case_or_path), params_dir)
 
 
-#: The comment that makes nbval compare a cell's output with the committed one.
-NBVAL_MARKER = "# NBVAL_CHECK_OUTPUT"
-
-
 def _shows_nothing_for_the_case(cell) -> bool:
+    if cell.cell_type != "code":
+        return False
     texts = ["".join(output.get("data", {}).get("text/markdown", "")) for output in cell.outputs]
     return bool(texts) and all(text.startswith(report.NOT_IN_CASE) for text in texts)
 
 
+def _cells_that_apply(cells: list) -> list:
+    """The cells of an executed stage notebook that belong to the case: a code cell that printed only the
+    not-part-of-this-case note goes, and so does its caption (the markdown cells before it) when every code cell
+    after that caption went; a section heading stays when a later part of its section does."""
+    units, unit = [], []
+    for cell in cells:  # a unit: markdown cells, then the code cells up to the next markdown cell
+        if cell.cell_type == "markdown" and unit and unit[-1].cell_type == "code":
+            units.append(unit)
+            unit = []
+        unit.append(cell)
+    units.append(unit)
+    kept, heading, heading_shown = [], None, True
+    for unit in units:
+        starts_section = unit[0].cell_type == "markdown" and unit[0].source.startswith("#")
+        if starts_section:
+            heading, heading_shown = unit[0], False
+        code = [cell for cell in unit if cell.cell_type == "code"]
+        if code and all(_shows_nothing_for_the_case(cell) for cell in code):
+            continue
+        unit = [cell for cell in unit if not _shows_nothing_for_the_case(cell)]
+        if not heading_shown and not starts_section:  # the section's first part went: keep its title
+            kept.append(nbformat.v4.new_markdown_cell(heading.source.split("\n", 1)[0], id=f"{heading.id}-title"))
+        heading_shown = True
+        kept.extend(unit)
+    return kept
+
+
 def _sanitize(path: Path) -> nbformat.NotebookNode:
-    """Remove the runner's preparation cell and what differs between two runs of the same inputs: papermill's
-    timings and random cell id (execution counts are renumbered from 1 to be sure). A checked cell
-    that shows nothing for the case (a section of another kind of case) loses its nbval marker: nbval compares
-    the cells that show a result of the case, and only those."""
+    """Keep the cells that belong to the case (:func:`_cells_that_apply`), drop the runner's preparation cell,
+    and remove what differs between two runs of the same inputs: papermill's timings and random cell id
+    (execution counts are renumbered from 1)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("papermill", None)
-    notebook.cells = [cell for cell in notebook.cells if PREPARATION_TAG not in cell.metadata.get("tags", [])]
+    notebook.cells = _cells_that_apply([cell for cell in notebook.cells
+                                        if PREPARATION_TAG not in cell.metadata.get("tags", [])])
     count = 0
     for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.source.startswith(NBVAL_MARKER) and _shows_nothing_for_the_case(cell):
-            cell.source = cell.source[len(NBVAL_MARKER):].lstrip("\n")
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill gives it a random id
         cell.metadata.pop("papermill", None)
