@@ -136,19 +136,6 @@ def _sanitize(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-@contextlib.contextmanager
-def _environment(name: str, value: str):
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
 def _swap_into_place(staged: Path, final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     retired = final.parent / f".{final.name}.retired-{uuid.uuid4().hex[:8]}"
@@ -198,10 +185,12 @@ def _preparation(cwd: Path, output_dir: Path) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(code, metadata={"tags": [PREPARATION_TAG]})
 
 
-def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel) -> None:
+def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel,
+             output_root: Path) -> None:
+    """Run one stage notebook in ``kernel``, its tables written under ``output_root`` (``$CRMLIB_OUTPUT_DIR``)."""
     output = staging_reports / f"{stage}.ipynb"
     notebook = nbformat.read(NOTEBOOK_DIR / f"{stage}.ipynb", as_version=4)
-    notebook.cells.insert(0, _preparation(final_reports, Path(os.environ[io.OUTPUT_DIR_ENV])))
+    notebook.cells.insert(0, _preparation(final_reports, output_root))
     try:
         papermill.execute_notebook(notebook, str(output), parameters=parameters,
                                    cwd=str(final_reports), kernel_name="python3", progress_bar=False,
@@ -275,13 +264,12 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
             "params_path": os.path.relpath(params_path, final_reports),
             "output_dir": os.path.relpath(final_processed, final_reports),
         }
-        with _environment(io.OUTPUT_DIR_ENV, str(staging_processed.parent)), \
-                contextlib.nullcontext(kernel) if kernel is not None else Kernel() as case_kernel:
+        with contextlib.nullcontext(kernel) if kernel is not None else Kernel() as case_kernel:
             for stage in chosen:
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
                 try:
-                    _execute(stage, staging_reports, final_reports, parameters, case_kernel)
+                    _execute(stage, staging_reports, final_reports, parameters, case_kernel, staging_processed.parent)
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None

@@ -214,13 +214,11 @@ def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown)
 
 def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp_path, monkeypatch):
     """A stage runs in a staging directory that is removed when it fails: its error names the final directory."""
-    import os
-
-    from crmlib import io, runner
+    from crmlib import runner
     from crmlib.errors import InputError
 
-    def failing_stage(stage, staging_reports, final_reports, parameters, kernel=None):
-        raise InputError("stage table 'x' not found", file=Path(os.environ[io.OUTPUT_DIR_ENV]) / "tiny" / "x.csv")
+    def failing_stage(stage, staging_reports, final_reports, parameters, kernel, output_root):
+        raise InputError("stage table 'x' not found", file=output_root / "tiny" / "x.csv")
 
     monkeypatch.setattr(runner, "_execute", failing_stage)
     with pytest.raises(InputError) as error:
