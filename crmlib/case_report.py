@@ -31,43 +31,12 @@ import yaml
 from matplotlib.figure import Figure
 
 from . import figures, io, provenance, report
-from .labels import TABLE_CAPTIONS, COLUMNS, Language, column_label, named_labels, text
+from .labels import COLUMNS, Language, column_label, named_labels, text
 from .params import STAGES, CaseParams
+from .tables import registry, widen
 from .workbook import format_value, number_format, write_workbook
 
-__all__ = ["REPORT_TABLES", "WORKBOOK_ONLY_TABLES", "FIGURES", "localize", "headline", "write_case_report",
-           "write_index"]
-
-#: The tables each stage section of the report shows, in order (a case shows those it has).
-REPORT_TABLES: dict[str, list[str]] = {
-    "01_clean": ["cleaning_log", "respondents", "panel_summary"],
-    "02_indicators": ["descriptives", "item_descriptives", "tier_migration"],
-    "03_factor_analysis": ["kmo", "bartlett", "total_variance_explained", "loadings_rotated", "composite_weights",
-                           "reliability", "efa_loadings", "item_fit", "factor_correlations", "value_weights",
-                           "ahp_consistency", "churn_discrimination", "churn_logistic", "churn_importance"],
-    "04_segmentation": ["grade_thresholds", "grade_profile", "value_thresholds", "class_summary", "middle_band",
-                        "problem_ranking", "group_comparison", "tier_profile", "concentration", "attrition_by_tier",
-                        "retention", "lifecycle_profile", "top_risk", "pseudonym_key"],
-    "05_strategy": ["strategy", "class_strategy", "stage_strategy", "problem_table", "interview_themes",
-                    "tier_strategy", "lifecycle_strategy"],
-}
-#: Aggregate tables that go to the workbook (and CSV) but are too long or technical for the page.
-WORKBOOK_ONLY_TABLES = ["eigenvalues", "variance_explained", "score_coefficients", "loadings_unrotated",
-                        "rotation_matrix", "correlation_matrix", "item_total", "monthly_flows", "churn_calibration"]
-#: Figures: file name, stage section, caption key, the drawing function of :mod:`crmlib.report`.
-FIGURES = [
-    ("scree", "03_factor_analysis", "fig_scree", report.scree_plot),
-    ("loadings_heatmap", "03_factor_analysis", "fig_loadings", report.loadings_heatmap),
-    ("biplot", "04_segmentation", "fig_biplot", report.biplot),
-    ("segment_sizes", "04_segmentation", "fig_segments", report.segment_bar_chart),
-    ("value_matrix", "04_segmentation", "fig_value_matrix", report.value_matrix_plot),
-    ("problem_ranking", "04_segmentation", "fig_problems", report.problem_ranking_plot),
-    ("lorenz", "04_segmentation", "fig_lorenz", report.lorenz_plot),
-    ("retention", "04_segmentation", "fig_retention", report.retention_plot),
-]
-#: Customer-level tables that the figures read (points without ids); never shown as tables.
-FIGURE_INPUTS = ["factor_scores", "customer_grades", "customer_values", "customer_classes", "lorenz_curve",
-                 "retention_curves"]
+__all__ = ["data_kind", "localize", "headline", "write_case_report", "write_index"]
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates"), autoescape=True,
                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
@@ -78,10 +47,19 @@ def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
     return {n: io.read_table(directory, n) for n in names if (Path(directory) / f"{n}.csv").is_file()}
 
 
-def localize(frame: pd.DataFrame, params: CaseParams, lang: Language) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    """A stage table as a report shows it: the other language's columns dropped, a label column after an id
-    column that has none, headers in ``lang``; with the number format of each (new) header."""
+def data_kind(params: CaseParams) -> str:
+    """``synthetic`` when any data file of the case is synthetic, else ``real``."""
+    return "synthetic" if any(s.kind == "synthetic" for _, s in params.data_sources()) else "real"
+
+
+def localize(frame: pd.DataFrame, params: CaseParams, lang: Language, name: str
+             ) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Stage table ``name`` as a report shows it: pivoted when declared wide, the other language's columns
+    dropped, a label column after an id column that has none, headers in ``lang``; with the number format of each
+    (new) header (the table's declared ``formats`` first)."""
+    declared = registry()[name].formats
     other = "_zh" if lang == "en" else "_en"
+    frame = widen(frame, name)
     frame = frame[[c for c in frame.columns if not c.endswith(other)]].copy()
     labels = named_labels(params, lang)
     first = frame.columns[0]
@@ -91,7 +69,7 @@ def localize(frame: pd.DataFrame, params: CaseParams, lang: Language) -> tuple[p
     headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c, c) for c in frame.columns}
     if len(set(headers.values())) < len(headers):
         headers = {c: c for c in frame.columns}
-    formats = {headers[c]: number_format(c, frame[c]) for c in frame.columns}
+    formats = {headers[c]: declared.get(c) or number_format(c, frame[c]) for c in frame.columns}
     return frame.rename(columns=headers), formats
 
 
@@ -122,13 +100,15 @@ def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
     cumulative variance explained by them (extraction, or the mean communality of an EFA), customers per
     grade/class/tier (best first) or respondents kept, and the cross-validated ROC AUC of each churn model."""
     summary = {"case": params.case, "title_en": params.title_en, "title_zh": params.title_zh,
-               "kind": params.data.kind, "lang": params.report.lang, "kmo": None, "factors": None,
+               "kind": data_kind(params), "lang": params.report.lang, "kmo": None, "factors": None,
                "variance_explained": None, "segments": [], "respondents": None, "auc": {}}
-    if "kmo" in tables:
-        kmo = tables["kmo"].set_index(tables["kmo"].columns[0])["msa"]
+    kmo_table = "kmo" if "kmo" in tables else "survey_kmo"
+    if kmo_table in tables:
+        kmo = tables[kmo_table].set_index(tables[kmo_table].columns[0])["msa"]
         summary["kmo"] = float(kmo["overall"])
-    if "eigenvalues" in tables:
-        summary["factors"] = int(tables["eigenvalues"]["retained"].sum())
+    eigen_table = "eigenvalues" if "eigenvalues" in tables else "survey_eigenvalues"
+    if eigen_table in tables:
+        summary["factors"] = int(tables[eigen_table]["retained"].sum())
     if "total_variance_explained" in tables:
         summary["variance_explained"] = float(tables["total_variance_explained"]["extraction_cum_pct"].dropna()
                                               .iloc[-1]) / 100
@@ -136,7 +116,7 @@ def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
         summary["variance_explained"] = float(tables["efa_loadings"]["communality"].mean())
     sizes = report.segment_sizes(tables)
     if sizes is not None:
-        frame, id_column, _ = sizes
+        frame, id_column = sizes
         labels = {lang: named_labels(params, lang) for lang in ("en", "zh")}
         summary["segments"] = [{"id": s, "label_en": labels["en"].get(s, s), "label_zh": labels["zh"].get(s, s),
                                 "customers": int(n)} for s, n in zip(frame[id_column], frame["customers"])]
@@ -156,24 +136,27 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
                       progress=print) -> Path:
     """Write a case's report, figures, workbook, CSV tables and summary into ``out`` from the stage tables in
     ``processed``; returns the path of ``report.html``."""
-    names = [n for stage in REPORT_TABLES.values() for n in stage] + WORKBOOK_ONLY_TABLES
-    tables = read_stage_tables(processed, names + FIGURE_INPUTS)
-    localized = {n: localize(tables[n], params, lang) for n in names if n in tables}
+    declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
+    tables = read_stage_tables(processed, [t.name for t in declared if t.shown != "stage"])
+    localized = {t.name: localize(tables[t.name], params, lang, t.name) for t in declared
+                 if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():
         io.write_table(frame, out / "tables" / f"{name}.csv")
     write_workbook(localized, out / "tables.xlsx")
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}
-    for name, stage, caption, draw in FIGURES:
-        figure = draw(tables, params, lang)
-        if isinstance(figure, Figure):
-            png, _ = figures.save_figure(figure, out / "figures", name)
-            figures_by_stage[stage].append({"name": name, "caption": text(caption, lang), "src": _png_data_uri(png)})
+    for family in params.families:
+        for spec in family.figures:
+            figure = getattr(family.display(), spec.draw)(tables, params, lang)
+            if isinstance(figure, Figure):
+                png, _ = figures.save_figure(figure, out / "figures", spec.name)
+                figures_by_stage[spec.stage].append({"name": spec.name, "caption": getattr(spec, f"caption_{lang}"),
+                                                     "src": _png_data_uri(png)})
 
     sections = []
     for stage in STAGES:
-        shown = [{"name": n, "caption": TABLE_CAPTIONS[n][0 if lang == "en" else 1],
-                  **_html_table(*localized[n])} for n in REPORT_TABLES[stage] if n in localized]
+        shown = [{"name": t.name, "caption": t.caption(lang), **_html_table(*localized[t.name])}
+                 for t in declared if t.stage == stage and t.shown == "report" and t.name in localized]
         if shown or figures_by_stage[stage]:
             sections.append({"id": stage, "title": text(f"stage_{stage}", lang), "tables": shown,
                              "figures": figures_by_stage[stage]})
@@ -181,7 +164,8 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     page = _TEMPLATES.get_template("report.html.j2").render(
         lang=lang, t=lambda key, **v: text(key, lang, **v), params=params,
         title=params.title_en if lang == "en" else params.title_zh,
-        subtitle=params.title_zh if lang == "en" else params.title_en,
+        subtitle=params.title_zh if lang == "en" else params.title_en, kind=data_kind(params),
+        sources=params.data_sources(),
         shown_params=_shown_params(params), strategy_source=report.strategy_source(params), sections=sections,
         inputs=provenance.input_files(params).to_dict("records"),
         params_file={"file": params.source_file.name, "sha256": provenance.sha256(params.source_file)},

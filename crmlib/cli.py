@@ -19,7 +19,7 @@ from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
 from .runner import Kernel, StageFailure, run_case, write_report
-from .synthetic import synthesize_customers, synthesize_panel
+from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
 
 __all__ = ["main"]
 
@@ -65,17 +65,31 @@ def _parser() -> argparse.ArgumentParser:
 def _synthesize(args) -> None:
     path = args.params or find_params(args.case, args.params_dir)
     params = load_params(path)
-    out = args.out or params.data_path
+    if params.synthetic is None and params.synthetic_panel is None and (
+            params.survey is None or params.survey.synthetic is None):
+        raise InputError("the case has no synthetic, synthetic_panel or survey.synthetic section to generate data "
+                         "from", file=params.source_file)
+    if args.out is not None and sum(x is not None for x in (params.synthetic or params.synthetic_panel,
+                                                            params.survey and params.survey.synthetic)) > 1:
+        raise InputError("--out names one file, but the case generates a customer file and a response file: "
+                         "leave it out", file=params.source_file)
     if params.synthetic_panel is not None:
+        out = args.out or params.data_path
         customers, panel = synthesize_panel(params, n_customers=args.n, seed=args.seed)
         panel_out = out.parent / Path(params.customer_base.panel.path).name
         io.write_table(customers, out)
         io.write_table(panel, panel_out)
         print(f"wrote {len(customers)} synthetic customers to {out} and {len(panel)} panel rows to {panel_out}")
-        return
-    table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
-    io.write_table(table, out)
-    print(f"wrote {len(table)} synthetic rows to {out}")
+    elif params.synthetic is not None:
+        out = args.out or params.data_path
+        table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
+        io.write_table(table, out)
+        print(f"wrote {len(table)} synthetic customers to {out}")
+    if params.survey is not None and params.survey.synthetic is not None:
+        out = args.out or params.resolve(params.survey.data.path)
+        table = synthesize_responses(params, n_customers=args.n, seed=args.seed)
+        io.write_table(table, out)
+        print(f"wrote {len(table)} synthetic respondents to {out}")
 
 
 def main(argv=None) -> int:

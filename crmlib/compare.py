@@ -13,8 +13,8 @@ therefore compared cell by cell:
   ``atol`` and not against rounding noise; missing values must be missing in
   both, infinities equal.
 
-Tolerances are declared per table in :data:`TOLERANCES`; every other table uses
-:data:`DEFAULT_TOLERANCE`. Closed-form statistics meet the default (rtol 1e-9,
+Tolerances are declared with each table (:mod:`crmlib.tables`); a table without
+one uses :data:`DEFAULT_TOLERANCE`. Closed-form statistics meet the default (rtol 1e-9,
 atol 1e-12); iterative fits that stop at an optimizer's convergence tolerance
 (minres factor analysis, omega, the churn models) get rtol 1e-6 and atol 1e-6.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "TOLERANCES", "Difference", "read_csv", "compare_tables",
+__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Difference", "read_csv", "compare_tables",
            "compare_directories"]
 
 
@@ -40,25 +40,6 @@ class Tolerance:
 
 #: Closed forms: eigen-decompositions, sums, quantiles, bootstrap statistics with a seeded generator.
 DEFAULT_TOLERANCE = Tolerance(rtol=1e-9, atol=1e-12)
-
-#: An optimizer stopping at its convergence tolerance lands elsewhere in the last digits it controls: minres
-#: loadings near zero moved by 1.4e-8 between two x86-64 machines. psych itself agrees with crmlib to 2e-5 there.
-_ITERATIVE = Tolerance(rtol=1e-6, atol=1e-6)
-
-#: Tables whose numbers come from an optimizer stopping at its own convergence tolerance.
-TOLERANCES: dict[str, Tolerance] = {
-    "efa_loadings": _ITERATIVE,  # minres (scipy L-BFGS-B), as psych's fa()
-    "factor_correlations": _ITERATIVE,
-    "item_fit": _ITERATIVE,
-    "reliability": _ITERATIVE,  # omega total from a one-factor minres fit
-    "churn_logistic": _ITERATIVE,  # statsmodels Newton iterations
-    "churn_discrimination": _ITERATIVE,  # gradient-boosting trees
-    "churn_calibration": _ITERATIVE,
-    "churn_importance": _ITERATIVE,
-    "churn_predictions": _ITERATIVE,
-    "top_risk": _ITERATIVE,
-}
-
 
 @dataclass(frozen=True)
 class Difference:
@@ -94,14 +75,13 @@ def _row_label(frame: pd.DataFrame, position: int) -> str:
     return f"{position + 2} ({first} {frame.iloc[position, 0]!s})"  # +2: header is file line 1
 
 
-def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: Tolerance | None = None,
+def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: Tolerance = DEFAULT_TOLERANCE,
                    *, limit: int = 5) -> list[Difference]:
     """Differences between a committed table ``old`` and a new one, at most ``limit`` per column.
 
     Rows are compared in order (every stage table has a deterministic row order). Each difference names the
     table, the file line and first cell of the row, the column, both values and the difference.
     """
-    tolerance = tolerance or TOLERANCES.get(table, DEFAULT_TOLERANCE)
     if list(old.columns) != list(new.columns):
         return [Difference(table, f"columns differ: committed {list(old.columns)}, new {list(new.columns)}")]
     if len(old) != len(new):
@@ -125,8 +105,10 @@ def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: 
     return found
 
 
-def compare_directories(committed, new, *, limit: int = 5) -> list[Difference]:
-    """Compare every CSV table of a committed stage-table directory with a new run's (:func:`compare_tables`).
+def compare_directories(committed, new, tolerances: dict[str, Tolerance] | None = None, *,
+                        limit: int = 5) -> list[Difference]:
+    """Compare every CSV table of a committed stage-table directory with a new run's (:func:`compare_tables`),
+    each within its tolerance in ``tolerances`` (:func:`crmlib.tables.tolerances`) or the default.
 
     A table present in only one of the directories is a difference too.
     """
@@ -137,5 +119,5 @@ def compare_directories(committed, new, *, limit: int = 5) -> list[Difference]:
     found += [Difference(name, "written by the new run, but not committed") for name in sorted(new_names - old_names)]
     for name in sorted(old_names & new_names):
         found += compare_tables(read_csv(committed / f"{name}.csv"), read_csv(new / f"{name}.csv"), name,
-                                limit=limit)
+                                (tolerances or {}).get(name, DEFAULT_TOLERANCE), limit=limit)
     return found

@@ -16,12 +16,16 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .params import UNITS, CaseParams
+from .schema import UNITS, DataSource
+
+if TYPE_CHECKING:
+    from .params import CaseParams
 
 __all__ = [
     "read_customer_file",
@@ -45,7 +49,7 @@ _SEPARATORS = re.compile(r"[,，\s_']")
 _UNIT_SUFFIX = re.compile("(" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")$")
 
 
-def _read_csv(path: Path, encoding: str, header_row: int) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str, header_row: int, key: str) -> pd.DataFrame:
     encodings = ["utf-8-sig", "gb18030"] if encoding == "auto" else [encoding]
     for candidate in encodings:
         try:
@@ -56,12 +60,15 @@ def _read_csv(path: Path, encoding: str, header_row: int) -> pd.DataFrame:
         except pd.errors.ParserError as exc:
             raise InputError(f"cannot be parsed as CSV ({exc})", file=path) from None
     if encoding == "auto":
-        raise InputError("text is neither UTF-8 nor GB18030; declare data.encoding", file=path)
-    raise InputError(f"text is not valid {encoding}, the encoding declared in data.encoding", file=path)
+        raise InputError(f"text is neither UTF-8 nor GB18030; declare {key}.encoding", file=path)
+    raise InputError(f"text is not valid {encoding}, the encoding declared in {key}.encoding", file=path)
 
 
-def read_customer_file(params: CaseParams) -> tuple[pd.DataFrame, int]:
-    """Read a case's customer file as text cells.
+def read_customer_file(source: DataSource, path: Path, key: str = "data") -> tuple[pd.DataFrame, int]:
+    """Read a data file (a customer file, a questionnaire's responses) as text cells.
+
+    ``source`` is its params section, ``path`` the file resolved against the params file, ``key`` the section's
+    params key (named in errors).
 
     Returns
     -------
@@ -70,23 +77,21 @@ def read_customer_file(params: CaseParams) -> tuple[pd.DataFrame, int]:
     first_data_row : int
         1-based file row of the first data line, for error messages.
     """
-    path = params.data_path
     if not path.is_file():
-        raise InputError("data file does not exist", file=path)
+        raise InputError("data file does not exist", file=path, key=f"{key}.path")
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         try:
-            table = pd.read_excel(path, sheet_name=params.data.sheet, header=params.data.header_row - 1,
-                                  dtype=object)
+            table = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object)
         except ValueError as exc:
-            raise InputError(str(exc), file=path, key="data.sheet") from None
+            raise InputError(str(exc), file=path, key=f"{key}.sheet") from None
         table = table.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     elif suffix in {".csv", ".txt"}:
-        table = _read_csv(path, params.data.encoding, params.data.header_row)
+        table = _read_csv(path, source.encoding, source.header_row, key)
     else:
         raise InputError(f"unsupported file type '{suffix}' (use .csv or .xlsx)", file=path)
     table.columns = [str(c).strip() for c in table.columns]
-    return table, params.data.header_row + 1
+    return table, source.header_row + 1
 
 
 def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2) -> pd.Series:
@@ -124,25 +129,26 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     return (values * factor).astype(float)
 
 
-def _customer_ids(table: pd.DataFrame, params: CaseParams, first_row: int) -> pd.Series:
-    path = params.data_path
-    if params.data.id_column is None:
+def _customer_ids(table: pd.DataFrame, source: DataSource, path: Path, first_row: int) -> pd.Series:
+    if source.id_column is None:
         return pd.Series([f"row{first_row + i}" for i in range(len(table))])
-    ids = table[params.data.id_column].astype(str).str.strip()
+    ids = table[source.id_column].astype(str).str.strip()
     empty = np.flatnonzero((ids == "").to_numpy())
     if empty.size:
-        raise InputError("customer id is empty", file=path, column=params.data.id_column,
+        raise InputError("customer id is empty", file=path, column=source.id_column,
                          row=first_row + int(empty[0]))
     duplicated = np.flatnonzero(ids.duplicated().to_numpy())
     if duplicated.size:
         position = int(duplicated[0])
         raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
-                         column=params.data.id_column, row=first_row + position)
+                         column=source.id_column, row=first_row + position)
     return ids
 
 
-def read_measures(params: CaseParams, measures, text_columns=()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Numeric measures (indicators or survey items) and text columns of the case's data file.
+def read_measures(source: DataSource, path: Path, measures, text_columns=(), key: str = "data"
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numeric measures (indicators or survey items) and text columns of a data file (``source``: its params
+    section, ``path``: the file, ``key``: the section's params key).
 
     ``measures`` are objects with ``id``, ``source_column``, ``unit`` and ``codes``
     (:class:`~crmlib.params.Indicator`, :class:`~crmlib.params.SurveyItem`);
@@ -155,17 +161,16 @@ def read_measures(params: CaseParams, measures, text_columns=()) -> tuple[pd.Dat
         For a missing column, a non-numeric cell, an unknown coded answer, an
         empty or duplicated id.
     """
-    table, first_row = read_customer_file(params)
-    path = params.data_path
+    table, first_row = read_customer_file(source, path, key)
     text_columns = dict(text_columns)
     needed = [m.source_column for m in measures] + list(text_columns.values())
-    if params.data.id_column is not None:
-        needed = [params.data.id_column] + needed
+    if source.id_column is not None:
+        needed = [source.id_column] + needed
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise InputError(f"column not found (the file has: {', '.join(table.columns)})", file=path,
                          column=missing[0])
-    index = pd.Index(_customer_ids(table, params, first_row).to_numpy(), name="customer_id")
+    index = pd.Index(_customer_ids(table, source, path, first_row).to_numpy(), name="customer_id")
     columns = {}
     for measure in measures:
         cells = table[measure.source_column]
@@ -180,7 +185,7 @@ def read_measures(params: CaseParams, measures, text_columns=()) -> tuple[pd.Dat
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:
     """The case's indicators as numbers, one row per customer, indexed by customer id (see :func:`read_measures`)."""
-    return read_measures(params, params.indicators)[0]
+    return read_measures(params.data, params.data_path, params.indicators)[0]
 
 
 def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2) -> pd.Series:
@@ -232,11 +237,12 @@ def write_table(table: pd.DataFrame, path) -> Path:
 
 
 def read_table(directory, name: str, index: str | None = None) -> pd.DataFrame:
-    """Read a stage table written by :func:`write_table` (``<directory>/<name>.csv``)."""
+    """Read a stage table written by :func:`write_table` (``<directory>/<name>.csv``); customer ids (and the
+    ``index`` column) as text."""
     path = Path(directory) / f"{name}.csv"
     if not path.is_file():
         raise InputError(f"stage table '{name}' not found: run the earlier stages first", file=path)
-    table = pd.read_csv(path, encoding="utf-8", dtype={index: str} if index else None,
+    table = pd.read_csv(path, encoding="utf-8", dtype={"customer_id": str} | ({index: str} if index else {}),
                         float_precision="round_trip")
     return table.set_index(index) if index else table
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from .params import CaseParams
 
-__all__ = ["LANGUAGES", "Language", "TABLE_CAPTIONS", "text", "column_label", "named_labels"]
+__all__ = ["LANGUAGES", "Language", "text", "column_label", "named_labels"]
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -64,18 +64,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kmo": ("KMO", "KMO"),
     "factors_retained": ("factors retained", "保留因子数"),
     "variance_explained": ("variance explained", "累计方差贡献率"),
-    "segment_sizes": ("grade or class sizes", "等级或类别规模"),
+    "segment_sizes": ("grade, class or tier sizes", "等级、类别或层级规模"),
     "auc": ("ROC AUC", "ROC AUC"),
     "open_report": ("report", "报告"),
     # figures
-    "fig_scree": ("Scree plot with the parallel-analysis line", "碎石图与平行分析线"),
-    "fig_loadings": ("Rotated factor loadings", "旋转后的因子载荷"),
-    "fig_biplot": ("Biplot of the factor scores", "因子得分双标图"),
-    "fig_segments": ("Customers per grade or class", "各等级或类别的客户数"),
-    "fig_value_matrix": ("Customer value matrix", "客户价值矩阵"),
-    "fig_lorenz": ("Lorenz curves", "洛伦兹曲线"),
-    "fig_retention": ("Retention (Kaplan-Meier)", "客户保留率（Kaplan-Meier）"),
-    "fig_problems": ("Problem ranking", "问题排序"),
     "component": ("component", "成分"),
     "eigenvalue": ("eigenvalue", "特征值"),
     "observed_eigenvalue": ("observed eigenvalue", "实际特征值"),
@@ -144,81 +136,14 @@ def column_label(column: str, lang: Language) -> str:
 
 
 def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
-    """Label of every id the params name: indicators, survey items and dimensions, value dimensions,
-    grades, value classes, relationship stages, tiers and life-cycle stages."""
-    named = list(params.indicators)
-    if params.grading is not None:
-        named += params.grading.grades
-    if params.value_model is not None:
-        named += params.value_model.dimensions
-    if params.value_matrix is not None:
-        named += list(params.value_matrix.classes.values())
-        if params.value_matrix.relationship_stages is not None:
-            named += params.value_matrix.relationship_stages.stages
-    if params.survey is not None:
-        named += params.survey.dimensions
-    base = params.customer_base
-    if base is not None:
-        named += base.tiers.levels + base.lifecycle.stages
-    labels = {item.id: getattr(item, f"label_{lang}") for item in named}
-    if params.survey is not None:
-        labels |= {i.id: getattr(i, f"wording_{lang}") for i in params.survey.items}
+    """Label of every id the params name (:meth:`crmlib.params.CaseBase.named`): indicators, and each family's
+    grades, value dimensions and classes, survey dimensions and items (their wording), tiers and life-cycle
+    stages. A Chinese label left empty falls back to the English one."""
+    labels = {}
+    for item in params.named():
+        kind = "label" if hasattr(item, "label_en") else "wording"
+        labels[item.id] = getattr(item, f"{kind}_{lang}") or getattr(item, f"{kind}_en")
     return labels
-
-#: Caption of each result table a report shows or its workbook holds.
-TABLE_CAPTIONS: dict[str, tuple[str, str]] = {
-    "cleaning_log": ("Cleaning log per indicator", "各指标清洗记录"),
-    "respondents": ("Respondents kept and dropped", "保留与剔除的受访者"),
-    "panel_summary": ("Monthly panel", "月度面板数据概况"),
-    "descriptives": ("Descriptive statistics of the indicators (cleaned, own units)", "指标描述统计（清洗后，原单位）"),
-    "item_descriptives": ("Descriptive statistics of the items", "题项描述统计"),
-    "tier_migration": ("Tier migration between the first and last month", "首末月之间的客户层级迁移"),
-    "monthly_flows": ("Monthly flows per tier", "各层级月度流量"),
-    "kmo": ("Kaiser-Meyer-Olkin measure of sampling adequacy", "KMO 抽样适当性检验"),
-    "bartlett": ("Bartlett's test of sphericity", "Bartlett 球形检验"),
-    "eigenvalues": ("Eigenvalues and parallel analysis", "特征值与平行分析"),
-    "total_variance_explained": ("Total variance explained", "总方差解释"),
-    "variance_explained": ("Variance accounted for by the rotated factors", "旋转后因子的方差贡献"),
-    "loadings_rotated": ("Rotated factor loadings and communalities", "旋转后的因子载荷与共同度"),
-    "loadings_unrotated": ("Unrotated loadings", "未旋转的载荷"),
-    "rotation_matrix": ("Rotation matrix", "旋转矩阵"),
-    "correlation_matrix": ("Correlation matrix", "相关系数矩阵"),
-    "score_coefficients": ("Factor score coefficients", "因子得分系数"),
-    "composite_weights": ("Weights of the composite score", "综合得分权重"),
-    "reliability": ("Reliability per dimension (Cronbach's alpha, omega)", "各维度信度（Cronbach α、ω）"),
-    "item_total": ("Item-total statistics", "题项-总分统计"),
-    "efa_loadings": ("Exploratory factor analysis: loadings", "探索性因子分析载荷"),
-    "item_fit": ("Items and the factor they load on", "题项与其主要因子"),
-    "factor_correlations": ("Factor correlations (oblique rotation)", "因子相关（斜交旋转）"),
-    "value_weights": ("Weights of the value indicators", "价值指标权重"),
-    "ahp_consistency": ("AHP consistency", "层次分析法一致性检验"),
-    "churn_discrimination": ("Churn models: discrimination (out of fold)", "流失模型：区分度（交叉验证）"),
-    "churn_logistic": ("Churn drivers: logistic regression per SD", "流失驱动因素：逻辑回归（每标准差）"),
-    "churn_importance": ("Churn drivers: permutation importance", "流失驱动因素：置换重要性"),
-    "churn_calibration": ("Churn models: calibration", "流失模型：校准"),
-    "grade_thresholds": ("Grade thresholds", "等级划分界限"),
-    "grade_profile": ("Grade profile (indicator means per grade)", "各等级概况（指标均值）"),
-    "value_thresholds": ("Thresholds of the value matrix", "价值矩阵划分界限"),
-    "class_summary": ("Value classes", "价值类别"),
-    "middle_band": ("Customers near the thresholds", "界限附近的客户"),
-    "problem_ranking": ("Problem ranking", "问题排序"),
-    "group_comparison": ("Comparison between groups", "组间比较"),
-    "tier_profile": ("Tiers: customers, assets and profit", "客户层级：客户、资产与利润"),
-    "concentration": ("Concentration (Gini, top shares, bootstrap intervals)", "集中度（基尼系数、头部占比、自助法区间）"),
-    "attrition_by_tier": ("Lost customers and assets per tier", "各层级流失客户与流失资产"),
-    "retention": ("Retention at fixed months (Kaplan-Meier)", "固定月份的保留率（Kaplan-Meier）"),
-    "lifecycle_profile": ("Life-cycle stages per tier", "各层级客户生命周期阶段"),
-    "top_risk": ("Customers at highest churn risk (pseudonymized)", "流失风险最高的客户（已假名化）"),
-    "pseudonym_key": ("How the pseudonyms are keyed (where the salt comes from; the salt is never shown)",
-                      "假名的生成方式（密钥来源；密钥本身不显示）"),
-    "strategy": ("Problems and strategies per grade", "各等级的问题与策略"),
-    "class_strategy": ("Strategies per value class", "各价值类别的策略"),
-    "stage_strategy": ("Strategies per relationship stage", "各关系阶段的策略"),
-    "problem_table": ("Problems, causes and countermeasures", "问题、原因与对策"),
-    "interview_themes": ("Interview themes", "访谈主题"),
-    "tier_strategy": ("Strategies per tier", "各层级的策略"),
-    "lifecycle_strategy": ("Strategies per life-cycle stage", "各生命周期阶段的策略"),
-}
 
 COLUMNS |= {
     "term": ("term", "变量"), "coefficient": ("coefficient", "系数"), "z": ("z", "z"),

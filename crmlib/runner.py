@@ -23,20 +23,22 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jupytext
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
-from . import case_report, figures, io, provenance, report
+from . import case_report, figures, io, provenance
 from . import stages as stages_module
 from .errors import InputError
 from .params import STAGES, find_params, load_params
 
-__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "Kernel", "resolve_stages", "run_case", "write_report"]
+__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "Kernel", "assemble", "resolve_stages", "run_case",
+           "write_report"]
 
-#: The stage notebooks shared by every case.
+#: The frames of the five stage notebooks (jupytext percent scripts); the families add their sections.
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -78,48 +80,40 @@ def _params_path(case_or_path, params_dir) -> Path:
     return find_params(str(case_or_path), params_dir)
 
 
-def _shows_nothing_for_the_case(cell) -> bool:
-    if cell.cell_type != "code":
-        return False
-    texts = ["".join(output.get("data", {}).get("text/markdown", "")) for output in cell.outputs]
-    return bool(texts) and all(text.startswith(report.NOT_IN_CASE) for text in texts)
+def _read_script(path: Path) -> nbformat.NotebookNode:
+    return jupytext.reads(path.read_text(encoding="utf-8"), fmt="py:percent")
 
 
-def _cells_that_apply(cells: list) -> list:
-    """The cells of an executed stage notebook that belong to the case: a code cell that printed only the
-    not-part-of-this-case note goes, and so does its caption (the markdown cells before it) when every code cell
-    after that caption went; a section heading stays when a later part of its section does."""
-    units, unit = [], []
-    for cell in cells:  # a unit: markdown cells, then the code cells up to the next markdown cell
-        if cell.cell_type == "markdown" and unit and unit[-1].cell_type == "code":
-            units.append(unit)
-            unit = []
-        unit.append(cell)
-    units.append(unit)
-    kept, heading, heading_shown = [], None, True
-    for unit in units:
-        starts_section = unit[0].cell_type == "markdown" and unit[0].source.startswith("#")
-        if starts_section:
-            heading, heading_shown = unit[0], False
-        code = [cell for cell in unit if cell.cell_type == "code"]
-        if code and all(_shows_nothing_for_the_case(cell) for cell in code):
+def assemble(params, stage: str) -> nbformat.NotebookNode:
+    """The stage notebook of a case: the stage's frame (``notebooks/<stage>.py``: parameters, the data banner, the
+    run of the stage) and, in registry order, the section of each of the case's families that takes part in the
+    stage (``crmlib/families/<family>/sections/<stage>.py``). A section cell marked ``when="<name>"`` is kept only
+    when the family's condition ``<name>`` holds for the case (:attr:`crmlib.families.Family.conditions`), so the
+    notebook holds nothing that does not apply to the case."""
+    notebook = _read_script(NOTEBOOK_DIR / f"{stage}.py")
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"frame-{number}"
+    for family in params.families:
+        section = family.section(stage)
+        if section is None or not family.takes_part(params, stage):
             continue
-        unit = [cell for cell in unit if not _shows_nothing_for_the_case(cell)]
-        if not heading_shown and not starts_section:  # the section's first part went: keep its title
-            kept.append(nbformat.v4.new_markdown_cell(heading.source.split("\n", 1)[0], id=f"{heading.id}-title"))
-        heading_shown = True
-        kept.extend(unit)
-    return kept
+        for number, cell in enumerate(_read_script(section).cells):
+            condition = cell.metadata.pop("when", None)
+            if condition is not None and not family.conditions[condition](params):
+                continue
+            cell.id = f"{family.folder}-{number}"
+            notebook.cells.append(cell)
+    notebook.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}}
+    return notebook
 
 
 def _sanitize(path: Path) -> nbformat.NotebookNode:
-    """Keep the cells that belong to the case (:func:`_cells_that_apply`), drop the runner's preparation cell,
-    and remove what differs between two runs of the same inputs: papermill's timings and random cell id
-    (execution counts are renumbered from 1)."""
+    """Drop the runner's preparation cell, and remove what differs between two runs of the same inputs:
+    papermill's timings and random cell id (execution counts are renumbered from 1)."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("papermill", None)
-    notebook.cells = _cells_that_apply([cell for cell in notebook.cells
-                                        if PREPARATION_TAG not in cell.metadata.get("tags", [])])
+    notebook.cells = [cell for cell in notebook.cells if PREPARATION_TAG not in cell.metadata.get("tags", [])]
     count = 0
     for cell in notebook.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
@@ -185,11 +179,11 @@ def _preparation(cwd: Path, output_dir: Path) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(code, metadata={"tags": [PREPARATION_TAG]})
 
 
-def _execute(stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel,
+def _execute(params, stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel,
              output_root: Path) -> None:
     """Run one stage notebook in ``kernel``, its tables written under ``output_root`` (``$CRMLIB_OUTPUT_DIR``)."""
     output = staging_reports / f"{stage}.ipynb"
-    notebook = nbformat.read(NOTEBOOK_DIR / f"{stage}.ipynb", as_version=4)
+    notebook = assemble(params, stage)
     notebook.cells.insert(0, _preparation(final_reports, output_root))
     try:
         papermill.execute_notebook(notebook, str(output), parameters=parameters,
@@ -269,7 +263,8 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
                 try:
-                    _execute(stage, staging_reports, final_reports, parameters, case_kernel, staging_processed.parent)
+                    _execute(params, stage, staging_reports, final_reports, parameters, case_kernel,
+                             staging_processed.parent)
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None

@@ -53,29 +53,42 @@ def assign_grades(score: pd.Series, thresholds: pd.DataFrame) -> pd.Series:
     return pd.Series(thresholds["grade"].to_numpy()[position], index=score.index, name="grade")
 
 
-def grade_profile(grades: pd.Series, score: pd.Series, indicators: pd.DataFrame,
-                  order: list[str]) -> pd.DataFrame:
-    """Size and mean profile of each grade.
+def grade_profile(grades: pd.Series, score: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Size and score range of each grade.
 
     Returns
     -------
     DataFrame
         One row per grade in ``order``: ``grade``, ``customers``, ``share``
         (of all graded customers), ``mean_score``, ``min_score``,
-        ``max_score``, then the mean of every indicator in its own unit.
+        ``max_score``.
     """
-    frame = indicators.assign(composite_score=score, grade=grades)
-    grouped = frame.groupby("grade", sort=False)
+    grouped = score.groupby(grades, sort=False)
     summary = pd.DataFrame({
         "customers": grouped.size(),
-        "mean_score": grouped["composite_score"].mean(),
-        "min_score": grouped["composite_score"].min(),
-        "max_score": grouped["composite_score"].max(),
+        "mean_score": grouped.mean(),
+        "min_score": grouped.min(),
+        "max_score": grouped.max(),
     }).reindex(order)
     summary["customers"] = summary["customers"].fillna(0).astype(int)
-    summary.insert(1, "share", summary["customers"] / len(frame))
-    means = grouped[list(indicators.columns)].mean().reindex(order)
-    return pd.concat([summary, means], axis=1).rename_axis("grade").reset_index()
+    summary.insert(1, "share", summary["customers"] / len(score))
+    return summary.rename_axis("grade").reset_index()
+
+
+def segment_means(segments: pd.Series, indicators: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """The mean of every indicator per segment (grade, value class), in its own unit, as a long table.
+
+    Long, so that no indicator id can collide with a column name (an indicator may be called ``share``).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator``, the segment column (``segments.name``), ``mean``: indicators in their declared order,
+        segments in ``order`` (a segment without customers has a missing mean).
+    """
+    means = indicators.groupby(segments, sort=False).mean().reindex(order)
+    long = means.rename_axis(index=segments.name, columns="indicator").T.stack(future_stack=True)
+    return long.rename("mean").reset_index()
 
 
 def axis_threshold(values: pd.Series, rule: AxisThreshold) -> float:
@@ -128,8 +141,8 @@ def class_summary(classes: pd.DataFrame, indicators: pd.DataFrame, matrix: Value
     DataFrame
         One row per class in the order high_high, high_low, low_high, low_low:
         ``class``, ``label_en``, ``label_zh``, ``quadrant``, ``customers``,
-        ``share``, ``x_value_share``, ``mean_<x>``, ``mean_<y>``, then the mean
-        of every indicator in its own unit.
+        ``share``, ``x_value_share``, ``mean_<x>``, ``mean_<y>`` (the indicator means per class are
+        :func:`segment_means`).
     """
     x = classes[matrix.x]
     if matrix.value_share_basis == "minmax":
@@ -147,10 +160,9 @@ def class_summary(classes: pd.DataFrame, indicators: pd.DataFrame, matrix: Value
     summary["customers"] = summary["customers"].fillna(0).astype(int)
     summary["x_value_share"] = summary["x_value_share"].fillna(0.0)
     summary.insert(1, "share", summary["customers"] / len(classes))
-    profile = indicators.assign(**{"class": classes["class"]}).groupby("class", sort=False).mean().reindex(order)
     labels = pd.DataFrame([(c.id, c.label_en, c.label_zh, quadrant) for quadrant, c in matrix.classes.items()],
                           columns=["class", "label_en", "label_zh", "quadrant"]).set_index("class")
-    return pd.concat([labels, summary, profile], axis=1).rename_axis("class").reset_index()
+    return pd.concat([labels, summary], axis=1).rename_axis("class").reset_index()
 
 
 def middle_band_share(values: pd.DataFrame, dimensions: list[str], band: tuple[float, float]) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 After a stage has written its tables, :func:`record_stage` adds an entry to
 ``<directory>/stages.json``:
 
-- ``params``: SHA-256 of each params section the stage reads (:data:`STAGE_SECTIONS`),
+- ``params``: SHA-256 of each params section the stage reads (declared by its families, :func:`stage_sections`),
   of its values as canonical JSON, so a change to another section (say the
   grading) leaves the earlier stages current;
 - ``inputs``: SHA-256 of every input file the params name (customer file,
@@ -29,21 +29,16 @@ from .io import write_bytes
 from .params import CaseParams
 from .provenance import input_files, sha256
 
-__all__ = ["RECORDS", "STAGE_SECTIONS", "record_stage", "read_records", "stale_stages", "check_current"]
+__all__ = ["RECORDS", "stage_sections", "record_stage", "read_records", "stale_stages", "check_current"]
 
 #: File of the stage records inside a case's stage-table directory.
 RECORDS = "stages.json"
 
-#: The params sections each stage reads (dotted for a part of a section).
-STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "01_clean": ("data", "indicators", "cleaning", "survey", "customer_base.panel", "customer_base.churn",
-                 "customer_base.tiers"),
-    "02_indicators": ("data", "indicators", "cleaning", "survey", "value_model", "customer_base.panel",
-                      "customer_base.churn", "customer_base.tiers", "customer_base.lifecycle"),
-    "03_factor_analysis": ("data", "cleaning", "survey", "factor_analysis", "value_model", "customer_base.churn_model"),
-    "04_segmentation": ("data", "survey", "grading", "value_model", "value_matrix", "customer_base"),
-    "05_strategy": ("survey", "grading", "value_matrix", "customer_base.tiers", "customer_base.lifecycle"),
-}
+def stage_sections(params: CaseParams, stage: str) -> tuple[str, ...]:
+    """The params sections ``stage`` reads for this case: those each of its families declares (``Family.reads``),
+    in order, each once."""
+    sections = [name for family in params.families for name in family.reads.get(stage, ())]
+    return tuple(dict.fromkeys(sections))
 
 
 def _section(params: CaseParams, dotted: str):
@@ -55,7 +50,7 @@ def _section(params: CaseParams, dotted: str):
 
 def _params_digests(params: CaseParams, stage: str) -> dict[str, str]:
     return {name: hashlib.sha256(json.dumps(_section(params, name), sort_keys=True, ensure_ascii=False)
-                                 .encode("utf-8")).hexdigest() for name in STAGE_SECTIONS[stage]}
+                                 .encode("utf-8")).hexdigest() for name in stage_sections(params, stage)}
 
 
 def _digest(tables: dict[str, str]) -> str:

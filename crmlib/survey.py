@@ -9,8 +9,8 @@ Conventions
 - Reverse-keyed items are scored ``min + max - answer`` on their scale.
 - Straight-lining: a respondent who gives one identical answer to every item
   (at least two answered) is flagged, or dropped (``straight_lining: drop``).
-- Missing answers follow the case's ``cleaning.missing`` policy (listwise
-  deletion, or the item's median or mean).
+- Missing answers follow the questionnaire's ``survey.missing`` policy
+  (listwise deletion, or the item's median or mean).
 - A dimension score is the mean of its items; a low score marks a problem.
 """
 from __future__ import annotations
@@ -42,7 +42,8 @@ __all__ = [
 def read_responses(params: CaseParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers (one column per item, numbers) and respondent attributes (text), indexed by respondent id."""
     survey = params.survey
-    return io.read_measures(params, survey.items, {a.id: a.column for a in survey.attributes})
+    return io.read_measures(survey.data, params.resolve(survey.data.path), survey.items,
+                            {a.id: a.column for a in survey.attributes}, key="survey.data")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class SurveyCleaning:
 def clean_responses(answers: pd.DataFrame, params: CaseParams) -> SurveyCleaning:
     """Scale check, straight-lining, reverse keying and missing answers (see the module notes)."""
     survey = params.survey
-    first_row = params.data.header_row + 1
+    first_row = survey.data.header_row + 1
     data = answers.copy()
     out_counts = {}
     for item in survey.items:
@@ -80,7 +81,7 @@ def clean_responses(answers: pd.DataFrame, params: CaseParams) -> SurveyCleaning
             position = int(np.flatnonzero(outside.to_numpy())[0])
             rule = "a reverse-keyed item cannot be reversed" if item.reverse else "out_of_scale is 'error'"
             raise InputError(f"answer {values.iloc[position]:g} is outside the item's scale "
-                             f"[{scale.min:g}, {scale.max:g}] ({rule})", file=params.data_path,
+                             f"[{scale.min:g}, {scale.max:g}] ({rule})", file=params.resolve(survey.data.path),
                              column=item.source_column, row=first_row + position)
         data.loc[outside, item.id] = np.nan
     answered = data.notna().sum(axis=1)
@@ -100,7 +101,7 @@ def clean_responses(answers: pd.DataFrame, params: CaseParams) -> SurveyCleaning
         "n_out_of_scale": [out_counts[i.id] for i in survey.items],
     })
     before_missing = len(data)
-    cleaned = handle_missing(data, params.cleaning.missing)
+    cleaned = handle_missing(data, survey.missing)
     respondents = pd.DataFrame([{
         "n_in": n_in,
         "n_straight_lining": int(straight.sum()),

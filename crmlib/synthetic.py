@@ -1,6 +1,7 @@
 """Seeded synthetic customer files, generated from a factor model declared in a case's params.
 
-Model, per customer i and indicator j (``spec = params.synthetic``):
+Model, per customer i and indicator j (``spec = params.synthetic``, or ``params.survey.synthetic`` for a
+questionnaire's respondents and items):
 
 .. math:: x^*_{ij} = \\sum_f \\ell_{jf} \\eta_{if} + \\sqrt{1 - \\sum_f \\ell_{jf}^2}\\, \\varepsilon_{ij},
           \\quad \\eta, \\varepsilon \\sim N(0, 1) \\text{ independent}
@@ -27,25 +28,39 @@ import pandas as pd
 from .errors import InputError
 from .params import CaseParams
 
-__all__ = ["synthesize_customers", "synthesize_panel"]
+__all__ = ["synthesize_customers", "synthesize_responses", "synthesize_panel"]
 
 
 def synthesize_customers(params: CaseParams, n_customers: int | None = None,
                          seed: int | None = None) -> pd.DataFrame:
-    """A synthetic customer table with the case's source column headers, as formatted text cells.
+    """A synthetic customer file with the case's source column headers, as formatted text cells.
 
     Parameters
     ----------
     params : CaseParams
-        A case with a ``synthetic`` section.
+        A case with a ``synthetic`` section (its factor model of the indicators).
     n_customers, seed : int, optional
         Override the section's values (used by the benchmarks).
     """
-    spec = params.synthetic
-    measures = params.survey.items if params.survey is not None else params.indicators
-    if spec is None:
+    if params.synthetic is None:
         raise InputError("the case has no 'synthetic' section to generate data from",
                          file=params.source_file, key="synthetic")
+    return _factor_model_table(params.synthetic, params.data.id_column, params.indicators, [], n_customers, seed,
+                               file=params.source_file, key="synthetic")
+
+
+def synthesize_responses(params: CaseParams, n_customers: int | None = None,
+                         seed: int | None = None) -> pd.DataFrame:
+    """A synthetic response file of the case's questionnaire (``survey.synthetic``), as formatted text cells."""
+    survey = params.survey
+    if survey is None or survey.synthetic is None:
+        raise InputError("the case has no 'survey.synthetic' section to generate answers from",
+                         file=params.source_file, key="survey.synthetic")
+    return _factor_model_table(survey.synthetic, survey.data.id_column, survey.items, survey.attributes, n_customers,
+                               seed, file=params.source_file, key="survey.synthetic")
+
+
+def _factor_model_table(spec, id_column, measures, attributes, n_customers, seed, *, file, key) -> pd.DataFrame:
     n = spec.n_customers if n_customers is None else n_customers
     rng = np.random.default_rng(spec.seed if seed is None else seed)
     specs = [spec.indicators[m.id] for m in measures]
@@ -59,8 +74,8 @@ def synthesize_customers(params: CaseParams, n_customers: int | None = None,
 
     width = len(str(n))
     columns = {}
-    if params.data.id_column is not None:
-        columns[params.data.id_column] = [f"{spec.id_prefix}{k:0{width}d}" for k in range(1, n + 1)]
+    if id_column is not None:
+        columns[id_column] = [f"{spec.id_prefix}{k:0{width}d}" for k in range(1, n + 1)]
     straight, straight_answer = np.array([], dtype=int), np.array([])
     if spec.straight_liners:
         straight = rng.choice(n, size=spec.straight_liners, replace=False)
@@ -77,11 +92,10 @@ def synthesize_customers(params: CaseParams, n_customers: int | None = None,
         pattern = f"{{:,.{s.decimals}f}}" if s.thousands_separator else f"{{:.{s.decimals}f}}"
         text = [pattern.format(v) for v in values]
         columns[indicator.source_column] = np.where(missing[:, j] & ~np.isin(np.arange(n), straight), "", text)
-    for attribute in params.survey.attributes if params.survey is not None else []:
+    for attribute in attributes:
         shares = spec.attributes.get(attribute.id)
         if shares is None:
-            raise InputError(f"give the shares of attribute '{attribute.id}'", file=params.source_file,
-                             key="synthetic.attributes")
+            raise InputError(f"give the shares of attribute '{attribute.id}'", file=file, key=f"{key}.attributes")
         probabilities = np.array(list(shares.values())) / sum(shares.values())
         columns[attribute.column] = rng.choice(list(shares), size=n, p=probabilities)
     return pd.DataFrame(columns)

@@ -7,7 +7,7 @@ of indicators and one weighting method from the params:
 - ``ahp``: :func:`crmlib.weights.ahp_weights` from the pairwise comparison matrix;
 - ``fixed``: the weights written in the params;
 - ``factor``: principal-component factor analysis of the group's z-scores (the
-  case's ``factor_analysis`` settings, or their defaults) and the composite
+  ``value_matrix.factor_analysis`` settings) and the composite
   factor score :math:`F = \\sum_j w_j F_j` as the dimension's value, as in the
   Shaoxing case. The implied indicator weights (score coefficients times factor
   weights) are reported; they may be negative and need not sum to 1.
@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import factors, weights
 from .indicators import standardize, to_benefit_direction
-from .params import CaseParams, FactorAnalysisSettings, ValueModel
+from .params import CaseParams, ValueModel
 
 __all__ = ["normalize_for_value_model", "percentile_rank", "ValueModelResult", "evaluate_value_model"]
 
@@ -31,10 +31,10 @@ __all__ = ["normalize_for_value_model", "percentile_rank", "ValueModelResult", "
 def normalize_for_value_model(data: pd.DataFrame, params: CaseParams) -> pd.DataFrame:
     """Normalize every indicator as the value model asks (min-max with direction, or z-scores)."""
     directions = {i.id: i.direction for i in params.indicators}
-    if params.value_model.normalization == "zscore":
+    if params.value_matrix.model.normalization == "zscore":
         return standardize(to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
     return weights.minmax_normalize(data, directions, where={"file": params.source_file,
-                                                            "key": "value_model.dimensions"})
+                                                            "key": "value_matrix.model.dimensions"})
 
 
 def percentile_rank(values: pd.Series) -> pd.Series:
@@ -74,16 +74,16 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
     z : DataFrame
         z-scores with benefit direction (stage 02), used by the ``factor`` method.
     """
-    model: ValueModel = params.value_model
+    model: ValueModel = params.value_matrix.model
     weight_rows, consistency_rows, values = [], [], {}
     for position, dimension in enumerate(model.dimensions):
         spec = dimension.weights
-        where = {"file": params.source_file, "key": f"value_model.dimensions.{position}.weights"}
+        where = {"file": params.source_file, "key": f"value_matrix.model.dimensions.{position}.weights"}
         group = normalized[dimension.indicators]
         table = pd.DataFrame({"indicator": dimension.indicators})
         if spec.method == "factor":
-            settings = params.factor_analysis or FactorAnalysisSettings()
-            result = factors.fit_composite(z[dimension.indicators], settings, params.cleaning.ddof,
+            result = factors.fit_composite(z[dimension.indicators], params.value_matrix.factor_analysis,
+                                           params.cleaning.ddof,
                                            file=params.data_path)
             value = result.scores["composite_score"]
             table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()

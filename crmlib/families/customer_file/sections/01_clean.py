@@ -1,0 +1,23 @@
+# %% [markdown]
+# ### Customer file
+#
+# The customer file (CSV or Excel; Chinese headers are mapped to indicator ids by the case's YAML; amounts with
+# units such as 万元 and thousands separators are converted) is cleaned in this order:
+#
+# 1. each indicator is *winsorized* at the quantiles given in the params (clipping extreme values such as amounts
+#    typed in the wrong unit, which would otherwise dominate correlations);
+# 2. *missing values* are handled by the stated policy (listwise deletion, or median / mean imputation);
+# 3. the result is checked: no constant indicator, more customers than indicators.
+#
+# The cleaned indicators are written to `clean_indicators.csv`.
+
+# %%
+display(Markdown(report.cleaning_rules(params)))
+
+# %% [markdown]
+# **Cleaning log.** Per indicator: missing cells, the value that replaced them, the winsorizing bounds (in the
+# indicator's unit) and how many values were clipped at each end.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "cleaning_log", params)

@@ -1,0 +1,25 @@
+"""Stages of the customer file: read and clean the indicators (01); describe and standardize them (02)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import cleaning, indicators, io
+
+
+def clean(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 01: read the customer file, winsorize, handle missing values, check (:mod:`crmlib.cleaning`)."""
+    raw, _ = io.read_measures(params.data, params.data_path, params.indicators)
+    declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
+    result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
+    return {"clean_indicators": result.data, "cleaning_log": result.log}
+
+
+def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 02: descriptive statistics in own units; z-scores with cost indicators turned to benefit direction."""
+    data = io.read_table(directory, "clean_indicators", index="customer_id")
+    meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
+                         for i in params.indicators]).rename(columns={"id": "indicator"})
+    descriptives = meta.merge(indicators.descriptive_statistics(data), on="indicator")
+    directions = {i.id: i.direction for i in params.indicators}
+    z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
+    return {"descriptives": descriptives, "standardized_indicators": z}

@@ -1,0 +1,23 @@
+"""Tables of the customer file."""
+from ...tables import Table
+
+TABLES = (
+    Table("clean_indicators", "01_clean", "Cleaned indicators", "清洗后的指标",
+          {"customer_id": "customer id (the id column, or row<n> for data row n)",
+           "<indicator>": "the indicator's cleaned value, in its own unit"}, shown="stage"),
+    Table("cleaning_log", "01_clean", "Cleaning log per indicator", "各指标清洗记录",
+          {"indicator": "indicator id", "n_missing": "missing cells", "fill_value": "value that replaced them "
+           "(imputation), own unit", "lower_bound": "lower winsorizing bound, own unit",
+           "upper_bound": "upper winsorizing bound, own unit", "n_clipped_low": "values raised to the lower bound",
+           "n_clipped_high": "values lowered to the upper bound", "n_customers_in": "customers read",
+           "n_customers_out": "customers kept"}),
+    Table("descriptives", "02_indicators", "Descriptive statistics of the indicators (cleaned, own units)",
+          "指标描述统计（清洗后，原单位）",
+          {"indicator": "indicator id", "label_en": "English label", "label_zh": "Chinese label", "unit": "unit",
+           "direction": "benefit or cost", "dimension": "dimension of the index system", "n": "customers",
+           "mean": "mean, own unit", "sd": "standard deviation (ddof 1), own unit", "min": "minimum",
+           "median": "median", "max": "maximum", "skewness": "adjusted Fisher-Pearson skewness"}),
+    Table("standardized_indicators", "02_indicators", "Standardized indicators", "标准化指标",
+          {"customer_id": "customer id", "<indicator>": "z-score in benefit direction (cost indicators times -1), "
+           "sd with the params' ddof"}, shown="stage"),
+)

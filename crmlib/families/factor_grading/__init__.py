@@ -1,0 +1,30 @@
+"""Factor grading (Shaoxing; ISLR Credit): factor analysis of the indicators, a composite score, grades, and a
+strategy per grade."""
+from .. import Family, Figure
+from .params import FactorGrading
+from .tables import TABLES
+
+
+def _graded(params) -> bool:
+    return params.factor_grading.grading is not None
+
+
+FAMILY = Family(
+    package=__name__,
+    title_en="Factor analysis and grading",
+    title_zh="因子分析与客户评级",
+    key="factor_grading",
+    model=FactorGrading,
+    tables=TABLES,
+    reads={"03_factor_analysis": ("cleaning.ddof", "factor_grading.factor_analysis"),
+           "04_segmentation": ("factor_grading.grading",),
+           "05_strategy": ("factor_grading.grading",)},
+    stage_conditions={"04_segmentation": _graded, "05_strategy": _graded},
+    figures=(Figure("scree", "03_factor_analysis", "Scree plot with the parallel-analysis line",
+                    "碎石图与平行分析线", "scree_plot"),
+             Figure("loadings_heatmap", "03_factor_analysis", "Rotated factor loadings", "旋转后的因子载荷",
+                    "loadings_heatmap"),
+             Figure("grade_sizes", "04_segmentation", "Customers per grade", "各等级的客户数", "grade_bar_chart"),
+             Figure("biplot", "04_segmentation", "Biplot of the factor scores", "因子得分双标图", "biplot")),
+    moved={"factor_analysis": "factor_grading.factor_analysis", "grading": "factor_grading.grading"},
+)

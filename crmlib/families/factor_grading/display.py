@@ -1,0 +1,63 @@
+"""What the factor-grading sections and report show beyond plain tables: the factors read off their loadings, the
+composite formula, and the figures."""
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from ... import figures, report
+from ...labels import Language, named_labels
+
+
+def factor_interpretation(tables: dict, params, threshold: float = 0.5) -> pd.DataFrame:
+    """Indicators whose absolute rotated loading on a factor is at least ``threshold``, strongest first.
+
+    Returns
+    -------
+    DataFrame
+        ``factor``, ``indicator``, ``label_zh``, ``label_en``, ``dimension``, ``loading``.
+    """
+    loadings = tables["loadings_rotated"]
+    factor_columns = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
+    long = loadings.melt(id_vars="indicator", value_vars=factor_columns, var_name="factor", value_name="loading")
+    salient = long[long["loading"].abs() >= threshold].copy()
+    salient["strength"] = -salient["loading"].abs()
+    salient = salient.sort_values(["factor", "strength"], kind="stable").drop(columns="strength")
+    dimensions = pd.DataFrame([(i.id, i.dimension) for i in params.indicators], columns=["indicator", "dimension"])
+    labelled = report.with_labels(salient.merge(dimensions, on="indicator", how="left"), params)
+    return labelled[["factor", "indicator", "label_zh", "label_en", "dimension", "loading"]].reset_index(drop=True)
+
+
+def composite_formula(tables: dict, params) -> Markdown:
+    """The composite score as a formula with its weights, e.g. ``F = 0.612 F1 + 0.388 F2``."""
+    weights = tables["composite_weights"]
+    terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
+    convention = params.factor_grading.factor_analysis.composite_weights.replace("_", " ")
+    return Markdown(f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors).")
+
+
+def scree_plot(tables: dict, params, lang: Language = "en"):
+    """Scree plot of the eigenvalues, with the Kaiser line and the parallel-analysis line."""
+    quantile = params.factor_grading.factor_analysis.n_factors.quantile
+    return figures.scree_plot(tables["eigenvalues"], lang, quantile)
+
+
+def loadings_heatmap(tables: dict, params, lang: Language = "en"):
+    """Heat map of the rotated loadings, rows labelled in ``lang``."""
+    return figures.loadings_heatmap(tables["loadings_rotated"].drop(columns="communality"),
+                                    named_labels(params, lang), lang)
+
+
+def grade_bar_chart(tables: dict, params, lang: Language = "en"):
+    """Customers per grade, best first, in the rank colours."""
+    return figures.segment_bar_chart(tables["grade_profile"], "grade", named_labels(params, lang), lang)
+
+
+def biplot(tables: dict, params, lang: Language = "en"):
+    """Customers' scores on F1 and F2 coloured by grade, with the loadings as arrows (two factors or more)."""
+    if "F2" not in tables["factor_scores"]:
+        return Markdown("*One factor retained: no biplot.*")
+    scores = tables["factor_scores"].set_index("customer_id")
+    grades = tables["customer_grades"].set_index("customer_id")["grade"]
+    order = [g.id for g in params.factor_grading.grading.grades]
+    return figures.biplot(scores, grades, order, tables["loadings_rotated"], named_labels(params, lang), lang)

@@ -1,0 +1,69 @@
+"""Params of the factor-grading family: principal-component factor analysis, a composite score and grades."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ...schema import FactorAnalysisSettings, Segment, Strict
+
+
+class Grade(Segment):
+    """One grade of the grading rule, with its problem and strategies."""
+
+    lower: float | None = Field(
+        default=None,
+        description="Lower bound of the grade: a quantile of the composite score (method quantile) or a score "
+        "(method cutoff). The lowest grade has none.",
+    )
+    problem_en: str = ""
+    problem_zh: str = ""
+
+
+class Grading(Strict):
+    """Grades from best to worst; a customer gets the first grade whose lower bound it reaches."""
+
+    method: Literal["quantile", "cutoff"] = "quantile"
+    source: str = Field(default="", description="Where the grades' problems and strategies come from.")
+    grades: list[Grade] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _bounds_descend(self):
+        bounds = [g.lower for g in self.grades]
+        if bounds[-1] is not None:
+            raise ValueError("the last (lowest) grade must not have a lower bound")
+        if any(b is None for b in bounds[:-1]):
+            raise ValueError("every grade but the last needs a lower bound")
+        if any(a <= b for a, b in zip(bounds[:-2], bounds[1:-1])):
+            raise ValueError("lower bounds must decrease strictly from the best grade to the worst")
+        if self.method == "quantile" and not all(0 < b < 1 for b in bounds[:-1]):
+            raise ValueError("quantile lower bounds must lie strictly between 0 and 1")
+        ids = [g.id for g in self.grades]
+        if len(set(ids)) != len(ids):
+            raise ValueError("grade ids must be unique")
+        return self
+
+
+class FactorGrading(Strict):
+    """The factor-grading family (params key ``factor_grading``): a principal-component factor analysis of all
+    the case's indicators, the composite score, and, when ``grading`` is given, grades from that score."""
+
+    factor_analysis: FactorAnalysisSettings = FactorAnalysisSettings()
+    grading: Grading | None = Field(default=None, description="Grades from the composite score; without it the "
+                                    "family stops at the factor analysis (stage 03).")
+
+    def check(self, case) -> None:
+        """Cross-checks against the rest of the case (``case``: the :class:`crmlib.params.CaseParams` being built)."""
+        count = self.factor_analysis.n_factors
+        if count.rule == "fixed" and count.n > len(case.indicators):
+            raise ValueError(f"factor_grading.factor_analysis.n_factors: cannot retain {count.n} factors from "
+                             f"{len(case.indicators)} indicators")
+
+    def sources(self) -> list[str]:
+        """Where the grades' problems and strategies come from, as the params state."""
+        return [self.grading.source] if self.grading is not None else []
+
+    def named(self) -> list:
+        """The segments this section names (for labels): the grades."""
+        return list(self.grading.grades) if self.grading is not None else []

@@ -1,0 +1,73 @@
+# %% [markdown]
+# ### Factor analysis and the composite score
+#
+# Principal-component factor analysis of the standardized indicators, as SPSS FACTOR and R's `psych::principal`
+# do it (every figure agrees with psych to 1e-6; see `tests/reference/`): adequacy (KMO above 0.6 is usually
+# required; Bartlett's test), eigenvalues and the number of factors (Kaiser, fixed, or parallel analysis), varimax
+# rotation with Kaiser normalization, regression-method factor scores F_j and the composite score
+# F = sum_j w_j F_j (params `factor_grading.factor_analysis`).
+#
+# **Sampling adequacy.** KMO per indicator (MSA) and overall; Bartlett's test; the condition number of the
+# correlation matrix (the run stops above the `max_condition_number` of the params).
+
+# %%
+from crmlib.families.factor_grading import display as factor_grading
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "kmo", params)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "bartlett")
+
+# %% [markdown]
+# **Eigenvalues and the number of factors.**
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "eigenvalues")
+
+# %%
+factor_grading.scree_plot(tables, params)
+
+# %%
+factor_grading.loadings_heatmap(tables, params)
+
+# %% [markdown]
+# **Total Variance Explained** (the SPSS table): initial eigenvalues, extraction and rotation sums of squared
+# loadings, in percent of the total variance.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "total_variance_explained")
+
+# %% [markdown]
+# **Rotated component matrix** with communalities (the share of each indicator's variance the retained factors
+# explain).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "loadings_rotated", params)
+
+# %% [markdown]
+# **What the factors measure**: the indicators loading at least 0.5 on each factor, strongest first.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+factor_grading.factor_interpretation(tables, params)
+
+# %% [markdown]
+# **Component score coefficient matrix** W (SPSS's name): factor scores are F = Z W, with Z the z-scores.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "score_coefficients", params)
+
+# %% [markdown]
+# **Composite score.** The weights follow the convention in the params (`composite_weights`).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(factor_grading.composite_formula(tables, params))
+report.table(tables, "composite_weights")

@@ -1,0 +1,183 @@
+"""Params of the survey family: a questionnaire, its own respondent file, and the analyses to run."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ...schema import DataSource, FactorCount, Strict, SyntheticSpec
+
+
+class Scale(Strict):
+    """Answer scale of questionnaire items, e.g. 1-5 Likert or 0-10."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.min < self.max:
+            raise ValueError("scale min must be below max")
+        return self
+
+
+class SurveyItem(Strict):
+    """One questionnaire item."""
+
+    id: str
+    wording_en: str
+    wording_zh: str = Field(default="", description="Chinese wording (the English one stands in when empty).")
+    dimension: str
+    reverse: bool = Field(default=False, description="Reverse-keyed: scored as min + max - answer.")
+    column: str | None = Field(default=None, description="Header in the response file (defaults to id).")
+    scale: Scale | None = Field(default=None, description="The item's own scale (defaults to the survey's).")
+    codes: dict[str, float] | None = Field(default=None, description="Numbers for text answers (e.g. 非常同意: 5).")
+
+    @property
+    def source_column(self) -> str:
+        return self.column if self.column is not None else self.id
+
+    @property
+    def unit(self) -> str:
+        return "point"
+
+
+class SurveyDimension(Strict):
+    """A dimension of the questionnaire and the CRM problem it measures."""
+
+    id: str
+    label_en: str
+    label_zh: str = Field(default="", description="Chinese label (the English one stands in when empty).")
+    problem_en: str = ""
+    problem_zh: str = ""
+    cause_en: str = Field(default="", description="Cause category (e.g. concept, technology, coordination, incentive).")
+    cause_zh: str = ""
+    countermeasures_en: list[str] = []
+    countermeasures_zh: list[str] = []
+
+
+class Attribute(Strict):
+    """A respondent attribute (role, branch, customer tier, gender, ...), read as text."""
+
+    id: str
+    column: str
+    label_en: str
+    label_zh: str = Field(default="", description="Chinese label (the English one stands in when empty).")
+
+
+class Comparison(Strict):
+    """Comparison of dimension scores between the groups of one respondent attribute."""
+
+    attribute: str
+    method: Literal["parametric", "rank"] = Field(
+        default="parametric",
+        description="parametric: Welch t-test (2 groups) or one-way ANOVA; rank: Mann-Whitney U or Kruskal-Wallis.",
+    )
+
+
+class EFASettings(Strict):
+    """Exploratory factor analysis of the items (validity)."""
+
+    extraction: Literal["principal", "minres"] = "minres"
+    rotation: Literal["varimax", "oblimin", "promax", "none"] = "oblimin"
+    n_factors: FactorCount = FactorCount()
+    min_loading: float = Field(default=0.4, gt=0, lt=1, description="Loadings below this are blanked in the display.")
+
+    @model_validator(mode="after")
+    def _principal_is_orthogonal(self):
+        if self.extraction == "principal" and self.rotation not in {"varimax", "none"}:
+            raise ValueError("principal extraction is rotated with varimax or none; use minres for oblique rotations")
+        return self
+
+
+class InterviewTheme(Strict):
+    """A theme code of the coded interviews and the dimension (problem) it speaks to."""
+
+    code: str
+    label_en: str
+    label_zh: str = Field(default="", description="Chinese label (the English one stands in when empty).")
+    dimension: str
+
+
+class Interviews(Strict):
+    """A coded-interview file: one row per (respondent, theme code) mention."""
+
+    path: Path
+    respondent_column: str
+    theme_column: str
+    themes: list[InterviewTheme] = Field(min_length=1)
+
+
+class Survey(Strict):
+    """The survey family (params key ``survey``): a questionnaire with its own respondent file, items, dimensions
+    (problems), respondent attributes and the analyses to run."""
+
+    data: DataSource = Field(description="The response file: one row per respondent, one column per item.")
+    missing: Literal["drop", "median", "mean"] = Field(
+        default="drop", description="Missing answers: drop the respondent (listwise), or impute the item's median "
+        "or mean."
+    )
+    synthetic: SyntheticSpec | None = Field(default=None, description="Factor model of the synthetic responses.")
+    scale: Scale
+    items: list[SurveyItem] = Field(min_length=2)
+    dimensions: list[SurveyDimension] = Field(min_length=1)
+    attributes: list[Attribute] = []
+    out_of_scale: Literal["error", "missing"] = Field(
+        default="error", description="An answer outside its item's scale: stop, or set it to missing and count it."
+    )
+    straight_lining: Literal["flag", "drop"] = Field(
+        default="flag", description="Respondents giving one identical answer to every item: flag them, or drop them."
+    )
+    disagree_at_most: float | None = Field(
+        default=None, description="Answers up to this count as disagreement (default: below the scale midpoint)."
+    )
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    comparison: Comparison | None = None
+    efa: EFASettings = EFASettings()
+    interviews: Interviews | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        dimensions = [d.id for d in self.dimensions]
+        items = [i.id for i in self.items]
+        if len(set(items)) != len(items):
+            raise ValueError("survey item listed twice")
+        for item in self.items:
+            if item.dimension not in dimensions:
+                raise ValueError(f"item '{item.id}' is in no declared dimension ('{item.dimension}')")
+        for dimension in dimensions:
+            count = sum(i.dimension == dimension for i in self.items)
+            if count < 2:
+                raise ValueError(f"dimension '{dimension}' has {count} item(s): reliability (alpha) needs at least 2")
+        if self.comparison is not None and self.comparison.attribute not in [a.id for a in self.attributes]:
+            raise ValueError(f"comparison attribute '{self.comparison.attribute}' is not a declared attribute")
+        if self.interviews is not None:
+            for theme in self.interviews.themes:
+                if theme.dimension not in dimensions:
+                    raise ValueError(f"interview theme '{theme.code}' points to unknown dimension '{theme.dimension}'")
+        if self.synthetic is not None:
+            missing = sorted(set(items) - set(self.synthetic.indicators))
+            extra = sorted(set(self.synthetic.indicators) - set(items))
+            if missing or extra:
+                raise ValueError(f"survey.synthetic.indicators must match the survey items (missing: {missing}, "
+                                 f"unknown: {extra})")
+            self.synthetic.check_loadings()
+        return self
+
+    def check(self, case) -> None:
+        """Nothing to cross-check: the questionnaire has its own respondents."""
+
+    def named(self) -> list:
+        """The ids this section names (for labels): the dimensions and the items (labelled by their wording)."""
+        return list(self.dimensions) + list(self.items)
+
+    def item_scale(self, item: SurveyItem) -> Scale:
+        return item.scale or self.scale
+
+    @property
+    def disagreement_limit(self) -> float:
+        """Answers at or below this value count as disagreement."""
+        if self.disagree_at_most is not None:
+            return self.disagree_at_most
+        return (self.scale.min + self.scale.max) / 2 - 0.5

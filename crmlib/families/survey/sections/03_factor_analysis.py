@@ -1,0 +1,68 @@
+# %% [markdown]
+# ### Questionnaire: reliability and validity
+#
+# **Reliability** per dimension and of all items: Cronbach's alpha (raw, and standardized from correlations),
+# Guttman's lambda 6, the average inter-item correlation, and McDonald's omega total from a one-factor minres
+# solution of the dimension (0.7 is the usual floor for all three). Agrees with R psych `alpha()` and `fa()`.
+
+# %%
+from crmlib.families.survey import display as survey
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "reliability")
+
+# %% [markdown]
+# **Item-total statistics**: the corrected item-total correlation `r_drop` (item against the sum of the other
+# items of its dimension) and alpha if the item is deleted; an item whose deletion raises alpha, or with a low
+# `r_drop`, measures something else.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "item_total")
+
+# %% [markdown]
+# **Sampling adequacy of the items**: KMO per item and overall, Bartlett's test, and the eigenvalues with
+# parallel analysis.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "survey_kmo")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "survey_bartlett")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "survey_eigenvalues")
+
+# %%
+survey.scree_plot(tables, params)
+
+# %% [markdown]
+# **Exploratory factor analysis** of all items (extraction and rotation from the params). Loadings below the
+# params' `min_loading` are blanked here.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+survey.efa_loadings(tables, params)
+
+# %%
+survey.loadings_heatmap(tables, params)
+
+# %% [markdown] when="oblique"
+# **Factor correlations** of the oblique rotation:
+
+# %% when="oblique"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "factor_correlations")
+
+# %% [markdown]
+# **Do items load on their declared dimension?** Each factor is attributed to the dimension most of its primary
+# items belong to; `fits` is false for an item whose primary factor belongs to another dimension or whose primary
+# loading is below `min_loading`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "item_fit")

@@ -1,0 +1,84 @@
+"""Stages of the survey family: clean the answers (01), item descriptives (02), reliability and validity (03),
+dimension scores, problem ranking and group comparison (04), the problem table and coded interviews (05)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import factors, io, reliability, survey
+from ...errors import InputError
+
+
+def clean(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 01: read the response file; scale check, straight-lining, reverse keying, missing answers."""
+    answers, attributes = survey.read_responses(params)
+    result = survey.clean_responses(answers, params)
+    return {"responses": result.answers, "respondent_attributes": attributes.loc[result.answers.index],
+            "survey_cleaning_log": result.log, "respondents": result.respondents}
+
+
+def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 02: item descriptives."""
+    answers = io.read_table(directory, "responses", index="customer_id")
+    return {"item_descriptives": survey.item_descriptives(answers, params.survey)}
+
+
+def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 03: reliability per dimension (alpha, omega, item-total) and an exploratory factor analysis."""
+    questionnaire = params.survey
+    answers = io.read_table(directory, "responses", index="customer_id")
+    groups = {d.id: [i.id for i in questionnaire.items if i.dimension == d.id] for d in questionnaire.dimensions}
+    groups["overall"] = [i.id for i in questionnaire.items]
+    alpha = pd.concat([reliability.cronbach_alpha(answers[items]).assign(dimension=name)
+                       for name, items in groups.items()], ignore_index=True)
+    omega = pd.concat([reliability.omega_total(answers[items]).assign(dimension=name)
+                       for name, items in groups.items() if name != "overall"], ignore_index=True)
+    alpha = alpha.merge(omega[["dimension", "omega_total"]], on="dimension", how="left")
+    items = pd.concat([reliability.item_total_statistics(answers[items]).assign(dimension=name)
+                       for name, items in groups.items() if name != "overall"], ignore_index=True)
+    settings = questionnaire.efa
+    corr = factors.correlation_matrix(answers)
+    kappa = factors.check_conditioning(corr, 1e10, file=params.resolve(questionnaire.data.path))
+    k, parallel = factors.retained_factors(corr, len(answers), settings.n_factors)
+    efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation)
+    declared = {i.id: i.dimension for i in questionnaire.items}
+    eigen = factors.eigenvalues(corr).reset_index().merge(parallel, on="component")
+    eigen["retained"] = eigen["component"] <= k
+    tables = {
+        "reliability": alpha[["dimension"] + [c for c in alpha.columns if c != "dimension"]],
+        "item_total": items[["dimension"] + [c for c in items.columns if c != "dimension"]],
+        "survey_kmo": factors.kmo(answers),
+        "survey_bartlett": factors.bartlett_sphericity(answers).assign(condition_number=kappa),
+        "survey_eigenvalues": eigen,
+        "efa_loadings": efa.loadings.join(efa.communalities.set_index("item")).rename_axis("item").reset_index(),
+        "item_fit": factors.item_fit(efa.loadings, declared, settings.min_loading),
+    }
+    if efa.factor_correlations is not None:
+        tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
+    return tables
+
+
+def segment(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 04: dimension scores, the problem ranking, and the comparison between respondent groups."""
+    questionnaire = params.survey
+    answers = io.read_table(directory, "responses", index="customer_id")
+    scores = survey.dimension_scores(answers, questionnaire)
+    tables = {"dimension_scores": scores, "problem_ranking": survey.problem_ranking(scores, questionnaire)}
+    if questionnaire.comparison is not None:
+        attributes = io.read_table(directory, "respondent_attributes", index="customer_id")
+        attribute = attributes[questionnaire.comparison.attribute].astype(str)
+        tables["group_comparison"] = survey.group_comparison(scores, attribute.loc[scores.index],
+                                                             questionnaire.comparison.method)
+    return tables
+
+
+def strategies(params, directory) -> dict[str, pd.DataFrame]:
+    """Stage 05: the problem table, and the coded interviews when the params name an interview file."""
+    tables = {"problem_table": survey.problem_table(io.read_table(directory, "problem_ranking"), params.survey)}
+    interviews = params.survey.interviews
+    if interviews is not None:
+        path = params.resolve(interviews.path)
+        if not path.is_file():
+            raise InputError("interview file does not exist", file=path, key="survey.interviews.path")
+        mentions = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        tables["interview_themes"] = survey.interview_themes(mentions, interviews, file=path)
+    return tables

@@ -1,0 +1,254 @@
+"""Building blocks of the case parameters that every family may use.
+
+The case's own top-level sections live here (the customer file ``data``, its
+``indicators`` and ``cleaning`` rules, the ``report`` settings and the synthetic
+data generators), together with the pieces several families share: the strict
+base model, segments with strategies, the factor count rule and the settings of
+principal-component factor analysis. Each family's section is declared in its
+own folder (``crmlib/families/<family>/params.py``); :mod:`crmlib.params` puts
+them together. Every default lives in a field declaration, so there is one place
+to read it. Unknown keys are errors, so a misspelt option is never silently ignored.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "DataSource",
+           "CleaningRules", "FactorCount", "FactorAnalysisSettings", "SyntheticIndicator", "SyntheticSpec",
+           "SyntheticFeature", "SyntheticPanelSpec", "ReportSettings"]
+
+#: A cell such as ``"1,234.5万元"`` is converted to the indicator's declared unit.
+UNITS: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: The stage notebooks, in order; a stage is named by its number or full name.
+STAGES = ("01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_arguments(kind: str, chosen: str, arguments: dict[str, tuple[str, object]]) -> None:
+    """Each argument ``name`` (mapped from the option it belongs to) is given with, and only with, its option."""
+    for option, (name, value) in arguments.items():
+        if (chosen == option) != (value is not None):
+            raise ValueError(f"`{name}` is given with, and only with, {kind} '{option}'")
+
+
+class Indicator(Strict):
+    """One indicator of the index system."""
+
+    id: str = Field(description="Identifier used in code and output tables (ASCII).")
+    label_en: str
+    label_zh: str = Field(default="", description="Chinese label (the English one stands in when empty).")
+    unit: str = Field(description="Unit of the values, e.g. 万元, %, years, count, score.")
+    direction: Literal["benefit", "cost"] = Field(
+        description="benefit: larger is better for the bank; cost: smaller is better."
+    )
+    dimension: str = Field(description="Dimension of the index system it belongs to.")
+    column: str | None = Field(
+        default=None, description="Header of the column in the data file (defaults to id)."
+    )
+    codes: dict[str, float] | None = Field(
+        default=None, description="Numbers for text answers, e.g. {no: 0, yes: 1} or {否: 0, 是: 1}; other text is an error."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_identifier(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(f"indicator id '{value}' must be letters, digits and _ (not starting with a digit)")
+        if value == "customer_id":
+            raise ValueError("'customer_id' names the key column of every customer table: give the indicator "
+                             "another id (its column header can stay customer_id: set `column`)")
+        return value
+
+    @property
+    def source_column(self) -> str:
+        return self.column if self.column is not None else self.id
+
+
+class DataSource(Strict):
+    """Where a case's customer file is and how to read it."""
+
+    path: Path = Field(description="CSV or Excel file, relative to the params file.")
+    kind: Literal["synthetic", "real"] = Field(description="Synthetic data is labelled as such in every report.")
+    provenance: str = Field(description="Where the data comes from (source, citation, licence or generator).")
+    citation: str = Field(default="", description="How to cite a real data set (shown in the case report).")
+    licence: str = Field(default="", description="The licence of a real data set (shown in the case report).")
+    id_column: str | None = Field(
+        default=None, description="Customer id column; without one, customers are numbered by data row."
+    )
+    encoding: Literal["auto", "utf-8", "gb18030"] = Field(
+        default="auto", description="CSV text encoding; auto tries UTF-8 and then GB18030."
+    )
+    sheet: str | int = Field(default=0, description="Excel sheet name or 0-based position.")
+    header_row: int = Field(default=1, ge=1, description="1-based row that holds the column headers.")
+
+
+class CleaningRules(Strict):
+    """Rules of the cleaning stage, applied in this order: winsorize, then missing values."""
+
+    missing: Literal["drop", "median", "mean"] = Field(
+        default="drop",
+        description="drop: listwise deletion (SPSS default); median/mean: impute each indicator "
+        "with the statistic of its observed, winsorized values.",
+    )
+    winsorize: tuple[float, float] | None = Field(
+        default=(0.01, 0.99),
+        description="Lower and upper quantiles (linear interpolation, R type 7) of the observed values "
+        "at which each indicator is clipped; null turns winsorizing off.",
+    )
+    ddof: Literal[0, 1] = Field(
+        default=1, description="Delta degrees of freedom of the standard deviation used in z-scores."
+    )
+
+    @field_validator("winsorize")
+    @classmethod
+    def _quantiles_ordered(cls, value):
+        if value is not None and not (0.0 <= value[0] < value[1] <= 1.0):
+            raise ValueError("winsorize quantiles must satisfy 0 <= lower < upper <= 1")
+        return value
+
+
+class FactorCount(Strict):
+    """Rule for the number of factors to retain."""
+
+    rule: Literal["kaiser", "fixed", "parallel"] = Field(
+        default="kaiser",
+        description="kaiser: eigenvalues > 1; fixed: n; parallel: Horn's parallel analysis.",
+    )
+    n: int | None = Field(default=None, ge=1, description="Number of factors for rule 'fixed'.")
+    iterations: int = Field(default=100, ge=10, description="Random data sets for parallel analysis (run under every rule: the scree plot shows it).")
+    quantile: float = Field(
+        default=0.95, gt=0, lt=1, description="Quantile of the random eigenvalues to beat (parallel analysis)."
+    )
+    seed: int = Field(default=20240508, description="Seed of the random data of parallel analysis.")
+
+    @model_validator(mode="after")
+    def _fixed_needs_n(self):
+        check_arguments("rule", self.rule, {"fixed": ("n", self.n)})
+        return self
+
+
+class FactorAnalysisSettings(Strict):
+    """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal)."""
+
+    extraction: Literal["principal"] = "principal"
+    n_factors: FactorCount = FactorCount()
+    rotation: Literal["varimax", "none"] = "varimax"
+    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before varimax (SPSS, psych).")
+    composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
+        default="rotated_variance",
+        description="w_j = rotated SS loadings share (default) or unrotated eigenvalue share of the retained total.",
+    )
+    max_condition_number: float = Field(
+        default=1e10,
+        gt=1,
+        description="Largest accepted ratio of the correlation matrix's largest to smallest eigenvalue.",
+    )
+
+
+
+class Segment(Strict):
+    """A named segment (grade, value class, relationship stage) with its strategies, in both languages."""
+
+    id: str
+    label_en: str
+    label_zh: str = Field(default="", description="Chinese label (the English one stands in when empty).")
+    strategies_en: list[str] = []
+    strategies_zh: list[str] = []
+
+
+class SyntheticIndicator(Strict):
+    """How the generator draws one indicator from the latent factors."""
+
+    loadings: list[float] = Field(description="Loading on each latent factor, in the order of latent_factors.")
+    distribution: Literal["lognormal", "normal"] = Field(
+        description="lognormal: exp(location + scale * x), skewed positive amounts; normal: location + scale * x."
+    )
+    location: float
+    scale: float = Field(gt=0)
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int = Field(default=2, ge=0)
+    thousands_separator: bool = False
+
+    @field_validator("loadings")
+    @classmethod
+    def _communality_below_one(cls, value):
+        if sum(v * v for v in value) >= 1:
+            raise ValueError("the squared loadings of an indicator must sum to less than 1")
+        return value
+
+
+class SyntheticSpec(Strict):
+    """A factor model from which the case's synthetic customer file is generated."""
+
+    seed: int
+    n_customers: int = Field(ge=2)
+    latent_factors: list[str] = Field(min_length=1)
+    id_prefix: str = "C"
+    missing_share: float = Field(default=0.0, ge=0, lt=1)
+    outlier_share: float = Field(default=0.0, ge=0, lt=1)
+    outlier_factor: float = Field(default=20.0, gt=1)
+    straight_liners: int = Field(default=0, ge=0, description="Respondents who give one answer to every item.")
+    attributes: dict[str, dict[str, float]] = Field(
+        default={}, description="Per respondent attribute: its values and their shares (drawn independently)."
+    )
+    indicators: dict[str, SyntheticIndicator] = Field(description="One entry per indicator or survey item.")
+
+    def check_loadings(self) -> None:
+        """Each measure has one loading per latent factor."""
+        k = len(self.latent_factors)
+        for name, spec in self.indicators.items():
+            if len(spec.loadings) != k:
+                raise ValueError(f"synthetic indicator '{name}' needs {k} loadings, one per latent factor")
+
+
+class SyntheticFeature(Strict):
+    """How the panel generator draws one customer feature (independently of the others)."""
+
+    distribution: Literal["normal", "lognormal", "poisson", "bernoulli"] = Field(
+        description="normal: location + scale z; lognormal: exp(location + scale z); poisson: mean location; "
+                    "bernoulli: probability location."
+    )
+    location: float
+    scale: float = 1.0
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int = Field(default=0, ge=0)
+
+
+class SyntheticPanelSpec(Strict):
+    """A customer file and monthly AUM panel with churn driven by declared features (see :mod:`crmlib.synthetic`)."""
+
+    seed: int
+    n_customers: int = Field(ge=10)
+    months: int = Field(default=24, ge=6)
+    first_month: str = Field(default="2023-01", description="YYYY-MM of the first panel month.")
+    id_prefix: str = "C"
+    aum_median: float = Field(gt=0, description="Median AUM in the first month (log-normal level).")
+    aum_sigma: float = Field(gt=0, description="Standard deviation of log AUM across customers (the heavy tail).")
+    aum_volatility: float = Field(default=0.03, ge=0, description="Monthly log-AUM noise (AR(1), rho 0.7).")
+    new_customer_share: float = Field(default=0.1, ge=0, lt=1, description="Customers who open during the window.")
+    profit_margin: float = Field(gt=0, description="Annual profit as a share of AUM (monthly profit = AUM x margin / 12).")
+    monthly_hazard: float = Field(gt=0, lt=1, description="Monthly churn hazard of a customer with average features.")
+    drivers: dict[str, float] = Field(
+        description="Log hazard ratio per standard deviation of each feature (0: not a driver)."
+    )
+    closure_share: float = Field(default=0.5, ge=0, le=1, description="Lost customers who close (the rest draw down).")
+    drawdown_months: int = Field(default=3, ge=1, description="Months of falling AUM before a loss.")
+    features: dict[str, SyntheticFeature] = Field(description="One entry per indicator of the customer file.")
+
+
+class ReportSettings(Strict):
+    """The case report (``reports/<case>/report.html``)."""
+
+    lang: Literal["en", "zh"] = Field(default="en", description="Language of the report and its figures.")

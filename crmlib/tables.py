@@ -1,0 +1,106 @@
+"""The result tables, each declared once: name, family, stage, columns, captions, number formats, tolerance.
+
+Every table a stage writes to ``data/processed/<case>/<name>.csv`` is declared by
+its family (``crmlib/families/<family>/tables.py``) as a :class:`Table`. The stage
+functions write only declared tables; the case report takes the tables to show,
+their captions and their order from here; ``tables.xlsx`` the number formats;
+the end-to-end tests the comparison tolerance; and the column reference in
+``README.md`` is rendered from here (:func:`markdown`).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from .compare import DEFAULT_TOLERANCE, Tolerance
+
+__all__ = ["Table", "ITERATIVE", "registry", "table", "tolerances", "widen", "markdown"]
+
+#: An optimizer stopping at its convergence tolerance lands elsewhere in the last digits it controls: minres
+#: loadings near zero moved by 1.4e-8 between two x86-64 machines. psych itself agrees with crmlib to 2e-5 there.
+ITERATIVE = Tolerance(rtol=1e-6, atol=1e-6)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A result table.
+
+    ``columns`` maps each column (``<indicator>`` for one column per indicator, ``F1..Fk`` for one per factor)
+    to its meaning and unit. ``shown`` says where the table appears: ``report`` (the report page, the workbook
+    and ``tables/*.csv``), ``workbook`` (the workbook and CSV only: long or technical), ``figure`` (customer-level
+    rows read by a figure, never shown as a table) or ``stage`` (read by later stages only). ``formats``
+    overrides the Excel number format of a column (:func:`crmlib.workbook.number_format` chooses the others).
+    ``wide`` = (rows, columns, values) shows a long table pivoted (e.g. indicators down, grades across).
+    """
+
+    name: str
+    stage: str
+    caption_en: str
+    caption_zh: str
+    columns: dict[str, str]
+    shown: Literal["report", "workbook", "figure", "stage"] = "report"
+    tolerance: Tolerance = DEFAULT_TOLERANCE
+    formats: dict[str, str] = field(default_factory=dict)
+    wide: tuple[str, str, str] | None = None
+    family: str = ""
+
+    def caption(self, lang: str) -> str:
+        return self.caption_en if lang == "en" else self.caption_zh
+
+
+@functools.cache
+def registry() -> dict[str, Table]:
+    """Every declared table by name, in family and declaration order.
+
+    Raises
+    ------
+    ValueError
+        When two families declare a table of the same name.
+    """
+    from .families import FAMILIES
+    tables: dict[str, Table] = {}
+    for family in FAMILIES:
+        for declared in family.tables:
+            if declared.name in tables:
+                raise ValueError(f"table '{declared.name}' is declared by both {tables[declared.name].family} "
+                                 f"and {family.folder}")
+            tables[declared.name] = Table(**{**declared.__dict__, "family": family.folder})
+    return tables
+
+
+def table(name: str) -> Table:
+    """The declaration of table ``name``."""
+    return registry()[name]
+
+
+def tolerances() -> dict[str, Tolerance]:
+    """The comparison tolerance of every declared table (:func:`crmlib.compare.compare_directories`)."""
+    return {name: t.tolerance for name, t in registry().items()}
+
+
+def widen(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Table ``name`` as notebooks and reports show it: pivoted when it is declared ``wide`` (rows and columns in
+    their order of appearance), else as it is."""
+    wide = table(name).wide
+    if wide is None:
+        return frame
+    rows, columns, values = wide
+    pivoted = frame.pivot(index=rows, columns=columns, values=values)
+    pivoted = pivoted.loc[pd.unique(frame[rows]), pd.unique(frame[columns])]
+    return pivoted.rename_axis(columns=None).reset_index()
+
+
+def markdown() -> str:
+    """The column reference of every table, as the README shows it: per family and stage, each table with its
+    caption, where it is shown and its columns."""
+    from .families import FAMILIES
+    lines = []
+    for family in FAMILIES:
+        lines += ["", f"#### {family.title_en} (`{family.folder}`)", ""]
+        for declared in family.tables:
+            lines.append(f"- **`{declared.name}`** (stage {declared.stage}, {declared.shown}): {declared.caption_en}.")
+            lines += [f"  - `{column}`: {meaning}" for column, meaning in declared.columns.items()]
+    return "\n".join(lines[1:]) + "\n"
