@@ -49,6 +49,7 @@ def make_case(directory: Path, customers: int, sample: int) -> Path:
     source = ROOT / "params" / "a_branch.yaml"
     raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     raw["data"]["path"] = str(directory / "customers.csv")
+    raw.pop("survey")  # the questionnaire's 220 respondents do not grow with the customer base
     base = raw["customer_base"]
     base["panel"]["path"] = str(directory / "panel.csv")
     base["churn_model"]["sample_size"] = sample

@@ -51,44 +51,42 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--output-dir", type=Path, help="root of all outputs (default: current directory)")
     rep.add_argument("--lang", choices=["en", "zh"], help="language (default: the params' report.lang)")
 
-    synth = commands.add_parser("synthesize", help="write a case's synthetic customer file")
+    synth = commands.add_parser("synthesize", help="write a case's synthetic data files (customer file, panel, "
+                                "questionnaire responses)")
     which = synth.add_mutually_exclusive_group(required=True)
     which.add_argument("case", nargs="?", help="case name")
     which.add_argument("--params", type=Path, help="a params file anywhere")
     synth.add_argument("--n", type=int, help="number of customers (default: the params' n_customers)")
     synth.add_argument("--seed", type=int, help="seed (default: the params' seed)")
-    synth.add_argument("--out", type=Path, help="output CSV (default: the case's data.path); a panel is written "
-                       "beside it under its params file name")
+    synth.add_argument("--out", type=Path, help="directory to write the files into, each under the file name its "
+                       "params give (default: the paths the params give)")
     return parser
 
 
 def _synthesize(args) -> None:
     path = args.params or find_params(args.case, args.params_dir)
     params = load_params(path)
-    if params.synthetic is None and params.synthetic_panel is None and (
-            params.survey is None or params.survey.synthetic is None):
+    survey = params.survey if params.survey is not None and params.survey.synthetic is not None else None
+    if params.synthetic is None and params.synthetic_panel is None and survey is None:
         raise InputError("the case has no synthetic, synthetic_panel or survey.synthetic section to generate data "
                          "from", file=params.source_file)
-    if args.out is not None and sum(x is not None for x in (params.synthetic or params.synthetic_panel,
-                                                            params.survey and params.survey.synthetic)) > 1:
-        raise InputError("--out names one file, but the case generates a customer file and a response file: "
-                         "leave it out", file=params.source_file)
+
+    def target(declared: Path) -> Path:
+        return args.out / declared.name if args.out is not None else params.resolve(declared)
+
     if params.synthetic_panel is not None:
-        out = args.out or params.data_path
         customers, panel = synthesize_panel(params, n_customers=args.n, seed=args.seed)
-        panel_out = out.parent / Path(params.customer_base.panel.path).name
+        out, panel_out = target(params.data.path), target(params.customer_base.panel.path)
         io.write_table(customers, out)
         io.write_table(panel, panel_out)
         print(f"wrote {len(customers)} synthetic customers to {out} and {len(panel)} panel rows to {panel_out}")
     elif params.synthetic is not None:
-        out = args.out or params.data_path
         table = synthesize_customers(params, n_customers=args.n, seed=args.seed)
-        io.write_table(table, out)
+        io.write_table(table, out := target(params.data.path))
         print(f"wrote {len(table)} synthetic customers to {out}")
-    if params.survey is not None and params.survey.synthetic is not None:
-        out = args.out or params.resolve(params.survey.data.path)
+    if survey is not None:
         table = synthesize_responses(params, n_customers=args.n, seed=args.seed)
-        io.write_table(table, out)
+        io.write_table(table, out := target(survey.data.path))
         print(f"wrote {len(table)} synthetic respondents to {out}")
 
 

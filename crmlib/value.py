@@ -92,6 +92,7 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
                 table = weights.entropy_weights(group)
                 w = table.set_index("indicator")["weight"]
             elif spec.method == "ahp":
+                where = {"file": params.source_file, "key": f"{where['key']}.matrix"}
                 result = weights.ahp_weights(spec.matrix, dimension.indicators, spec.random_index, where=where)
                 weights.check_consistency(result, where=where)
                 consistency_rows.append(result.summary().assign(dimension=dimension.id))

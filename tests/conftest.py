@@ -11,13 +11,16 @@ import yaml
 from crmlib import load_params, pipeline
 from crmlib.io import write_table
 from crmlib.privacy import SALT_ENV
-from crmlib.synthetic import synthesize_customers
+from crmlib.synthetic import synthesize_customers, synthesize_responses
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch_survey", "a_branch",
-         "bank_churners"]
-STAGE_FUNCTIONS = [pipeline.clean, pipeline.build_indicators, pipeline.factor_analysis, pipeline.segment,
-                   pipeline.strategies]
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch", "bank_churners"]
+
+
+def run_stages(params, directory) -> None:
+    """Run every stage of a case in-process (:func:`crmlib.pipeline.run_stage`), tables into ``directory``."""
+    for stage in params.stages:
+        pipeline.run_stage(params, directory, stage)
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +40,7 @@ def fresh_tables(tmp_path_factory):
             directory = tmp_path_factory.mktemp(f"fresh-{case}")
             saved = os.environ.pop(SALT_ENV, None)
             try:
-                for stage in STAGE_FUNCTIONS:
-                    stage(params, directory)
+                run_stages(params, directory)
             finally:
                 if saved is not None:
                     os.environ[SALT_ENV] = saved
@@ -56,15 +58,17 @@ def shipped_params(case: str) -> dict:
 def make_case(tmp_path):
     """Write a small case (params YAML + synthetic CSV) into tmp_path; return the params path.
 
-    It starts from a shipped case with synthetic data (``base``); ``edit_params(dict)`` changes the
-    YAML; ``edit_data(DataFrame)`` changes the text cells.
+    It starts from a shipped case with synthetic data from a factor model (``base``: its customer file, or a
+    questionnaire case's responses); ``edit_params(dict)`` changes the YAML; ``edit_data(DataFrame)`` changes the
+    text cells.
     """
 
     def build(n=60, edit_params=None, edit_data=None, name="case.yaml", base="shaoxing"):
         raw = copy.deepcopy(shipped_params(base))
         raw["case"] = "tiny"
-        raw["data"]["path"] = "customers.csv"
-        raw["synthetic"]["n_customers"] = n
+        section = raw if "synthetic" in raw else raw["survey"]
+        section["data"]["path"] = "customers.csv"
+        section["synthetic"]["n_customers"] = n
         interviews = (raw.get("survey") or {}).get("interviews")
         if interviews:
             interviews["path"] = str((ROOT / "params" / interviews["path"]).resolve())
@@ -73,7 +77,7 @@ def make_case(tmp_path):
         path = tmp_path / name
         path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
         params = load_params(path)
-        table = synthesize_customers(params)
+        table = synthesize_customers(params) if section is raw else synthesize_responses(params)
         if edit_data:
             table = edit_data(table)
         write_table(table, tmp_path / "customers.csv")

@@ -35,8 +35,13 @@ def assert_no_outputs(out):
 def test_list(root):
     result = crmlib("list", cwd=root)
     assert result.returncode == 0
-    assert result.stdout.split() == ["a_branch", "a_branch_survey", "bank_churners", "credit_value", "islr_credit", "jd",
+    assert result.stdout.split() == ["a_branch", "bank_churners", "credit_value", "islr_credit", "jd",
                                      "satisfaction", "shaoxing", "sz"]
+
+
+def test_a_former_case_names_the_case_it_joined(root):
+    assert_user_error(crmlib("run", "a_branch_survey", cwd=root), "case 'a_branch_survey' is now part of case "
+                      "'a_branch'", "crmlib run a_branch")
 
 
 def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
@@ -69,18 +74,18 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     assert "Stage 3: factor analysis" in (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
     assert {p.name for p in (out / "reports" / "tiny" / "figures").glob("*.svg")} == \
-        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "segment_sizes.svg"}
+        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "grade_sizes.svg"}
     assert not list(out.rglob(".staging-*")) and not list(out.rglob(".*.retired-*"))
 
     # A params change of stage 03: the report and a rerun from stage 04 refuse the stale tables, naming the fix.
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["factor_analysis"]["composite_weights"] = "eigenvalue"
+    raw["factor_grading"]["factor_analysis"]["composite_weights"] = "eigenvalue"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for command in (["report"], ["run", "--stage", "04"]):
         stale = crmlib(*command, "--params", path, "--output-dir", out, cwd=tmp_path)
         assert_user_error(stale, "stage 03_factor_analysis of case 'tiny' are stale",
-                          "params factor_analysis changed", "crmlib run --params case.yaml --stage 03`")
+                          "params factor_grading.factor_analysis changed", "crmlib run --params case.yaml --stage 03`")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     grades = pd.read_csv(processed / "customer_grades.csv")
     assert crmlib("run", "--params", path, "--output-dir", out, "--stage", "3", cwd=tmp_path).returncode == 0
@@ -177,11 +182,11 @@ def test_near_singular_data(make_case, tmp_path):
 def test_params_mistakes(make_case, tmp_path):
     path = make_case(n=30)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["factor_analysis"]["rotaton"] = "varimax"
+    raw["factor_grading"]["factor_analysis"]["rotaton"] = "varimax"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "case.yaml", "factor_analysis.rotaton",
-                      "unknown key")
-    raw["factor_analysis"].pop("rotaton")
+    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "case.yaml",
+                      "factor_grading.factor_analysis.rotaton", "unknown key")
+    raw["factor_grading"]["factor_analysis"].pop("rotaton")
     raw["synthetic"]["n_customers"] = "many"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "synthetic.n_customers", "integer")
@@ -217,7 +222,7 @@ def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp
     from crmlib import runner
     from crmlib.errors import InputError
 
-    def failing_stage(stage, staging_reports, final_reports, parameters, kernel, output_root):
+    def failing_stage(params, stage, staging_reports, final_reports, parameters, kernel, output_root):
         raise InputError("stage table 'x' not found", file=output_root / "tiny" / "x.csv")
 
     monkeypatch.setattr(runner, "_execute", failing_stage)

@@ -242,4 +242,4 @@ def test_a_panel_in_wan_yuan_gives_the_same_tiers(root, tmp_path):
     pd.testing.assert_series_equal(a["tier"], b["tier"])
     pd.testing.assert_series_equal(a["loss_reason"], b["loss_reason"])
     assert a["assets_lost"].tolist() == pytest.approx((b["assets_lost"] * 1e4).tolist())
-    assert params.tier_basis_unit() == "元"
+    assert params.customer_base.tier_basis_unit(params.indicators) == "元"

@@ -6,7 +6,7 @@ import pandas as pd
 from numpy.testing import assert_allclose
 
 from crmlib.params import Grading
-from crmlib.segmentation import assign_grades, grade_profile, grade_thresholds
+from crmlib.segmentation import assign_grades, grade_profile, grade_thresholds, segment_means
 from crmlib.strategy import strategy_table
 
 GRADES = [{"id": "AAA", "label_en": "AAA", "label_zh": "AAA级", "lower": 1.0, "problem_en": "philosophy",
@@ -34,12 +34,24 @@ def test_profile_and_strategy_table_keep_grade_order_and_empty_grades():
     grading = Grading(method="cutoff", grades=GRADES)
     score = pd.Series([2.0, 1.5, -1.0], index=list("abc"))
     grades = assign_grades(score, grade_thresholds(score, grading))
-    profile = grade_profile(grades, score, pd.DataFrame({"x": [10.0, 20.0, 3.0]}, index=list("abc")),
-                            ["AAA", "AA", "A-"])
+    profile = grade_profile(grades, score, ["AAA", "AA", "A-"])
     assert profile["grade"].tolist() == ["AAA", "AA", "A-"]
     assert profile["customers"].tolist() == [2, 0, 1]
-    assert profile.loc[0, "x"] == 15.0
+    assert profile["share"].tolist() == [2 / 3, 0, 1 / 3]
+    means = segment_means(grades.rename("grade"), pd.DataFrame({"x": [10.0, 20.0, 3.0]}, index=list("abc")),
+                          ["AAA", "AA", "A-"])
+    assert means.columns.tolist() == ["indicator", "grade", "mean"]
+    assert means["mean"].tolist()[::2] == [15.0, 3.0] and np.isnan(means["mean"].iloc[1])  # AA has no customer
     table = strategy_table(grading, profile)
     assert table.loc[0, "strategies_zh"] == "创新；个性化"
     assert table.loc[0, "strategies_en"] == "innovate; personalize"
     assert table["customers"].tolist() == [2, 0, 1]
+
+
+def test_indicator_means_allow_any_indicator_id():
+    """Long, so an indicator named like an output column (share, grade, customers, mean) changes nothing."""
+    grades = pd.Series(["A", "B", "A"], name="grade")
+    data = pd.DataFrame({"share": [1.0, 2.0, 3.0], "grade": [4.0, 5.0, 6.0], "mean": [0.0, 1.0, 1.0]})
+    means = segment_means(grades, data, ["A", "B"])
+    assert means.values.tolist() == [["share", "A", 2.0], ["share", "B", 2.0], ["grade", "A", 5.0],
+                                     ["grade", "B", 5.0], ["mean", "A", 0.5], ["mean", "B", 1.0]]

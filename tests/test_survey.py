@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "reference" / "satisfaction"
 SATISFACTION = pd.read_csv(ROOT / "data" / "raw" / "satisfaction" / "satisfaction.csv").drop(columns="gender")
 
-SURVEY = Survey(scale={"min": 1, "max": 5}, dimensions=[{"id": "d", "label_en": "D", "label_zh": "D"}],
+SURVEY = Survey(data={"path": "x.csv", "kind": "synthetic", "provenance": "made up"}, scale={"min": 1, "max": 5}, dimensions=[{"id": "d", "label_en": "D", "label_zh": "D"}],
                 items=[{"id": "a", "dimension": "d", "wording_en": "", "wording_zh": ""},
                        {"id": "b", "dimension": "d", "wording_en": "", "wording_zh": "", "reverse": True}])
 
@@ -164,7 +164,10 @@ def test_answer_outside_the_scale_ends_the_run(make_case, tmp_path):
     def outside(table):
         table.loc[5, "P2 业务办理等待时间合理"] = "6"
         return table
-    result = _cli(make_case(n=40, base="a_branch_survey", edit_data=outside), tmp_path)
+    def questionnaire_only(p):  # the A branch case without its customer base
+        for key in ("data", "indicators", "cleaning", "customer_base", "synthetic_panel"):
+            p.pop(key)
+    result = _cli(make_case(n=40, base="a_branch", edit_params=questionnaire_only, edit_data=outside), tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "column 'P2 业务办理等待时间合理', row 7: answer 6 is outside the item's scale [1, 5]" in result.stderr
     assert not [p for p in (tmp_path / "o").rglob("*") if p.is_file()]
@@ -215,9 +218,9 @@ def test_sz_reliability_matches_psych(dimension):
 
 
 def test_sz_validity_matches_psych():
-    assert_allclose(pd.read_csv(SZ_TABLES / "kmo.csv")["msa"], pd.read_csv(SZ_REFERENCE / "kmo.csv")["msa"],
+    assert_allclose(pd.read_csv(SZ_TABLES / "survey_kmo.csv")["msa"], pd.read_csv(SZ_REFERENCE / "kmo.csv")["msa"],
                     rtol=0, atol=1e-6)
-    assert_allclose(pd.read_csv(SZ_TABLES / "bartlett.csv")["chi_square"],
+    assert_allclose(pd.read_csv(SZ_TABLES / "survey_bartlett.csv")["chi_square"],
                     pd.read_csv(SZ_REFERENCE / "bartlett.csv")["chi_square"], rtol=0, atol=1e-6)
     ours = pd.read_csv(SZ_TABLES / "efa_loadings.csv").set_index("item")[["F1", "F2", "F3", "F4"]]
     theirs = pd.read_csv(SZ_REFERENCE / "principal_varimax_loadings.csv").set_index("item")

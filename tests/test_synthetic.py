@@ -1,25 +1,28 @@
 """The shipped synthetic file is exactly what the generator makes from the params."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crmlib import load_params
 from crmlib.cli import main
 
 
-@pytest.mark.parametrize("case", ["shaoxing", "jd"])
-def test_synthetic_file_regenerates_byte_identical(root, tmp_path, case):
-    out = tmp_path / "customers.csv"
-    assert main(["--params-dir", str(root / "params"), "synthesize", case, "--out", str(out)]) == 0
-    assert out.read_bytes() == (root / "data" / "raw" / case / "customers.csv").read_bytes()
+@pytest.mark.parametrize(("case", "file"), [("shaoxing", "shaoxing/customers.csv"), ("jd", "jd/customers.csv"),
+                                           ("sz", "sz/responses.csv")])
+def test_synthetic_file_regenerates_byte_identical(root, tmp_path, case, file):
+    assert main(["--params-dir", str(root / "params"), "synthesize", case, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / Path(file).name).read_bytes() == (root / "data" / "raw" / file).read_bytes()
 
 
-def test_synthetic_panel_regenerates_byte_identical(root, tmp_path):
-    out = tmp_path / "customers.csv"
-    assert main(["--params-dir", str(root / "params"), "synthesize", "a_branch", "--out", str(out)]) == 0
-    shipped = root / "data" / "raw" / "a_branch"
-    assert out.read_bytes() == (shipped / "customers.csv").read_bytes()
-    assert (tmp_path / "panel.csv.gz").read_bytes() == (shipped / "panel.csv.gz").read_bytes()
+def test_synthetic_panel_and_questionnaire_regenerate_byte_identical(root, tmp_path):
+    """The A branch case generates its customer file and panel, and its questionnaire's own respondents."""
+    assert main(["--params-dir", str(root / "params"), "synthesize", "a_branch", "--out", str(tmp_path)]) == 0
+    shipped = root / "data" / "raw"
+    assert (tmp_path / "customers.csv").read_bytes() == (shipped / "a_branch" / "customers.csv").read_bytes()
+    assert (tmp_path / "panel.csv.gz").read_bytes() == (shipped / "a_branch" / "panel.csv.gz").read_bytes()
+    assert (tmp_path / "responses.csv").read_bytes() == (shipped / "a_branch_survey" / "responses.csv").read_bytes()
 
 
 def test_generator_recovers_declared_structure(root):

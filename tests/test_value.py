@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 
 from crmlib import InputError, load_params, pipeline
 from crmlib.params import AxisThreshold, RelationshipStages, ValueMatrix
-from crmlib.segmentation import (axis_threshold, class_summary, middle_band_share, relationship_stage,
+from crmlib.segmentation import (axis_threshold, class_summary, middle_band_share, relationship_stage, segment_means,
                                  value_matrix_classes)
 from crmlib.value import percentile_rank
 
@@ -55,7 +55,8 @@ def test_class_summary_shares():
     assert_allclose(summary["x_value_share"], [0.375, 0.5, 0.0, 0.125])
     raw = class_summary(classes, data, matrix(value_share_basis="profit")).set_index("class")
     assert_allclose(raw["x_value_share"], [0.2, 0.6, 0.1, 0.1])
-    assert summary.loc["gold", "profit"] == 6.0
+    means = segment_means(classes["class"], data, list(summary.index)).set_index("class")
+    assert means.loc["gold", "mean"] == 6.0
 
 
 def test_middle_band_share_by_hand():
@@ -103,13 +104,13 @@ def test_jd_case_published_tables(root):
 
 def test_factor_method_is_the_composite_of_the_groups_components(make_case, tmp_path):
     def factor_weights(p):
-        p["value_model"]["dimensions"][1]["weights"] = {"method": "factor"}
+        p["value_matrix"]["model"]["dimensions"][1]["weights"] = {"method": "factor"}
     params = load_params(make_case(n=120, base="jd", edit_params=factor_weights))
-    for stage in (pipeline.clean, pipeline.build_indicators):
-        stage(params, tmp_path)
+    pipeline.clean(params, tmp_path)
+    pipeline.build_indicators(params, tmp_path)
     tables = pipeline.factor_analysis(params, tmp_path)
     z = pd.read_csv(tmp_path / "standardized_indicators.csv").set_index("customer_id")
-    group = params.value_model.dimensions[1].indicators
+    group = params.value_matrix.model.dimensions[1].indicators
     implied = tables["value_weights"].set_index("indicator").loc[group, "weight"]
     assert_allclose(tables["customer_values"]["potential_value"], z[group] @ implied, atol=1e-10)
     assert "kmo" not in tables  # no factor analysis of all indicators unless the params ask for it
@@ -119,7 +120,7 @@ def test_factor_method_is_the_composite_of_the_groups_components(make_case, tmp_
 
 def _ahp(matrix_rows):
     def edit(p):
-        p["value_model"]["dimensions"][1]["weights"]["matrix"] = matrix_rows
+        p["value_matrix"]["model"]["dimensions"][1]["weights"]["matrix"] = matrix_rows
     return edit
 
 
@@ -127,19 +128,36 @@ SIX_ONES = [[1] * 6 for _ in range(6)]
 INCONSISTENT = [[1, 9, 9, "1/9", 9, 9], ["1/9", 1, 9, 9, "1/9", 9], ["1/9", "1/9", 1, 9, 9, "1/9"],
                 [9, "1/9", "1/9", 1, 9, 9], ["1/9", 9, "1/9", "1/9", 1, 9], ["1/9", "1/9", 9, "1/9", "1/9", 1]]
 
-MISTAKES = {
-    "AHP not square": (_ahp(SIX_ONES[:5]), "value_model.dimensions.1.weights.matrix", "must be square"),
-    "AHP not positive": (_ahp([[0 if i == j == 0 else 1 for j in range(6)] for i in range(6)]),
-                         "value_model.dimensions.1.weights.matrix", "must be positive"),
+AHP_MISTAKES = {
+    "AHP not square": (_ahp(SIX_ONES[:5]), "must be square"),
+    "AHP not positive": (_ahp([[0 if i == j == 0 else 1 for j in range(6)] for i in range(6)]), "must be positive"),
     "AHP not reciprocal": (_ahp([[3 if (i, j) == (0, 1) else 1 for j in range(6)] for i in range(6)]),
-                           "value_model.dimensions.1.weights.matrix", "not reciprocal"),
-    "AHP inconsistent": (_ahp(INCONSISTENT), "value_model.dimensions.1.weights.matrix", "inconsistent: CR ="),
-    "indicator twice": (lambda p: p["value_model"]["dimensions"][0]["indicators"].append("deposit_growth"),
+                           "not reciprocal"),
+    "AHP inconsistent": (_ahp(INCONSISTENT), "inconsistent: CR ="),
+}
+
+
+@pytest.mark.parametrize("mistake", AHP_MISTAKES)
+def test_ahp_mistakes_are_found_by_stage_03(mistake, make_case, tmp_path):
+    """Loading validates and does not compute: an AHP matrix is checked where its weights are computed, and the
+    error names the params file and key."""
+    edit, message = AHP_MISTAKES[mistake]
+    params = load_params(make_case(n=30, base="jd", edit_params=edit))
+    pipeline.clean(params, tmp_path)
+    pipeline.build_indicators(params, tmp_path)
+    with pytest.raises(InputError, match=r"case\.yaml, key 'value_matrix\.model\.dimensions\.1\.weights\.matrix'") \
+            as caught:
+        pipeline.factor_analysis(params, tmp_path)
+    assert message in str(caught.value)
+
+
+MISTAKES = {
+    "indicator twice": (lambda p: p["value_matrix"]["model"]["dimensions"][0]["indicators"].append("deposit_growth"),
                         "", "listed twice: ['deposit_growth']"),
-    "indicator in no group": (lambda p: p["value_model"]["dimensions"][0]["indicators"].remove("fee_income"),
+    "indicator in no group": (lambda p: p["value_matrix"]["model"]["dimensions"][0]["indicators"].remove("fee_income"),
                               "", "in no dimension: ['fee_income']"),
-    "unknown threshold rule": (lambda p: p["value_matrix"]["x_threshold"].update(rule="mode"),
-                               "value_matrix.x_threshold.rule", "Input should be"),
+    "unknown threshold rule": (lambda p: p["value_matrix"]["matrix"]["x_threshold"].update(rule="mode"),
+                               "value_matrix.matrix.x_threshold.rule", "Input should be"),
 }
 
 
@@ -165,29 +183,29 @@ def test_zero_variance_indicator_ends_the_run_cleanly(make_case, tmp_path):
     assert not [p for p in (tmp_path / "o").rglob("*") if p.is_file()]
 
 
-def test_inconsistent_ahp_matrix_ends_the_run_before_any_stage(make_case, tmp_path):
+def test_inconsistent_ahp_matrix_ends_the_run_in_stage_03(make_case, tmp_path):
     path = make_case(n=30, base="jd")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["value_model"]["dimensions"][1]["weights"]["matrix"] = INCONSISTENT
+    raw["value_matrix"]["model"]["dimensions"][1]["weights"]["matrix"] = INCONSISTENT
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "crmlib.cli", "run", "--params", str(path), "--output-dir",
                              str(tmp_path / "o")], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert "case.yaml, key 'value_model.dimensions.1.weights.matrix': pairwise comparison matrix is inconsistent" \
-        in result.stderr
-    assert not (tmp_path / "o").exists()
+    assert "case.yaml, key 'value_matrix.model.dimensions.1.weights.matrix': pairwise comparison matrix is inconsistent" \
+        in result.stderr and "[stage 03_factor_analysis" in result.stderr
+    assert not [p for p in (tmp_path / "o").rglob("*") if p.is_file()]
 
 
 def test_factor_method_reports_a_near_singular_group(make_case, tmp_path):
     def factor_weights(p):
-        p["value_model"]["dimensions"][1]["weights"] = {"method": "factor"}
+        p["value_matrix"]["model"]["dimensions"][1]["weights"] = {"method": "factor"}
 
     def copy_column(table):
         table["持有产品数"] = table["合作年限(年)"]
         return table
     params = load_params(make_case(n=80, base="jd", edit_params=factor_weights, edit_data=copy_column))
-    for stage in (pipeline.clean, pipeline.build_indicators):
-        stage(params, tmp_path)
+    pipeline.clean(params, tmp_path)
+    pipeline.build_indicators(params, tmp_path)
     with pytest.raises(InputError, match="near-singular.*relationship_years.*products_held"):
         pipeline.factor_analysis(params, tmp_path)
