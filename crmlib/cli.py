@@ -1,4 +1,4 @@
-"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib report``, ``crmlib synthesize``.
+"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib report``, ``crmlib synthesize``, ``crmlib tables``.
 
 A mistake in the user's input ends with one line on standard error and exit
 code 2; a failing stage with exit code 1.
@@ -19,6 +19,7 @@ from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
 from .runner import Kernel, StageFailure, run_case, write_report
+from .tables import markdown
 from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
 
 __all__ = ["main"]
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("list", help="list the cases in the params directory")
+    commands.add_parser("tables", help="print the column reference of every result table (Markdown, as in the "
+                        "README)")
 
     run = commands.add_parser("run", help="run cases through the stage notebooks")
     target = run.add_mutually_exclusive_group(required=True)
@@ -96,6 +99,8 @@ def main(argv=None) -> int:
         if args.command == "list":
             for case in list_cases(args.params_dir):
                 print(case)
+        elif args.command == "tables":
+            print(markdown(), end="")
         elif args.command == "synthesize":
             _synthesize(args)
         else:

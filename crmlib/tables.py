@@ -10,6 +10,7 @@ the end-to-end tests the comparison tolerance; and the column reference in
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -49,6 +50,17 @@ class Table:
 
     def caption(self, lang: str) -> str:
         return self.caption_en if lang == "en" else self.caption_zh
+
+    def undeclared(self, columns) -> list[str]:
+        """The ``columns`` no key of :attr:`columns` describes (a key may list several columns, ``a, b``; ``<x>``
+        stands for any name, ``F1..Fk`` for F1, F2, ...)."""
+        patterns = []
+        for key in self.columns:
+            for part in key.split(", "):
+                numbered = re.sub(r"([A-Za-z_]*)1\.\.\1k", r"\1<n>", part)  # F1..Fk -> F<n>
+                pattern = re.escape(numbered).replace("<n>", r"\d+")
+                patterns.append(re.compile("^" + re.sub(r"<[^>]+>", ".+", pattern) + "$"))
+        return [c for c in columns if not any(p.match(str(c)) for p in patterns)]
 
 
 @functools.cache
@@ -99,8 +111,9 @@ def markdown() -> str:
     from .families import FAMILIES
     lines = []
     for family in FAMILIES:
-        lines += ["", f"#### {family.title_en} (`{family.folder}`)", ""]
+        lines += ["", f"**{family.title_en}** (`crmlib/families/{family.folder}`)", ""]
         for declared in family.tables:
-            lines.append(f"- **`{declared.name}`** (stage {declared.stage}, {declared.shown}): {declared.caption_en}.")
-            lines += [f"  - `{column}`: {meaning}" for column, meaning in declared.columns.items()]
+            columns = "; ".join(f"`{column}` {meaning}" for column, meaning in declared.columns.items())
+            lines.append(f"- `{declared.name}` ({declared.stage[:2]}, {declared.shown}): {declared.caption_en}. "
+                         f"{columns}.")
     return "\n".join(lines[1:]) + "\n"

@@ -243,7 +243,8 @@ def test_notebooks_hold_exactly_the_sections_of_the_case(root, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_every_table_is_declared_by_a_family_of_the_case(root, case):
-    """Each stage table of a case is declared once, by one of the case's families, for the stage that wrote it."""
+    """Each stage table of a case is declared once, by one of the case's families, for the stage that wrote it,
+    with every column it has."""
     params = load_params(root / "params" / f"{case}.yaml")
     records = json.loads((root / "data" / "processed" / case / "stages.json").read_text(encoding="utf-8"))
     folders = {f.folder for f in params.families}
@@ -251,6 +252,8 @@ def test_every_table_is_declared_by_a_family_of_the_case(root, case):
         for name in record["tables"]:
             declared = tables.table(name)
             assert (declared.family in folders, declared.stage) == (True, stage), name
+            header = pd.read_csv(root / "data" / "processed" / case / f"{name}.csv", nrows=0).columns
+            assert declared.undeclared(header) == [], f"{name}: columns not in its declaration"
     written = {p.stem for p in (root / "data" / "processed" / case).glob("*.csv")}
     assert written == {name for record in records.values() for name in record["tables"]}
 

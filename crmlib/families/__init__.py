@@ -16,7 +16,7 @@ A family calls the shared topic modules (:mod:`crmlib.cleaning`, :mod:`crmlib.fa
 :mod:`crmlib.weights`, :mod:`crmlib.reliability`, :mod:`crmlib.concentration`,
 :mod:`crmlib.survival`, ...) and never imports another family; it reads other parts'
 results only as stage tables. Adding a family is one new folder, its tests and one line in
-:data:`FAMILIES`.
+:func:`_registered`; a family kept outside crmlib registers through :data:`FAMILIES_ENV`.
 
 The customer file (``customer_file``) is the part every family but the survey builds on:
 the case's top-level ``data``, ``indicators`` and ``cleaning``, cleaned in stage 01 and
@@ -26,6 +26,7 @@ the case has indicators.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -36,7 +37,7 @@ from ..tables import Table
 if TYPE_CHECKING:
     from ..params import CaseParams
 
-__all__ = ["STAGE_FUNCTIONS", "Figure", "Family", "FAMILIES", "family", "families_of", "stages_of"]
+__all__ = ["STAGE_FUNCTIONS", "FAMILIES_ENV", "Figure", "Family", "FAMILIES"]
 
 #: The name of each stage's function in a family's ``stages.py``.
 STAGE_FUNCTIONS = dict(zip(STAGES, ("clean", "build_indicators", "factor_analysis", "segment", "strategies")))
@@ -112,25 +113,20 @@ class Family:
         return importlib.import_module(f"{self.package}.display")
 
 
+#: Environment variable naming more family packages (comma-separated, importable, each with a ``FAMILY``): a
+#: family kept outside crmlib, such as a student's own method, registers without editing crmlib.
+FAMILIES_ENV = "CRMLIB_FAMILIES"
+
+
 def _registered() -> list[Family]:
     from . import customer_base, customer_file, factor_grading, survey, value_matrix
-    return [customer_file.FAMILY, factor_grading.FAMILY, value_matrix.FAMILY, customer_base.FAMILY, survey.FAMILY]
+    extra = [importlib.import_module(name.strip()).FAMILY
+             for name in os.environ.get(FAMILIES_ENV, "").split(",") if name.strip()]
+    return [customer_file.FAMILY, factor_grading.FAMILY, value_matrix.FAMILY, customer_base.FAMILY,
+            survey.FAMILY] + extra
 
 
-#: Every family, in the order their sections appear in a stage notebook (the customer file first).
+#: Every family, in the order their sections appear in a stage notebook (the customer file first; families named
+#: in ``$CRMLIB_FAMILIES`` last).
 FAMILIES: list[Family] = _registered()
 
-
-def family(folder: str) -> Family:
-    """The registered family in ``folder``."""
-    return next(f for f in FAMILIES if f.folder == folder)
-
-
-def families_of(params: "CaseParams") -> list[Family]:
-    """The families a case uses, in registry order."""
-    return [f for f in FAMILIES if f.applies(params)]
-
-
-def stages_of(params: "CaseParams") -> list[str]:
-    """The stages a case runs: those in which at least one of its families takes part."""
-    return [s for s in STAGES if any(f.takes_part(params, s) for f in families_of(params))]
