@@ -231,26 +231,3 @@ def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp
     assert ".staging-" not in str(error.value)
     assert str(tmp_path / "o" / "data" / "processed" / "tiny" / "x.csv") in str(error.value)
 
-
-def test_any_identifier_works_as_an_indicator_id(make_case, tmp_path):
-    """Indicators named like output columns (share, grade, customers, mean, rank) run through every stage and
-    the report: the indicator means per grade are a long table, so no id can collide with a column."""
-    names = ["share", "grade", "customers", "mean", "rank"]
-
-    def rename(p):
-        for indicator, name in zip(p["indicators"], names):
-            p["synthetic"]["indicators"][name] = p["synthetic"]["indicators"].pop(indicator["id"])
-            indicator["column"] = indicator.get("column", indicator["id"])
-            indicator["id"] = name
-    path = make_case(n=80, edit_params=rename)
-    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    processed = tmp_path / "o" / "data" / "processed" / "tiny"
-    means = pd.read_csv(processed / "grade_indicator_means.csv")
-    clean = pd.read_csv(processed / "clean_indicators.csv").set_index("customer_id")
-    grades = pd.read_csv(processed / "customer_grades.csv").set_index("customer_id")["grade"]
-    expected = clean["share"].groupby(grades.loc[clean.index]).mean()
-    share = means[means["indicator"] == "share"].set_index("grade")["mean"]
-    assert share.to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)
-    assert list(pd.read_csv(processed / "grade_profile.csv").columns) == ["grade", "customers", "share", "mean_score",
-                                                                          "min_score", "max_score"]
