@@ -89,12 +89,7 @@ class CaseBase(Strict):
         if self.report.lang == "zh" and not self.title_zh:
             raise ValueError("a Chinese report (report.lang: zh) needs title_zh")
         if self.synthetic is not None:
-            missing = sorted(set(ids) - set(self.synthetic.indicators))
-            extra = sorted(set(self.synthetic.indicators) - set(ids))
-            if missing or extra:
-                raise ValueError(f"synthetic.indicators must match the indicators (missing: {missing}, unknown: "
-                                 f"{extra})")
-            self.synthetic.check_loadings()
+            self.synthetic.check(ids, "synthetic")
         if self.synthetic_panel is not None:
             unknown = sorted(set(self.synthetic_panel.features) ^ set(ids))
             if unknown or not set(self.synthetic_panel.drivers) <= set(ids):

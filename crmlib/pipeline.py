@@ -1,8 +1,8 @@
 """The five stages, as functions of (params, stage-table directory).
 
 A stage runs the stage function of each family the case uses (:mod:`crmlib.families`),
-in registry order: the customer file first, then factor grading, value matrix, survey and
-customer base. Each function reads only the params and the tables earlier stages (or
+in registry order: the customer file first, then factor grading, value matrix, customer base
+and survey. Each function reads only the params and the tables earlier stages (or
 earlier families in this stage) wrote to the directory, and returns its tables; the stage
 checks that each is declared by that family for that stage (:mod:`crmlib.tables`), writes it
 atomically (:func:`crmlib.io.write_table`), and finally records what the stage's tables

@@ -110,7 +110,7 @@ def table(tables: dict, name: str, params: CaseParams | None = None) -> pd.DataF
 def strategy_source(params: CaseParams) -> str:
     """Where the case's problems and strategies come from, as its params state."""
     sources = [source for family in params.families if family.key is not None
-               for source in getattr(getattr(params, family.key), "sources", lambda: [])()]
+               for source in getattr(params, family.key).sources()]
     return " ".join(s for s in sources if s) or "(no source given in the params)"
 
 

@@ -204,8 +204,14 @@ class SyntheticSpec(Strict):
     )
     indicators: dict[str, SyntheticIndicator] = Field(description="One entry per indicator or survey item.")
 
-    def check_loadings(self) -> None:
-        """Each measure has one loading per latent factor."""
+    def check(self, measures: list[str], key: str) -> None:
+        """One entry per measure (``measures``: the indicators or survey items it generates; ``key``: where the
+        section is), each with one loading per latent factor."""
+        missing = sorted(set(measures) - set(self.indicators))
+        extra = sorted(set(self.indicators) - set(measures))
+        if missing or extra:
+            raise ValueError(f"{key}.indicators must match the measures it generates (missing: {missing}, unknown: "
+                             f"{extra})")
         k = len(self.latent_factors)
         for name, spec in self.indicators.items():
             if len(spec.loadings) != k:

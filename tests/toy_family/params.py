@@ -15,3 +15,6 @@ class Toy(Strict):
 
     def named(self) -> list:
         return []
+
+    def sources(self) -> list[str]:
+        return []

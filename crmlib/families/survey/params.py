@@ -157,16 +157,15 @@ class Survey(Strict):
                 if theme.dimension not in dimensions:
                     raise ValueError(f"interview theme '{theme.code}' points to unknown dimension '{theme.dimension}'")
         if self.synthetic is not None:
-            missing = sorted(set(items) - set(self.synthetic.indicators))
-            extra = sorted(set(self.synthetic.indicators) - set(items))
-            if missing or extra:
-                raise ValueError(f"survey.synthetic.indicators must match the survey items (missing: {missing}, "
-                                 f"unknown: {extra})")
-            self.synthetic.check_loadings()
+            self.synthetic.check(items, "survey.synthetic")
         return self
 
     def check(self, case) -> None:
         """Nothing to cross-check: the questionnaire has its own respondents."""
+
+    def sources(self) -> list[str]:
+        """The problems and countermeasures are written in the dimensions themselves: no separate source."""
+        return []
 
     def named(self) -> list:
         """The ids this section names (for labels): the dimensions and the items (labelled by their wording)."""
