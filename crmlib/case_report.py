@@ -146,7 +146,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}
     for family in params.families:
-        for spec in family.figures:
+        for spec in [f for f in family.figures if family.takes_part(params, f.stage)]:
             figure = getattr(family.display(), spec.draw)(tables, params, lang)
             if isinstance(figure, Figure):
                 png, _ = figures.save_figure(figure, out / "figures", spec.name)

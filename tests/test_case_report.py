@@ -197,6 +197,19 @@ def test_reproducibility_block(root):
     assert versions["pandas"] == pd.__version__ and versions["openpyxl"] == openpyxl.__version__
 
 
+def test_a_case_of_factor_analysis_alone(make_case, tmp_path):
+    """A factor-grading case without grades runs stages 01 to 03 only, and its report shows no grade section."""
+    from conftest import run_stages
+    params = load_params(make_case(n=80, edit_params=lambda p: p["factor_grading"].pop("grading")))
+    assert params.stages == ["01_clean", "02_indicators", "03_factor_analysis"]
+    run_stages(params, tmp_path / "processed")
+    page = case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en",
+                                         command="crmlib run x", progress=lambda _: None).read_text(encoding="utf-8")
+    assert 'id="03_factor_analysis"' in page and 'id="04_segmentation"' not in page
+    assert {p.stem for p in (tmp_path / "report" / "figures").glob("*.png")} == {"scree", "loadings_heatmap"}
+    assert json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))["segments"] == []
+
+
 def test_the_a_branch_thesis_is_one_report(root):
     """The customer base and the questionnaire of the A branch thesis are one case with one report: both data
     files in its provenance, both families' tables and figures, and the questionnaire's respondents its own."""
