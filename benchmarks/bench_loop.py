@@ -31,8 +31,12 @@ from crmlib.params import list_cases, load_params  # noqa: E402
 
 
 def seconds(command: list[str], **kwargs) -> float:
+    """Wall time of ``command``; a failing command stops the benchmark with the end of its output."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed (exit {result.returncode}):\n" + "\n".join(
+            result.stdout.splitlines()[-40:]))
     return time.perf_counter() - start
 
 
