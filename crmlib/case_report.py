@@ -31,12 +31,12 @@ import yaml
 from matplotlib.figure import Figure
 
 from . import figures, io, provenance, report
-from .labels import COLUMNS, Language, column_label, named_labels, text
+from .labels import Language, named_labels, text
 from .params import STAGES, CaseParams
-from .tables import registry, widen
-from .workbook import format_value, number_format, write_workbook
+from .tables import registry
+from .workbook import format_value, write_workbook
 
-__all__ = ["data_kind", "localize", "headline", "write_case_report", "write_index"]
+__all__ = ["data_kind", "headline", "write_case_report", "write_index"]
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates"), autoescape=True,
                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
@@ -50,27 +50,6 @@ def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
 def data_kind(params: CaseParams) -> str:
     """``synthetic`` when any data file of the case is synthetic, else ``real``."""
     return "synthetic" if any(s.kind == "synthetic" for _, s in params.data_sources()) else "real"
-
-
-def localize(frame: pd.DataFrame, params: CaseParams, lang: Language, name: str
-             ) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    """Stage table ``name`` as a report shows it: pivoted when declared wide, the other language's columns
-    dropped, a label column after an id column that has none, headers in ``lang``; with the number format of each
-    (new) header (the table's declared ``formats`` first)."""
-    declared = registry()[name].formats
-    other = "_zh" if lang == "en" else "_en"
-    frame = widen(frame, name)
-    frame = frame[[c for c in frame.columns if not c.endswith(other)]].copy()
-    labels = named_labels(params, lang)
-    first = frame.columns[0]
-    label_column = f"label_{lang}"
-    if label_column not in frame and frame[first].dtype == object and frame[first].isin(labels).all():
-        frame.insert(1, label_column, frame[first].map(labels))
-    headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c, c) for c in frame.columns}
-    if len(set(headers.values())) < len(headers):
-        headers = {c: c for c in frame.columns}
-    formats = {headers[c]: declared.get(c) or number_format(c, frame[c]) for c in frame.columns}
-    return frame.rename(columns=headers), formats
 
 
 def _html_table(frame: pd.DataFrame, formats: dict[str, str | None]) -> dict:
@@ -138,7 +117,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     ``processed``; returns the path of ``report.html``."""
     declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
     tables = read_stage_tables(processed, [t.name for t in declared if t.shown != "stage"])
-    localized = {t.name: localize(tables[t.name], params, lang, t.name) for t in declared
+    localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():
         io.write_table(frame, out / "tables" / f"{name}.csv")

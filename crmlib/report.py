@@ -1,7 +1,10 @@
-"""What every stage notebook shows: a data banner, tables printed the same on every machine, labels.
+"""How a stage table is shown: in the notebooks (:func:`table`, printed the same on every machine by
+:func:`shown`, with a data banner and labels) and in the case report and its workbook (:func:`localized`: one
+language, translated headers, number formats). Both take the table's declaration from :mod:`crmlib.tables`.
 
-Each family's own views and figures are in its ``display.py`` (:mod:`crmlib.families`). Only aggregates are
-shown; customer-level tables stay in ``data/processed``.
+Each family's own views and figures are in its ``display.py`` (:mod:`crmlib.families`); the files of the case
+report are written by :mod:`crmlib.case_report`. Only aggregates are shown; customer-level tables stay in
+``data/processed``.
 """
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import pandas as pd
 from IPython import get_ipython
 
 from . import figures, io
-from .labels import named_labels
+from .labels import COLUMNS, Language, column_label, named_labels
 from .params import CaseParams
-from .tables import widen
+from .tables import registry, widen
+from .workbook import number_format
 
-__all__ = ["shown", "setup_display", "banner", "read_tables", "table", "strategy_source", "with_labels",
+__all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "strategy_source", "with_labels",
            "index_system", "cleaning_rules", "segment_sizes"]
 
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
@@ -105,6 +109,27 @@ def table(tables: dict, name: str, params: CaseParams | None = None) -> pd.DataF
     given."""
     result = widen(tables[name], name)
     return with_labels(result, params) if params is not None and "indicator" in result else result
+
+
+def localized(frame: pd.DataFrame, name: str, params: CaseParams, lang: Language
+              ) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Stage table ``name`` as the case report and its workbook show it (the notebooks: :func:`table`): pivoted when declared wide, the other language's columns
+    dropped, a label column after an id column that has none, headers in ``lang``; with the number format of each
+    (new) header (the table's declared ``formats`` first)."""
+    declared = registry()[name].formats
+    other = "_zh" if lang == "en" else "_en"
+    frame = widen(frame, name)
+    frame = frame[[c for c in frame.columns if not c.endswith(other)]].copy()
+    labels = named_labels(params, lang)
+    first = frame.columns[0]
+    label_column = f"label_{lang}"
+    if label_column not in frame and frame[first].dtype == object and frame[first].isin(labels).all():
+        frame.insert(1, label_column, frame[first].map(labels))
+    headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c, c) for c in frame.columns}
+    if len(set(headers.values())) < len(headers):
+        headers = {c: c for c in frame.columns}
+    formats = {headers[c]: declared.get(c) or number_format(c, frame[c]) for c in frame.columns}
+    return frame.rename(columns=headers), formats
 
 
 def strategy_source(params: CaseParams) -> str:

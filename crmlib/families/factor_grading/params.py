@@ -1,10 +1,9 @@
 """Params of the factor-grading family: principal-component factor analysis, a composite score and grades."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from ...schema import FactorAnalysisSettings, Segment, Strict
 

@@ -1,10 +1,9 @@
 """Params of the value-matrix family: a customer value model and the value matrix."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from ...schema import FactorAnalysisSettings, Segment, Strict, check_arguments
 
