@@ -36,7 +36,7 @@ from .params import STAGES, CaseParams
 from .tables import registry
 from .workbook import format_value, write_workbook
 
-__all__ = ["data_kind", "headline", "write_case_report", "write_index"]
+__all__ = ["KINDS", "data_kinds", "data_kind", "headline", "write_case_report", "write_index"]
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates"), autoescape=True,
                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
@@ -47,9 +47,20 @@ def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
     return {n: io.read_table(directory, n) for n in names if (Path(directory) / f"{n}.csv").is_file()}
 
 
+#: Kinds of data, in the order a report names them: any synthetic file makes the case's results not findings,
+#: any private one keeps it from being labelled public.
+KINDS = ("synthetic", "private", "public")
+
+
+def data_kinds(params: CaseParams) -> list[str]:
+    """The kinds of the case's data files, in the order of :data:`KINDS`."""
+    present = {source.kind for _, source in params.data_sources()}
+    return [kind for kind in KINDS if kind in present]
+
+
 def data_kind(params: CaseParams) -> str:
-    """``synthetic`` when any data file of the case is synthetic, else ``real``."""
-    return "synthetic" if any(s.kind == "synthetic" for _, s in params.data_sources()) else "real"
+    """The case's kind as the index shows it: the first of :func:`data_kinds`."""
+    return data_kinds(params)[0]
 
 
 def _html_table(frame: pd.DataFrame, formats: dict[str, str | None]) -> dict:
@@ -143,7 +154,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     page = _TEMPLATES.get_template("report.html.j2").render(
         lang=lang, t=lambda key, **v: text(key, lang, **v), params=params,
         title=params.title_en if lang == "en" else params.title_zh,
-        subtitle=params.title_zh if lang == "en" else params.title_en, kind=data_kind(params),
+        subtitle=params.title_zh if lang == "en" else params.title_en, kinds=data_kinds(params),
         sources=params.data_sources(),
         shown_params=_shown_params(params), strategy_source=report.strategy_source(params), sections=sections,
         inputs=provenance.input_files(params).to_dict("records"),
@@ -160,6 +171,7 @@ def write_index(reports_root) -> Path:
     """Write ``reports/index.html``: every case with a ``summary.json``, its kind, headline figures and link."""
     root = Path(reports_root)
     cases = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*/summary.json"))]
-    page = _TEMPLATES.get_template("index.html.j2").render(cases=cases, t=lambda key, **v: text(key, "en", **v),
-                                                            tz=lambda key, **v: text(key, "zh", **v))
+    page = _TEMPLATES.get_template("index.html.j2").render(
+        cases=cases, t=lambda key, **v: text(key, "en", **v), tz=lambda key, **v: text(key, "zh", **v),
+        kind=lambda kind: text(kind, "en") if kind in KINDS else kind)  # a report written by an older version
     return _write_text(page, root / "index.html")

@@ -75,10 +75,13 @@ class Indicator(Strict):
 
 
 class DataSource(Strict):
-    """Where a case's customer file is and how to read it."""
+    """Where a data file (a customer file, a questionnaire's responses) is and how to read it."""
 
     path: Path = Field(description="CSV or Excel file, relative to the params file.")
-    kind: Literal["synthetic", "real"] = Field(description="Synthetic data is labelled as such in every report.")
+    kind: Literal["synthetic", "public", "private"] = Field(
+        description="synthetic: generated from a declared model, labelled so in every report; public: a published "
+        "data set (give citation and licence); private: a bank's own records, never labelled public."
+    )
     provenance: str = Field(description="Where the data comes from (source, citation, licence or generator).")
     citation: str = Field(default="", description="How to cite a real data set (shown in the case report).")
     licence: str = Field(default="", description="The licence of a real data set (shown in the case report).")
@@ -91,6 +94,21 @@ class DataSource(Strict):
     sheet: str | int = Field(default=0, description="Excel sheet name or 0-based position.")
     header_row: int = Field(default=1, ge=1, description="1-based row that holds the column headers.")
 
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_says_who_may_see_it(cls, value):
+        if value == "real":
+            raise ValueError("kind 'real' does not say who may see the data: write 'public' (a published data set; "
+                             "give citation and licence) or 'private' (a bank's own records)")
+        return value
+
+    @model_validator(mode="after")
+    def _public_data_is_cited(self):
+        if self.kind == "public" and not (self.citation and self.licence):
+            raise ValueError("public data needs `citation` and `licence` (the report shows them); for a bank's own "
+                             "records write kind: private")
+        return self
 
 class CleaningRules(Strict):
     """Rules of the cleaning stage, applied in this order: winsorize, then missing values."""

@@ -168,7 +168,7 @@ def test_headline_figures_are_read_off_the_stage_tables(root):
     discrimination = pd.read_csv(root / "data" / "processed" / "bank_churners" / "churn_discrimination.csv",
                                  float_precision="round_trip")
     assert churners["auc"] == dict(zip(discrimination["model"], discrimination["roc_auc"]))
-    assert churners["kmo"] is None and churners["kind"] == "real"
+    assert churners["kmo"] is None and churners["kind"] == "public"
     assert [s["id"] for s in churners["segments"]][0] == "top"  # best tier first (the tiers are listed lowest first in the params)
     survey = json.loads((root / "reports" / "sz" / "summary.json").read_text(encoding="utf-8"))
     efa = pd.read_csv(root / "data" / "processed" / "sz" / "efa_loadings.csv")
@@ -208,6 +208,16 @@ def test_a_case_of_factor_analysis_alone(make_case, tmp_path):
     assert 'id="03_factor_analysis"' in page and 'id="04_segmentation"' not in page
     assert {p.stem for p in (tmp_path / "report" / "figures").glob("*.png")} == {"scree", "loadings_heatmap"}
     assert json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))["segments"] == []
+
+
+def test_a_private_case_is_never_labelled_public(make_case, tmp_path):
+    from conftest import run_stages
+    params = load_params(make_case(n=80, edit_params=lambda p: p["data"].update(kind="private")))
+    run_stages(params, tmp_path / "processed")
+    page = case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="zh",
+                                         command="crmlib run x", progress=lambda _: None).read_text(encoding="utf-8")
+    assert '<div class="banner private">非公开数据' in page and "公开数据：" not in page.replace("非公开数据：", "")
+    assert json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))["kind"] == "private"
 
 
 def test_the_a_branch_thesis_is_one_report(root):

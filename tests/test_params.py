@@ -143,3 +143,17 @@ def test_loading_does_not_compute(make_case):
 def test_the_key_column_name_is_reserved(make_case, reserved):
     with pytest.raises(InputError, match="names the key column of every customer table"):
         make_case(edit_params=lambda p: p["indicators"][0].update(id=reserved))
+
+
+def test_real_is_not_a_kind_of_data(make_case):
+    """Who may see the data is said, not guessed: `real` would label a bank's private records public."""
+    with pytest.raises(InputError, match=r"key 'data.kind': kind 'real' does not say who may see the data: write "
+                                         r"'public' .* or 'private'"):
+        make_case(edit_params=lambda p: p["data"].update(kind="real"))
+
+
+def test_public_data_is_cited_and_private_data_need_not_be(make_case):
+    with pytest.raises(InputError, match=r"key 'data': public data needs `citation` and `licence`"):
+        make_case(edit_params=lambda p: p["data"].update(kind="public"))
+    params = load_params(make_case(edit_params=lambda p: p["data"].update(kind="private")))
+    assert params.data.kind == "private" and params.data.citation == ""
