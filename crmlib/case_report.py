@@ -131,7 +131,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():
-        io.write_table(frame, out / "tables" / f"{name}.csv")
+        io.write_table(frame, out / "tables" / f"{name}.csv", bom=True)
     write_workbook(localized, out / "tables.xlsx")
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}

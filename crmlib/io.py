@@ -222,8 +222,10 @@ def write_bytes(data: bytes, path) -> Path:
     return path
 
 
-def write_table(table: pd.DataFrame, path) -> Path:
-    """Write a table as UTF-8 CSV atomically (:func:`write_bytes`).
+def write_table(table: pd.DataFrame, path, *, bom: bool = False) -> Path:
+    """Write a table as UTF-8 CSV atomically (:func:`write_bytes`); with ``bom``, preceded by the UTF-8 byte-order
+    mark, so that Excel on Windows opens the Chinese as Chinese (tables for readers; stage tables for programs have
+    none).
 
     The index is written only when it is named (e.g. ``customer_id``). A path
     ending in ``.gz`` is gzip-compressed with no timestamp or file name in the
@@ -232,7 +234,7 @@ def write_table(table: pd.DataFrame, path) -> Path:
     give equal bytes.
     """
     path = Path(path)
-    text = table.to_csv(index=table.index.name is not None, lineterminator="\n").encode("utf-8")
+    text = table.to_csv(index=table.index.name is not None, lineterminator="\n").encode("utf-8-sig" if bom else "utf-8")
     return write_bytes(gzip.compress(text, compresslevel=9, mtime=0) if path.suffix == ".gz" else text, path)
 
 

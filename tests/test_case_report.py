@@ -83,10 +83,13 @@ def test_workbook_holds_no_infinity(root):
     assert "<td class=\"num\">∞</td>" in (root / "reports" / "a_branch" / "report.html").read_text(encoding="utf-8")
 
 
-def test_csv_tables_equal_the_workbook(shaoxing_report):
+def test_csv_tables_equal_the_workbook(root, shaoxing_report):
     book = openpyxl.load_workbook(shaoxing_report / "tables.xlsx")
     csv_names = sorted(p.stem for p in (shaoxing_report / "tables").glob("*.csv"))
     assert csv_names == sorted(book.sheetnames)
+    # tables for readers carry a UTF-8 byte-order mark (Excel on Windows then shows the Chinese); stage tables not
+    assert (shaoxing_report / "tables" / "grade_thresholds.csv").read_bytes().startswith(b"\xef\xbb\xbf\xe7\xad\x89")
+    assert (root / "data" / "processed" / "shaoxing" / "grade_thresholds.csv").read_bytes().startswith(b"grade,")
     grades = pd.read_csv(shaoxing_report / "tables" / "grade_thresholds.csv")
     assert list(grades.columns) == ["等级", "名称", "下限分位数", "下限得分"]
     assert grades["等级"].tolist() == ["AAA", "AA", "A", "A-"]
