@@ -13,7 +13,7 @@ from multiprocessing import Manager
 from pathlib import Path
 from queue import Empty
 
-from . import io
+from . import __version__, io
 from .case_report import write_index
 from .errors import InputError
 from .params import find_params, list_cases, load_params
@@ -25,8 +25,24 @@ from .synthetic import synthesize_customers, synthesize_panel, synthesize_respon
 __all__ = ["main"]
 
 
+_EXAMPLES = """examples:
+  crmlib list                                  the cases in params/
+  crmlib run shaoxing                          one case: stage notebooks, tables, report
+  crmlib run --all                             every case, side by side on every core
+  crmlib run --params my/case.yaml             a case anywhere (paths in it are relative to it)
+  crmlib run shaoxing --stage 03               rerun stage 03 and the later ones
+  crmlib report shaoxing --lang en             rewrite the report from the stage tables
+  crmlib synthesize a_branch                   regenerate a case's synthetic data files
+  crmlib tables                                what every result table holds
+
+A mistake in a params or data file ends with one line naming the file, key or column and row (exit 2)."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crmlib", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="crmlib", description="Run bank CRM case studies: cleaning, indicators, "
+                                     "factor analysis, segmentation and strategy, one YAML file per case.",
+                                     epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"crmlib {__version__}")
     parser.add_argument("--params-dir", default="params", help="directory of the case YAML files (default: params)")
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -247,6 +247,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     staging_reports = root / "reports" / token / params.case
     final_reports.mkdir(parents=True, exist_ok=True)
     result = RunResult(params.case, final_processed, final_reports)
+    began = time.perf_counter()
     try:
         if earlier:
             shutil.copytree(final_processed, staging_processed)
@@ -274,12 +275,22 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
         _swap_into_place(staging_processed, final_processed)
         _swap_into_place(staging_reports, final_reports)
         case_report.write_index(root / "reports")
+        progress(f"[{params.case}] finished in {time.perf_counter() - began:.1f} s: report {_shown_path(final_reports)}"
+                 f"/report.html, tables {_shown_path(final_processed)}")
     finally:
         shutil.rmtree(staging_processed.parent, ignore_errors=True)
         shutil.rmtree(staging_reports.parent, ignore_errors=True)
         with contextlib.suppress(OSError):
             final_reports.rmdir()  # only if a first run failed and left it empty
     return result
+
+
+def _shown_path(path: Path) -> str:
+    """A path as a progress line shows it: relative to the working directory when it lies below it."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 #: The report's own outputs inside ``reports/<case>`` (the rest are the stage notebooks).

@@ -39,6 +39,14 @@ def test_list(root):
                                      "satisfaction", "shaoxing", "sz"]
 
 
+def test_version_and_help_with_examples(root):
+    from crmlib import __version__
+    version = crmlib("--version", cwd=root)
+    assert (version.returncode, version.stdout.strip()) == (0, f"crmlib {__version__}")
+    help_text = crmlib("--help", cwd=root).stdout
+    assert "examples:" in help_text and "crmlib run shaoxing --stage 03" in help_text
+
+
 def test_a_former_case_names_the_case_it_joined(root):
     assert_user_error(crmlib("run", "a_branch_survey", cwd=root), "case 'a_branch_survey' is now part of case "
                       "'a_branch'", "crmlib run a_branch")
@@ -49,6 +57,7 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     out = tmp_path / "out"
     result = crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "[tiny] finished in " in result.stdout and "report out/reports/tiny/report.html" in result.stdout
     for stage in ["01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy"]:
         assert f"[tiny] {stage} done in" in result.stdout
         assert (out / "reports" / "tiny" / f"{stage}.ipynb").is_file()
