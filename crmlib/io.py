@@ -15,6 +15,7 @@ import gzip
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,9 @@ __all__ = [
 #: the committed report notebooks never writes over the committed results.
 OUTPUT_DIR_ENV = "CRMLIB_OUTPUT_DIR"
 
-_SEPARATORS = re.compile(r"[,，\s_']")
+_SEPARATORS = re.compile(r"[\s_']")
+#: A number whose commas (or, with a decimal comma, dots) separate thousands: groups of three digits.
+_GROUPED = {".": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), ",": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$")}
 _UNIT_SUFFIX = re.compile("(" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")$")
 
 
@@ -94,20 +97,24 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> tup
     return table, source.header_row + 1
 
 
-def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2) -> pd.Series:
+def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2,
+                  decimal: str = ".") -> pd.Series:
     """Turn text cells into numbers in the declared unit.
 
-    Thousands separators (``,``, ``，``, spaces) are removed; a trailing amount
-    unit from :data:`crmlib.params.UNITS` converts the value to ``unit`` (which
-    must then be an amount unit too); a trailing ``%`` is accepted when the
-    unit is ``%``. Empty cells become NaN.
+    Full-width characters (１２３，４５６．７％) are read as their ASCII forms (Unicode NFKC). Spaces, apostrophes
+    and underscores between digits are removed. With ``decimal`` ``"."`` a comma is a thousands separator only
+    between groups of three digits (``1,234,567.8``); with ``","`` the dot is (``1.234.567,8``) and the comma
+    is the decimal mark. A trailing amount unit from :data:`crmlib.params.UNITS` converts the value to ``unit``
+    (which must then be an amount unit too); a trailing ``%`` is accepted when the unit is ``%``. Empty cells
+    become NaN.
 
     Raises
     ------
     InputError
-        On the first cell that is not a number, naming file, column and row.
+        On the first cell that is not a number, or whose separators are ambiguous (``4,5`` or ``7.658,45`` under
+        a decimal point), naming file, column and row and what to write instead.
     """
-    text = cells.astype(str).str.strip()
+    text = cells.astype(str).map(lambda cell: unicodedata.normalize("NFKC", cell)).str.strip()
     text = text.str.replace(_SEPARATORS, "", regex=True)
     suffix = text.str.extract(_UNIT_SUFFIX, expand=False)
     factor = pd.Series(1.0, index=cells.index)
@@ -120,6 +127,18 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         text = text.str.replace(_UNIT_SUFFIX, "", regex=True)
     if unit == "%":
         text = text.str.removesuffix("%")
+    grouping, mark = ("," , ".") if decimal == "." else (".", ",")
+    separated = text.str.contains(grouping, regex=False)
+    ambiguous = separated & ~text.str.match(_GROUPED[decimal])
+    if ambiguous.any():
+        position = int(np.flatnonzero(ambiguous.to_numpy())[0])
+        fix = ("if the file writes decimal commas (4,5 = 4.5), set data.decimal: ','" if decimal == "."
+               else "with data.decimal ',' a dot may only separate thousands (1.234,5)")
+        raise InputError(f"cell '{cells.iloc[position]}': '{grouping}' does not separate groups of three digits; "
+                         f"{fix}", file=file, column=column, row=first_row + position)
+    text = text.str.replace(grouping, "", regex=False)
+    if mark == ",":
+        text = text.str.replace(",", ".", regex=False)
     values = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = values.isna() & (text != "")
     if bad.any():
@@ -177,6 +196,7 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
         if measure.codes is not None:
             cells = decode(cells, measure.codes, file=path, column=measure.source_column, first_row=first_row)
         columns[measure.id] = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
+                                            decimal=source.decimal,
                                             first_row=first_row).to_numpy()
     text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
                          for key, column in text_columns.items()}, index=index)

@@ -93,6 +93,9 @@ class DataSource(Strict):
     )
     sheet: str | int = Field(default=0, description="Excel sheet name or 0-based position.")
     header_row: int = Field(default=1, ge=1, description="1-based row that holds the column headers.")
+    decimal: Literal[".", ","] = Field(
+        default=".", description="Decimal mark of numbers written as text: '.' (1,234.5) or ',' (1.234,5 or 1 234,5)."
+    )
 
 
     @field_validator("kind", mode="before")

@@ -1,6 +1,8 @@
 """Reading customer files: encodings, Excel, Chinese headers, units, and located errors."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -86,3 +88,39 @@ def test_write_table_round_trips_floats_exactly(tmp_path):
 def test_read_table_of_a_missing_stage_says_what_to_do(tmp_path):
     with pytest.raises(InputError, match="run the earlier stages first"):
         read_table(tmp_path, "factor_scores")
+
+
+def test_full_width_digits_and_grouped_separators_are_read():
+    cells = pd.Series(["１２３，４５６．７", "1 234 567", "-1,000", "12'345", "１２％"])
+    assert_allclose(parse_numbers(cells[:4], "元"), [123456.7, 1234567.0, -1000.0, 12345.0])
+    assert_allclose(parse_numbers(cells[4:], "%"), [12.0])
+
+
+@pytest.mark.parametrize("cell", ["4,5", "7.658,45", "1,23", "12,3456"])
+def test_a_comma_that_does_not_group_thousands_is_an_error(cell):
+    """`4,5` used to be read as 45 (every comma stripped): now it stops, saying how to declare a decimal comma."""
+    with pytest.raises(InputError, match=rf"f\.csv, column 'c', row 3: cell '{re.escape(cell)}': ',' does not "
+                                         r"separate groups of three digits; if the file writes decimal commas "
+                                         r"\(4,5 = 4\.5\), set data\.decimal: ','"):
+        parse_numbers(pd.Series(["1", cell]), "元", file="f.csv", column="c", first_row=2)
+
+
+def test_a_declared_decimal_comma():
+    cells = pd.Series(["4,5", "7.658,45", "1 234,5", "12"])
+    assert_allclose(parse_numbers(cells, "元", decimal=","), [4.5, 7658.45, 1234.5, 12.0])
+    with pytest.raises(InputError, match=r"cell '1.5': '\.' does not separate groups of three digits; with "
+                                         r"data.decimal ',' a dot may only separate thousands"):
+        parse_numbers(pd.Series(["1.5"]), "元", decimal=",")
+
+
+def test_decimal_comma_in_a_customer_file(make_case):
+    """A file written the continental way (1.234,5): an error that says how to declare it, then read right."""
+    def decimal_commas(table):
+        for column in table.columns[1:]:
+            table[column] = table[column].str.translate(str.maketrans({",": ".", ".": ","}))
+        return table
+    with pytest.raises(InputError, match=r"column '日均存款余额\(万元\)', row 2: .* set data.decimal: ','"):
+        read_indicators(load_params(make_case(n=30, edit_data=decimal_commas)))
+    plain = read_indicators(load_params(make_case(n=30)))
+    params = load_params(make_case(n=30, edit_data=decimal_commas, edit_params=lambda p: p["data"].update(decimal=",")))
+    pd.testing.assert_frame_equal(read_indicators(params), plain)
