@@ -33,6 +33,7 @@ __all__ = [
     "parse_numbers",
     "decode",
     "read_measures",
+    "rows_to_drop",
     "read_indicators",
     "write_bytes",
     "write_table",
@@ -57,7 +58,7 @@ def _read_csv(path: Path, encoding: str, header_row: int, key: str) -> pd.DataFr
     for candidate in encodings:
         try:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=candidate,
-                               header=header_row - 1, skipinitialspace=True)
+                               header=header_row - 1, skipinitialspace=True, skip_blank_lines=False)
         except UnicodeDecodeError:
             continue
         except pd.errors.ParserError as exc:
@@ -98,7 +99,7 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> tup
 
 
 def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2,
-                  decimal: str = ".") -> pd.Series:
+                  decimal: str = ".", rows=None) -> pd.Series:
     """Turn text cells into numbers in the declared unit.
 
     Full-width characters (１２３，４５６．７％) are read as their ASCII forms (Unicode NFKC). Spaces, apostrophes
@@ -106,7 +107,7 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     between groups of three digits (``1,234,567.8``); with ``","`` the dot is (``1.234.567,8``) and the comma
     is the decimal mark. A trailing amount unit from :data:`crmlib.params.UNITS` converts the value to ``unit``
     (which must then be an amount unit too); a trailing ``%`` is accepted when the unit is ``%``. Empty cells
-    become NaN.
+    become NaN. Errors name the file row ``rows[position]``, or ``first_row + position`` without ``rows``.
 
     Raises
     ------
@@ -122,7 +123,7 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         if unit not in UNITS:
             bad = suffix.first_valid_index()
             raise InputError(f"cell '{cells[bad]}' carries an amount unit but the indicator's unit is '{unit}'",
-                             file=file, column=column, row=first_row + cells.index.get_loc(bad))
+                             file=file, column=column, row=_file_row(cells.index.get_loc(bad), first_row, rows))
         factor = suffix.map(UNITS).fillna(UNITS[unit]) / UNITS[unit]
         text = text.str.replace(_UNIT_SUFFIX, "", regex=True)
     if unit == "%":
@@ -135,7 +136,7 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         fix = ("if the file writes decimal commas (4,5 = 4.5), set data.decimal: ','" if decimal == "."
                else "with data.decimal ',' a dot may only separate thousands (1.234,5)")
         raise InputError(f"cell '{cells.iloc[position]}': '{grouping}' does not separate groups of three digits; "
-                         f"{fix}", file=file, column=column, row=first_row + position)
+                         f"{fix}", file=file, column=column, row=_file_row(position, first_row, rows))
     text = text.str.replace(grouping, "", regex=False)
     if mark == ",":
         text = text.str.replace(",", ".", regex=False)
@@ -144,35 +145,84 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"cell '{cells.iloc[position]}' is not a number", file=file, column=column,
-                         row=first_row + position)
+                         row=_file_row(position, first_row, rows))
     return (values * factor).astype(float)
 
 
-def _customer_ids(table: pd.DataFrame, source: DataSource, path: Path, first_row: int) -> pd.Series:
+def _file_row(position: int, first_row: int, rows) -> int:
+    return int(rows[position]) if rows is not None else first_row + position
+
+
+def _customer_ids(table: pd.DataFrame, source: DataSource, path: Path) -> pd.Series:
+    """Customer ids: the id column (stripped), or ``row<n>`` for file row n (the table's index)."""
     if source.id_column is None:
-        return pd.Series([f"row{first_row + i}" for i in range(len(table))])
+        return pd.Series([f"row{row}" for row in table.index])
     ids = table[source.id_column].astype(str).str.strip()
     empty = np.flatnonzero((ids == "").to_numpy())
     if empty.size:
-        raise InputError("customer id is empty", file=path, column=source.id_column,
-                         row=first_row + int(empty[0]))
+        raise InputError("customer id is empty", file=path, column=source.id_column, row=int(table.index[empty[0]]))
     duplicated = np.flatnonzero(ids.duplicated().to_numpy())
     if duplicated.size:
         position = int(duplicated[0])
         raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
-                         column=source.id_column, row=first_row + position)
+                         column=source.id_column, row=int(table.index[position]))
     return ids
 
 
+#: A cell that names a total, subtotal or average row: 合计, 小计 (also "城区支行 小计"), 总计, 平均, Total, Sum, ...
+_TOTAL_CELL = re.compile(r"(?:合计|小计|总计|平均|均值)$|^(?:sub|grand )?totals?$|^(?:sum|average|mean)$|\s(?:sub)?total$",
+                         re.IGNORECASE)
+
+
+def rows_to_drop(table: pd.DataFrame) -> pd.Series:
+    """Why each non-customer row of a data file is left out (empty string: a customer's row), from its cells:
+    ``blank row`` (every cell empty), ``repeated header row`` (at least half its cells equal their column's
+    header), ``total or subtotal row`` (a cell reads 合计, 小计, 总计, 平均, Total, Sum, Average, ...). Rows that
+    equal the sum or mean of the others are found on the numbers (:func:`_aggregate_rows`)."""
+    cells = table.astype(str).apply(lambda column: column.str.strip())
+    blank = (cells == "").all(axis=1)
+    header = (cells == pd.Series(table.columns, index=table.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
+    total = cells.apply(lambda column: column.str.contains(_TOTAL_CELL)).any(axis=1)
+    reason = pd.Series("", index=table.index)
+    reason[total] = "total or subtotal row"
+    reason[header] = "repeated header row"
+    reason[blank] = "blank row"
+    return reason
+
+
+def _aggregate_rows(values: pd.DataFrame) -> pd.Series:
+    """Rows whose every measure (at least two observed) equals the sum, or the mean, of the other rows': a total or
+    average row without a label. Needs at least three rows."""
+    x = values.to_numpy(dtype=float)
+    found = pd.Series("", index=values.index)
+    if len(x) < 3 or x.shape[1] < 2:
+        return found
+    observed = ~np.isnan(x)
+    total, count = np.nansum(x, axis=0), observed.sum(axis=0)
+    others_sum = total - np.where(observed, x, 0.0)
+    others_mean = others_sum / np.maximum(count - observed, 1)
+    enough = observed.sum(axis=1) >= 2
+
+    def equal(a, b):
+        return (np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(a))) | ~observed
+
+    found[enough & equal(x, others_sum).all(axis=1)] = "row equals the sum of the others"
+    found[enough & equal(x, others_mean).all(axis=1) & (found == "")] = "row equals the mean of the others"
+    return found
+
+
 def read_measures(source: DataSource, path: Path, measures, text_columns=(), key: str = "data"
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Numeric measures (indicators or survey items) and text columns of a data file (``source``: its params
-    section, ``path``: the file, ``key``: the section's params key).
+    section, ``path``: the file, ``key``: the section's params key), and the rows left out.
 
     ``measures`` are objects with ``id``, ``source_column``, ``unit`` and ``codes``
     (:class:`~crmlib.params.Indicator`, :class:`~crmlib.params.SurveyItem`);
     ``text_columns`` maps an id to a column read as text (respondent attributes).
-    Both tables are indexed by ``customer_id`` (the id column, or the data row).
+    The first two tables are indexed by ``customer_id`` (the id column, or ``row<n>`` for file row n). Blank
+    rows, repeated header rows, total, subtotal and average rows (:func:`rows_to_drop`, and rows equal to the sum
+    or mean of the others) are not customers: they are left out and listed in the third table (``row``: the
+    file row, ``reason``). Errors name the file row of the cell.
 
     Raises
     ------
@@ -181,6 +231,9 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
         empty or duplicated id.
     """
     table, first_row = read_customer_file(source, path, key)
+    table.index = pd.RangeIndex(first_row, first_row + len(table))  # file rows (blank lines kept in CSV)
+    reasons = rows_to_drop(table)
+    table = table[reasons == ""]
     text_columns = dict(text_columns)
     needed = [m.source_column for m in measures] + list(text_columns.values())
     if source.id_column is not None:
@@ -189,18 +242,22 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     if missing:
         raise InputError(f"column not found (the file has: {', '.join(table.columns)})", file=path,
                          column=missing[0])
-    index = pd.Index(_customer_ids(table, source, path, first_row).to_numpy(), name="customer_id")
     columns = {}
     for measure in measures:
         cells = table[measure.source_column]
         if measure.codes is not None:
-            cells = decode(cells, measure.codes, file=path, column=measure.source_column, first_row=first_row)
+            cells = decode(cells, measure.codes, file=path, column=measure.source_column, rows=table.index)
         columns[measure.id] = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
-                                            decimal=source.decimal,
-                                            first_row=first_row).to_numpy()
+                                            decimal=source.decimal, rows=table.index).to_numpy()
+    values = pd.DataFrame(columns, index=table.index)
+    aggregate = _aggregate_rows(values)
+    table, values = table[aggregate == ""], values[aggregate == ""]
+    dropped = pd.concat([reasons[reasons != ""], aggregate[aggregate != ""]]).sort_index()
+    index = pd.Index(_customer_ids(table, source, path).to_numpy(), name="customer_id")
     text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
                          for key, column in text_columns.items()}, index=index)
-    return pd.DataFrame(columns, index=index), text
+    dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
+    return values.set_axis(index), text, dropped
 
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:
@@ -208,7 +265,8 @@ def read_indicators(params: CaseParams) -> pd.DataFrame:
     return read_measures(params.data, params.data_path, params.indicators)[0]
 
 
-def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2) -> pd.Series:
+def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2,
+           rows=None) -> pd.Series:
     """Replace coded text answers by their numbers (as text); empty cells stay empty (missing).
 
     Raises
@@ -221,7 +279,7 @@ def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None,
     if unknown.size:
         position = int(unknown[0])
         raise InputError(f"answer '{text.iloc[position]}' is not one of the declared codes "
-                         f"({', '.join(codes)})", file=file, column=column, row=first_row + position)
+                         f"({', '.join(codes)})", file=file, column=column, row=_file_row(position, first_row, rows))
     return text.map(lambda cell: repr(float(codes[cell])) if cell else "")
 
 

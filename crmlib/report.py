@@ -18,8 +18,8 @@ from .params import CaseParams
 from .tables import registry, widen
 from .workbook import number_format
 
-__all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "strategy_source", "with_labels",
-           "index_system", "cleaning_rules", "segment_sizes"]
+__all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "dropped_rows", "strategy_source",
+           "with_labels", "index_system", "cleaning_rules", "segment_sizes"]
 
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
@@ -129,6 +129,16 @@ def localized(frame: pd.DataFrame, name: str, params: CaseParams, lang: Language
         headers = {c: c for c in frame.columns}
     formats = {headers[c]: declared.get(c) or number_format(c, frame[c]) for c in frame.columns}
     return frame.rename(columns=headers), formats
+
+
+def dropped_rows(dropped: pd.DataFrame, what: str) -> str:
+    """One sentence on the rows of a data file left out as not being ``what`` (customers, respondents): how many,
+    why, and their file rows."""
+    if dropped.empty:
+        return f"Rows left out as not {what}: **none**."
+    parts = [f"{len(group)} {reason} (file rows {', '.join(map(str, group['row']))})"
+             for reason, group in dropped.groupby("reason", sort=False)]
+    return f"Rows left out as not {what}: **{len(dropped)}**: " + "; ".join(parts) + "."
 
 
 def strategy_source(params: CaseParams) -> str:

@@ -57,7 +57,7 @@ def test_workbook_sheets_are_the_stage_tables(root, shaoxing_report):
     """Each sheet holds the stage table's numbers at full precision, with headers in the report's language
     and the column's number format."""
     book = openpyxl.load_workbook(shaoxing_report / "tables.xlsx")
-    assert book.sheetnames[:4] == ["cleaning_log", "descriptives", "correlation_matrix", "kmo"]
+    assert book.sheetnames[:4] == ["cleaning_log", "dropped_rows", "descriptives", "correlation_matrix"]
     assert "strategy" in book.sheetnames and "customer_grades" not in book.sheetnames
     sheet = book["loadings_rotated"]
     header = [c.value for c in sheet[1]]

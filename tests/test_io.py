@@ -124,3 +124,43 @@ def test_decimal_comma_in_a_customer_file(make_case):
     plain = read_indicators(load_params(make_case(n=30)))
     params = load_params(make_case(n=30, edit_data=decimal_commas, edit_params=lambda p: p["data"].update(decimal=",")))
     pd.testing.assert_frame_equal(read_indicators(params), plain)
+
+
+def test_rows_that_are_not_customers_are_left_out_and_listed(make_case):
+    """A bank export's extra rows (a blank line, the header repeated, 合计 / 城区支行 小计 / Total rows, a row
+    holding the column sums without a label) are not customers: left out, each listed with its file row and reason,
+    and an error after a blank line still names the right file row."""
+    def messy(table):
+        rows = [table.iloc[:5], table.iloc[:1].map(lambda _: ""), table.iloc[5:10]]
+        header = pd.DataFrame([list(table.columns)], columns=table.columns)
+        total = table.iloc[:1].copy()
+        total.iloc[0, 0] = "城区支行 小计"
+        grand = table.iloc[:1].copy()
+        grand.iloc[0, 0] = "合计"
+        return pd.concat(rows + [header, total, grand], ignore_index=True)
+    from crmlib.io import read_measures
+    params = load_params(make_case(n=10, edit_data=messy))
+    values, _, dropped = read_measures(params.data, params.data_path, params.indicators)
+    assert list(values.index) == [f"SX{k:02d}" for k in range(1, 11)]
+    assert dropped.values.tolist() == [[7, "blank row"], [13, "repeated header row"], [14, "total or subtotal row"],
+                                       [15, "total or subtotal row"]]
+
+    def sum_row(table):  # the column sums, with an id and no label: found on the numbers
+        total = {"客户编号": "SX99"}
+        for indicator in params.indicators:
+            column = indicator.source_column
+            total[column] = repr(float(parse_numbers(table[column], indicator.unit).sum()))
+        return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+    def no_missing(p):
+        p["synthetic"]["missing_share"] = 0.0
+    params = load_params(make_case(n=10, edit_params=no_missing, edit_data=sum_row))
+    values, _, dropped = read_measures(params.data, params.data_path, params.indicators)
+    assert "SX99" not in values.index and dropped.values.tolist() == [[12, "row equals the sum of the others"]]
+
+    def text_after_blank(table):
+        table = pd.concat([table.iloc[:3], table.iloc[:1].map(lambda _: ""), table.iloc[3:]], ignore_index=True)
+        table.loc[5, "信用评级得分"] = "AA+"  # file row 7 (header, 3 customers, a blank line, then 2 more)
+        return table
+    with pytest.raises(InputError, match=r"column '信用评级得分', row 7: cell 'AA\+' is not a number"):
+        read_indicators(load_params(make_case(n=10, edit_data=text_after_blank)))

@@ -21,7 +21,7 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     if base.panel is not None:
         return {"panel_summary": customer_base.panel_summary(_read_panel(params, customers))}
     basis = next(i for i in params.indicators if i.id == base.tiers.basis)
-    raw, text = io.read_measures(params.data, params.data_path, [basis], {"status": base.churn.column})
+    raw, text, _ = io.read_measures(params.data, params.data_path, [basis], {"status": base.churn.column})
     customer_base.check_tier_basis(raw[basis.id], file=params.data_path, column=basis.source_column,
                                    first_row=params.data.header_row + 1)
     status = text.loc[customers, "status"]

@@ -11,6 +11,9 @@ TABLES = (
            "upper_bound": "upper winsorizing bound, own unit", "n_clipped_low": "values raised to the lower bound",
            "n_clipped_high": "values lowered to the upper bound", "n_customers_in": "customers read",
            "n_customers_out": "customers kept"}),
+    Table("dropped_rows", "01_clean", "Rows of the customer file that are not customers", "客户数据中不是客户的行",
+          {"row": "file row", "reason": "blank row, repeated header row, total or subtotal row (合计, 小计, 总计, 平均, "
+           "Total, ...), or a row equal to the sum or the mean of the others"}),
     Table("descriptives", "02_indicators", "Descriptive statistics of the indicators (cleaned, own units)",
           "指标描述统计（清洗后，原单位）",
           {"indicator": "indicator id", "label_en": "English label", "label_zh": "Chinese label", "unit": "unit",

@@ -13,6 +13,10 @@ TABLES = (
           {"n_in": "respondents read", "n_straight_lining": "one identical answer to every item",
            "n_dropped_straight_lining": "dropped for it", "n_dropped_missing": "dropped for missing answers",
            "n_out": "respondents kept"}),
+    Table("survey_dropped_rows", "01_clean", "Rows of the response file that are not respondents",
+          "问卷数据中不是受访者的行",
+          {"row": "file row", "reason": "blank row, repeated header row, total or average row (合计, 平均, Total, "
+           "...), or a row equal to the sum or the mean of the others"}),
     Table("item_descriptives", "02_indicators", "Descriptive statistics of the items", "题项描述统计",
           {"item": "item id", "dimension": "dimension id", "wording_en": "wording", "wording_zh": "Chinese wording",
            "n": "answers", "mean": "mean (after reverse keying)", "sd": "standard deviation (ddof 1)",

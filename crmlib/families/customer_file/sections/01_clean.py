@@ -11,8 +11,13 @@
 #
 # The cleaned indicators are written to `clean_indicators.csv`.
 
+# Rows that are not customers (blank rows, a repeated header, total, subtotal and average rows such as 合计 or
+# 小计, or a row equal to the sum or mean of the others) are left out and listed in `dropped_rows.csv`.
+
 # %%
+# NBVAL_CHECK_OUTPUT
 display(Markdown(report.cleaning_rules(params)))
+display(Markdown(report.dropped_rows(tables["dropped_rows"], "customers")))
 
 # %% [markdown]
 # **Cleaning log.** Per indicator: missing cells, the value that replaced them, the winsorizing bounds (in the
