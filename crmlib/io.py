@@ -112,7 +112,7 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     Raises
     ------
     InputError
-        On the first cell that is not a number, or whose separators are ambiguous (``4,5`` or ``7.658,45`` under
+        On the first cell that is not a finite number, or whose separators are ambiguous (``4,5`` or ``7.658,45`` under
         a decimal point), naming file, column and row and what to write instead.
     """
     text = cells.astype(str).map(lambda cell: unicodedata.normalize("NFKC", cell)).str.strip()
@@ -146,6 +146,11 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         position = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"cell '{cells.iloc[position]}' is not a number", file=file, column=column,
                          row=_file_row(position, first_row, rows))
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        position = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"cell '{cells.iloc[position]}' is not a finite number: write the amount, or leave the cell "
+                         "empty if it is unknown", file=file, column=column, row=_file_row(position, first_row, rows))
     return (values * factor).astype(float)
 
 
@@ -249,6 +254,7 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
             cells = decode(cells, measure.codes, file=path, column=measure.source_column, rows=table.index)
         columns[measure.id] = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
                                             decimal=source.decimal, rows=table.index).to_numpy()
+        _check_range(columns[measure.id], getattr(measure, "valid_range", None), cells, path, measure, table.index)
     values = pd.DataFrame(columns, index=table.index)
     aggregate = _aggregate_rows(values)
     table, values = table[aggregate == ""], values[aggregate == ""]
@@ -258,6 +264,23 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
                          for key, column in text_columns.items()}, index=index)
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
     return values.set_axis(index), text, dropped
+
+
+def _check_range(values: np.ndarray, bounds, cells: pd.Series, path: Path, measure, rows) -> None:
+    """Stop at the first value outside the measure's declared plausible range ``[low, high]`` (either may be
+    None)."""
+    if bounds is None:
+        return
+    low, high = bounds
+    outside = ((values < low) if low is not None else False) | ((values > high) if high is not None else False)
+    outside = np.asarray(outside, dtype=bool) & ~np.isnan(values)
+    if outside.any():
+        position = int(np.flatnonzero(outside)[0])
+        shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        raise InputError(f"value {values[position]:g} (cell '{cells.iloc[position]}') is outside the plausible range "
+                         f"{shown} declared for indicator '{measure.id}' (valid_range): correct the cell, or widen "
+                         "the range if the value is real", file=path, column=measure.source_column,
+                         row=int(rows[position]))
 
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:

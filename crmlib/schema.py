@@ -58,6 +58,10 @@ class Indicator(Strict):
     codes: dict[str, float] | None = Field(
         default=None, description="Numbers for text answers, e.g. {no: 0, yes: 1} or {否: 0, 是: 1}; other text is an error."
     )
+    valid_range: tuple[float | None, float | None] | None = Field(
+        default=None, description="Plausible [low, high] in the indicator's unit (null for no bound), e.g. [0, null] "
+        "for a balance: a value outside it is an error naming the cell, never a value used."
+    )
 
     @field_validator("id")
     @classmethod

@@ -164,3 +164,24 @@ def test_rows_that_are_not_customers_are_left_out_and_listed(make_case):
         return table
     with pytest.raises(InputError, match=r"column '信用评级得分', row 7: cell 'AA\+' is not a number"):
         read_indicators(load_params(make_case(n=10, edit_data=text_after_blank)))
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "INF"])
+def test_infinity_is_not_an_amount(cell):
+    with pytest.raises(InputError, match=rf"f\.csv, column 'c', row 3: cell '{re.escape(cell)}' is not a finite number"):
+        parse_numbers(pd.Series(["1", cell]), "万元", file="f.csv", column="c")
+
+
+def test_a_value_outside_the_declared_plausible_range(make_case):
+    """A negative deposit balance is accepted unless the indicator declares its plausible range."""
+    def negative(table):
+        table.loc[3, "日均存款余额(万元)"] = "-120.5"
+        return table
+    assert read_indicators(load_params(make_case(n=20, edit_data=negative)))["deposit_balance"].min() == -120.5
+
+    def bounded(p):
+        p["indicators"][0]["valid_range"] = [0, None]
+    with pytest.raises(InputError, match=r"column '日均存款余额\(万元\)', row 5: value -120.5 \(cell '-120.5'\) is "
+                                         r"outside the plausible range \[0, inf\] declared for indicator "
+                                         r"'deposit_balance' \(valid_range\)"):
+        read_indicators(load_params(make_case(n=20, edit_data=negative, edit_params=bounded)))
