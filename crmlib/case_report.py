@@ -42,11 +42,6 @@ _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("crmlib", "templates
                                 keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def read_stage_tables(directory, names) -> dict[str, pd.DataFrame]:
-    """The stage tables among ``names`` that exist in ``directory`` (:func:`crmlib.io.read_table`)."""
-    return {n: io.read_table(directory, n) for n in names if (Path(directory) / f"{n}.csv").is_file()}
-
-
 #: Kinds of data, in the order a report names them: any synthetic file makes the case's results not findings,
 #: any private one keeps it from being labelled public.
 KINDS = ("synthetic", "private", "public")
@@ -127,7 +122,8 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     """Write a case's report, figures, workbook, CSV tables and summary into ``out`` from the stage tables in
     ``processed``; returns the path of ``report.html``."""
     declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
-    tables = read_stage_tables(processed, [t.name for t in declared if t.shown != "stage"])
+    tables = report.read_tables(processed, [t.name for t in declared
+                                            if t.shown != "stage" and (Path(processed) / f"{t.name}.csv").is_file()])
     localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():

@@ -19,8 +19,8 @@ from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
 from .runner import Kernel, StageFailure, run_case, write_report
-from .tables import markdown
 from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
+from .tables import markdown
 
 __all__ = ["main"]
 

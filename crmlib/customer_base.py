@@ -63,14 +63,14 @@ class PanelData:
     last: np.ndarray
 
 
-def check_tier_basis(values: pd.Series, *, file=None, column=None, first_row: int | None = None) -> None:
+def check_tier_basis(values: pd.Series, *, file=None, column=None, rows: pd.Series | None = None) -> None:
     """Tiers cover [0, infinity): a missing, negative or infinite basis value has no tier.
 
     Raises
     ------
     InputError
-        On the first such value, naming the customer, and the file row when ``first_row`` (the file row of the
-        first value) is given.
+        On the first such value, naming the customer, and its file row when ``rows`` (the file row of each
+        customer, :attr:`crmlib.io.Measures.rows`) is given.
     """
     x = values.to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(x) & (x >= 0)))
@@ -79,7 +79,7 @@ def check_tier_basis(values: pd.Series, *, file=None, column=None, first_row: in
         value = "missing" if np.isnan(x[position]) else f"{x[position]:g}"
         raise InputError(f"customer '{values.index[position]}' has tier basis {value}: tiers need a non-negative "
                          "number (correct the value, or leave the customer out of the file)", file=file,
-                         column=column, row=None if first_row is None else first_row + position)
+                         column=column, row=None if rows is None else int(rows[values.index[position]]))
 
 
 def assign_tiers(values: pd.Series, tiers: Tiers, unit: str | None = None) -> pd.Series:

@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ __all__ = [
     "read_customer_file",
     "parse_numbers",
     "decode",
+    "Measures",
     "read_measures",
     "rows_to_drop",
     "read_indicators",
@@ -216,18 +218,38 @@ def _aggregate_rows(values: pd.DataFrame) -> pd.Series:
     return found
 
 
-def read_measures(source: DataSource, path: Path, measures, text_columns=(), key: str = "data"
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+@dataclass(frozen=True)
+class Measures:
+    """What :func:`read_measures` reads from a data file.
+
+    Attributes
+    ----------
+    values : DataFrame
+        One numeric column per measure, indexed by ``customer_id`` (the id column, or ``row<n>`` for file row n).
+    text : DataFrame
+        The text columns asked for, same index.
+    rows : Series
+        The file row of each customer, same index (for errors found later, e.g. a tier basis).
+    dropped : DataFrame
+        The rows that are not customers: ``row`` (file row), ``reason``.
+    """
+
+    values: pd.DataFrame
+    text: pd.DataFrame
+    rows: pd.Series
+    dropped: pd.DataFrame
+
+
+def read_measures(source: DataSource, path: Path, measures, text_columns=(), key: str = "data") -> Measures:
     """Numeric measures (indicators or survey items) and text columns of a data file (``source``: its params
-    section, ``path``: the file, ``key``: the section's params key), and the rows left out.
+    section, ``path``: the file, ``key``: the section's params key), and the rows left out (:class:`Measures`).
 
     ``measures`` are objects with ``id``, ``source_column``, ``unit`` and ``codes``
     (:class:`~crmlib.params.Indicator`, :class:`~crmlib.params.SurveyItem`);
     ``text_columns`` maps an id to a column read as text (respondent attributes).
-    The first two tables are indexed by ``customer_id`` (the id column, or ``row<n>`` for file row n). Blank
-    rows, repeated header rows, total, subtotal and average rows (:func:`rows_to_drop`, and rows equal to the sum
-    or mean of the others) are not customers: they are left out and listed in the third table (``row``: the
-    file row, ``reason``). Errors name the file row of the cell.
+    Blank rows, repeated header rows, total, subtotal and average rows (:func:`rows_to_drop`, and rows equal to
+    the sum or mean of the others) are not customers: they are left out and listed. Errors name the file row of
+    the cell.
 
     Raises
     ------
@@ -263,7 +285,7 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
                          for key, column in text_columns.items()}, index=index)
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
-    return values.set_axis(index), text, dropped
+    return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped)
 
 
 def _check_range(values: np.ndarray, bounds, cells: pd.Series, path: Path, measure, rows) -> None:
@@ -285,7 +307,7 @@ def _check_range(values: np.ndarray, bounds, cells: pd.Series, path: Path, measu
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:
     """The case's indicators as numbers, one row per customer, indexed by customer id (see :func:`read_measures`)."""
-    return read_measures(params.data, params.data_path, params.indicators)[0]
+    return read_measures(params.data, params.data_path, params.indicators).values
 
 
 def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2,

@@ -39,9 +39,9 @@ __all__ = [
 ]
 
 
-def read_responses(params: CaseParams) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Answers (one column per item, numbers) and respondent attributes (text), indexed by respondent id, and the
-    rows of the file that are not respondents (:func:`crmlib.io.read_measures`)."""
+def read_responses(params: CaseParams) -> io.Measures:
+    """Answers (``values``: one column per item, numbers) and respondent attributes (``text``), indexed by
+    respondent id, and the rows of the file that are not respondents (:func:`crmlib.io.read_measures`)."""
     survey = params.survey
     return io.read_measures(survey.data, params.resolve(survey.data.path), survey.items,
                             {a.id: a.column for a in survey.attributes}, key="survey.data")

@@ -140,7 +140,9 @@ def test_rows_that_are_not_customers_are_left_out_and_listed(make_case):
         return pd.concat(rows + [header, total, grand], ignore_index=True)
     from crmlib.io import read_measures
     params = load_params(make_case(n=10, edit_data=messy))
-    values, _, dropped = read_measures(params.data, params.data_path, params.indicators)
+    read = read_measures(params.data, params.data_path, params.indicators)
+    values, dropped = read.values, read.dropped
+    assert read.rows.tolist() == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12]  # file rows: line 7 is blank
     assert list(values.index) == [f"SX{k:02d}" for k in range(1, 11)]
     assert dropped.values.tolist() == [[7, "blank row"], [13, "repeated header row"], [14, "total or subtotal row"],
                                        [15, "total or subtotal row"]]
@@ -155,7 +157,8 @@ def test_rows_that_are_not_customers_are_left_out_and_listed(make_case):
     def no_missing(p):
         p["synthetic"]["missing_share"] = 0.0
     params = load_params(make_case(n=10, edit_params=no_missing, edit_data=sum_row))
-    values, _, dropped = read_measures(params.data, params.data_path, params.indicators)
+    read = read_measures(params.data, params.data_path, params.indicators)
+    values, dropped = read.values, read.dropped
     assert "SX99" not in values.index and dropped.values.tolist() == [[12, "row equals the sum of the others"]]
 
     def text_after_blank(table):

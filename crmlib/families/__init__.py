@@ -60,12 +60,13 @@ class Figure:
 class Family:
     """A method family (or the shared customer file), as :data:`FAMILIES` registers it.
 
-    ``package`` is the family's Python package (its folder); ``key`` the params key of its section (``None`` for the customer file, whose
-    params are the case's top-level keys). ``reads`` names, per stage, the params sections its stage function
-    reads (dotted, from the top of the case's params): a stage's record (:mod:`crmlib.stages`) hashes them.
-    ``stage_conditions`` say when the family takes part in a stage it has a function for. ``conditions`` decide
-    the cells of its notebook sections that carry ``when="<name>"``. ``moved`` maps keys
-    that moved into the family's section to their new place, for an error that says where they went.
+    ``package`` is the family's Python package (its folder); ``key`` the params key of its section (``None`` for
+    the customer file, whose params are the case's top-level keys). ``reads`` names, per stage, the params
+    sections its stage function reads (dotted, from the top of the case's params): a stage's record
+    (:mod:`crmlib.stages`) hashes them. ``stage_conditions`` say when the family takes part in a stage it has a
+    function for. ``conditions`` decide the cells of its notebook sections that carry ``when="<name>"``.
+    ``moved`` maps keys that moved into the family's section to their new place, for an error that says where
+    they went.
     """
 
     package: str

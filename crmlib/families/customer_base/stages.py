@@ -20,11 +20,12 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     customers = io.read_table(directory, "clean_indicators", index="customer_id").index
     if base.panel is not None:
         return {"panel_summary": customer_base.panel_summary(_read_panel(params, customers))}
+    # read as the customer file was (the same rows left out), for the flag column and the raw tier basis
+    read = io.read_measures(params.data, params.data_path, params.indicators, {"status": base.churn.column})
     basis = next(i for i in params.indicators if i.id == base.tiers.basis)
-    raw, text, _ = io.read_measures(params.data, params.data_path, [basis], {"status": base.churn.column})
-    customer_base.check_tier_basis(raw[basis.id], file=params.data_path, column=basis.source_column,
-                                   first_row=params.data.header_row + 1)
-    status = text.loc[customers, "status"]
+    customer_base.check_tier_basis(read.values[basis.id], file=params.data_path, column=basis.source_column,
+                                   rows=read.rows)
+    status = read.text.loc[customers, "status"]
     return {"churn_flags": status.to_frame().assign(lost=status.isin(base.churn.lost_values).astype(int))}
 
 

@@ -9,10 +9,10 @@ from ... import cleaning, indicators, io
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file (leaving out blank, header, total and average rows, listed in
     ``dropped_rows``), winsorize, handle missing values, check (:mod:`crmlib.cleaning`)."""
-    raw, _, dropped = io.read_measures(params.data, params.data_path, params.indicators)
+    read = io.read_measures(params.data, params.data_path, params.indicators)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
-    result = cleaning.clean_indicators(raw, params.cleaning, file=params.data_path, declared=declared)
-    return {"clean_indicators": result.data, "cleaning_log": result.log, "dropped_rows": dropped}
+    result = cleaning.clean_indicators(read.values, params.cleaning, file=params.data_path, declared=declared)
+    return {"clean_indicators": result.data, "cleaning_log": result.log, "dropped_rows": read.dropped}
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:

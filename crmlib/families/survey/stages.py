@@ -10,10 +10,10 @@ from ...errors import InputError
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the response file; scale check, straight-lining, reverse keying, missing answers."""
-    answers, attributes, dropped = survey.read_responses(params)
-    result = survey.clean_responses(answers, params)
-    return {"responses": result.answers, "respondent_attributes": attributes.loc[result.answers.index],
-            "survey_cleaning_log": result.log, "respondents": result.respondents, "survey_dropped_rows": dropped}
+    read = survey.read_responses(params)
+    result = survey.clean_responses(read.values, params)
+    return {"responses": result.answers, "respondent_attributes": read.text.loc[result.answers.index],
+            "survey_cleaning_log": result.log, "respondents": result.respondents, "survey_dropped_rows": read.dropped}
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
