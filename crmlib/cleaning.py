@@ -5,7 +5,8 @@ Order of operations (stated once, used everywhere):
 1. winsorize each indicator at the quantiles of its *observed* values;
 2. handle missing values: listwise deletion, or imputation with the median or
    mean of the observed, winsorized values;
-3. check the result: no constant indicator, more customers than indicators.
+3. check the result: no indicator missing for more than ``max_missing_share`` of the customers, no constant
+   indicator, more customers than indicators.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pandas as pd
 from .errors import InputError
 from .params import CleaningRules
 
-__all__ = ["winsorize", "fill_values", "handle_missing", "check_analysable", "CleaningResult", "clean_indicators"]
+__all__ = ["winsorize", "fill_values", "handle_missing", "check_missing_share", "check_analysable", "CleaningResult", "clean_indicators"]
 
 
 def winsorize(data: pd.DataFrame, lower: float, upper: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,6 +79,20 @@ def handle_missing(data: pd.DataFrame, policy: str) -> pd.DataFrame:
     return data.fillna(fill_values(data, policy))
 
 
+def check_missing_share(data: pd.DataFrame, largest: float, *, file=None,
+                        declared: dict[str, str] | None = None) -> None:
+    """Raise :class:`InputError` for the first indicator missing for more than ``largest`` of the customers."""
+    share = data.isna().mean()
+    over = share[share > largest]
+    if not over.empty:
+        column = over.index[0]
+        where = f" (declared in {declared[column]})" if column in (declared or {}) else ""
+        raise InputError(f"indicator is missing for {share[column]:.0%} of the customers ({int(data[column].isna().sum())} "
+                         f"of {len(data)}), more than cleaning.max_missing_share = {largest:g}: imputing it would make "
+                         f"it a near-constant; remove it from the indicators, or raise the share if that is "
+                         f"meant{where}", file=file, column=column)
+
+
 def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] | None = None) -> None:
     """Raise :class:`InputError` when the indicators cannot be analysed.
 
@@ -93,6 +108,12 @@ def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] 
         where = f" (declared in {declared[column]})" if column in declared else ""
         if values.empty:
             raise InputError(f"indicator has no values after cleaning{where}", file=file, column=column)
+        with np.errstate(over="ignore"):
+            spread = float(np.std(values.to_numpy(dtype=float)))
+        if not np.isfinite(spread):
+            raise InputError(f"indicator's values are too large to compute a variance (largest: {values.abs().max():g}):"
+                             f" a cell is wrong or in the wrong unit; correct it, or declare the indicator's valid_range "
+                             f"so that such cells are named{where}", file=file, column=column)
         if values.nunique() == 1:
             raise InputError(f"indicator is constant ({values.iloc[0]!r} for every customer): zero variance, so it "
                              f"carries no information and cannot be standardized or weighted{where}",
@@ -130,6 +151,7 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None,
                                "n_clipped_low": 0, "n_clipped_high": 0})
     else:
         clipped, bounds = winsorize(data, *rules.winsorize)
+    check_missing_share(data, rules.max_missing_share, file=file, declared=declared)
     cleaned = handle_missing(clipped, rules.missing)
     check_analysable(cleaned, file=file, declared=declared)
     fill = fill_values(clipped, rules.missing)

@@ -1,4 +1,4 @@
-"""Command line: ``crmlib list``, ``crmlib run``, ``crmlib report``, ``crmlib synthesize``, ``crmlib tables``.
+"""Command line: ``crmlib list``, ``check``, ``new-case``, ``run``, ``report``, ``synthesize``, ``tables``.
 
 A mistake in the user's input ends with one line on standard error and exit
 code 2; a failing stage with exit code 1.
@@ -15,6 +15,7 @@ from queue import Empty
 
 from . import __version__, io
 from .case_report import write_index
+from .check import check_case
 from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
@@ -31,6 +32,7 @@ _EXAMPLES = """examples:
   crmlib run --all                             every case, side by side on every core
   crmlib run --params my/case.yaml             a case anywhere (paths in it are relative to it)
   crmlib run shaoxing --stage 03               rerun stage 03 and the later ones
+  crmlib check shaoxing                        validate params and data, say what a run will do
   crmlib report shaoxing --lang en             rewrite the report from the stage tables
   crmlib synthesize a_branch                   regenerate a case's synthetic data files
   crmlib tables                                what every result table holds
@@ -61,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
                      "report.lang)")
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                      help="cases run side by side with --all (default: the number of CPU cores)")
+
+    check = commands.add_parser("check", help="validate a case's params and data and say what a run will do, "
+                                "writing no outputs", epilog="examples:\n  crmlib check shaoxing\n  crmlib check "
+                                "--params my/case.yaml", formatter_class=argparse.RawDescriptionHelpFormatter)
+    which_check = check.add_mutually_exclusive_group(required=True)
+    which_check.add_argument("case", nargs="?", help="case name (params/<case>.yaml)")
+    which_check.add_argument("--params", type=Path, help="a params file anywhere")
 
     rep = commands.add_parser("report", help="rewrite case reports from the existing stage tables (no stage runs)")
     which_report = rep.add_mutually_exclusive_group(required=True)
@@ -119,6 +128,9 @@ def main(argv=None) -> int:
             print(markdown(), end="")
         elif args.command == "synthesize":
             _synthesize(args)
+        elif args.command == "check":
+            for line in check_case(load_params(args.params or find_params(args.case, args.params_dir))):
+                print(line)
         else:
             targets = list_cases(args.params_dir) if args.all else [args.params or args.case]
             if not targets:
@@ -138,6 +150,9 @@ def main(argv=None) -> int:
     except StageFailure as exc:
         print(f"crmlib: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("crmlib: interrupted; the previous results are kept", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -170,6 +185,8 @@ def _run_queued(queue, args) -> list[tuple[int, str]]:
                 outcomes.append((2, f"crmlib: error: {exc}"))
             except StageFailure as exc:
                 outcomes.append((1, f"crmlib: {exc}"))
+            except KeyboardInterrupt:
+                return outcomes  # the main process says so, once
 
 
 def _input_bytes(target, params_dir) -> int:

@@ -20,6 +20,8 @@ class InputError(Exception):
         The file the mistake is in.
     key : str, optional
         Dotted key inside a params file (``cleaning.winsorize``).
+    sheet : str, optional
+        Sheet of an Excel workbook.
     column : str, optional
         Column header inside a data file.
     row : int, optional
@@ -27,10 +29,11 @@ class InputError(Exception):
         sees it in a spreadsheet or text editor.
     """
 
-    def __init__(self, message: str, *, file=None, key=None, column=None, row=None):
+    def __init__(self, message: str, *, file=None, key=None, sheet=None, column=None, row=None):
         self.message = message
         self.file = None if file is None else str(file)
         self.key = key
+        self.sheet = sheet
         self.column = column
         self.row = row
         super().__init__(str(self))
@@ -41,6 +44,8 @@ class InputError(Exception):
             where.append(self.file)
         if self.key:
             where.append(f"key '{self.key}'")
+        if self.sheet is not None:
+            where.append(f"sheet '{self.sheet}'")
         if self.column is not None:
             where.append(f"column '{self.column}'")
         if self.row is not None:

@@ -17,12 +17,14 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from . import spreadsheet
 from .errors import InputError
 from .schema import UNITS, DataSource
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "read_customer_file",
+    "DataFile",
     "parse_numbers",
     "decode",
     "Measures",
@@ -55,53 +58,116 @@ _GROUPED = {".": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), ",": re.compile
 _UNIT_SUFFIX = re.compile("(" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")$")
 
 
-def _read_csv(path: Path, encoding: str, header_row: int, key: str) -> pd.DataFrame:
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_csv(path: Path, encoding: str, header_row: int, key: str) -> tuple[pd.DataFrame, list[str]]:
+    """The data rows of a CSV file below its header row, as text, and the header row's cells as written."""
     encodings = ["utf-8-sig", "gb18030"] if encoding == "auto" else [encoding]
     for candidate in encodings:
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=candidate,
-                               header=header_row - 1, skipinitialspace=True, skip_blank_lines=False)
+            header = pd.read_csv(path, header=None, skiprows=header_row - 1, nrows=1, dtype=str,
+                                 keep_default_na=False, encoding=candidate, skip_blank_lines=False)
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=candidate, header=None,
+                                skiprows=header_row, skipinitialspace=True, skip_blank_lines=False,
+                                names=range(header.shape[1]))
+            return table.fillna(""), [str(cell) for cell in header.iloc[0]]
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            raise InputError(f"the file has no rows at or below its header row ({key}.header_row = {header_row}); "
+                             "check the file, or the header_row", file=path) from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"cannot be parsed as CSV ({exc})", file=path) from None
+            ragged = _RAGGED.search(str(exc))
+            if ragged is None:
+                raise InputError(f"cannot be read as CSV ({str(exc).splitlines()[0]}); open it in a spreadsheet and "
+                                 "save it again as CSV", file=path) from None
+            expected, line, saw = ragged.groups()
+            raise InputError(f"the row has {saw} cells where the header has {expected}: a cell probably holds an "
+                             "unquoted comma (a thousands separator or a decimal comma); put such cells in quotes, "
+                             "or write the numbers without separators", file=path,
+                             row=int(line) + header_row - 1) from None
     if encoding == "auto":
         raise InputError(f"text is neither UTF-8 nor GB18030; declare {key}.encoding", file=path)
     raise InputError(f"text is not valid {encoding}, the encoding declared in {key}.encoding", file=path)
 
 
-def read_customer_file(source: DataSource, path: Path, key: str = "data") -> tuple[pd.DataFrame, int]:
-    """Read a data file (a customer file, a questionnaire's responses) as text cells.
+def _read_excel(path: Path, source: DataSource, key: str) -> tuple[str, pd.DataFrame, list[str]]:
+    sheet, rows = spreadsheet.read_sheet(path, source.sheet, key=key)
+    if len(rows) < source.header_row:
+        raise InputError(f"the sheet has {len(rows)} row(s), none at the header row ({key}.header_row = "
+                         f"{source.header_row}); check the sheet, or the header_row", file=path, sheet=sheet)
+    width = max(len(row) for row in rows)
+    cells = [row + [""] * (width - len(row)) for row in rows]
+    return sheet, pd.DataFrame(cells[source.header_row:], columns=range(width), dtype=str), cells[source.header_row - 1]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file as text cells (:func:`read_customer_file`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        Every cell below the header row as text (empty string for an empty cell), indexed by file row, headed
+        by the header cells (stripped; an empty header reads ``column <letter>``).
+    path : Path
+        The file.
+    sheet : str or None
+        The sheet's name (Excel), for error messages.
+    positions : dict
+        0-based column position of each header.
+    duplicated : dict
+        Headers that head more than one column, with the columns' letters.
+    """
+
+    table: pd.DataFrame
+    path: Path
+    sheet: str | None
+    positions: dict
+    duplicated: dict
+
+    def where(self, column=None, row=None) -> dict:
+        """Keyword arguments of :class:`InputError` that locate a cell of this file."""
+        return {"file": self.path, "sheet": self.sheet, "column": column, "row": row}
+
+
+def read_customer_file(source: DataSource, path: Path, key: str = "data") -> DataFile:
+    """Read a data file (a customer file, a questionnaire's responses) as text cells (:class:`DataFile`).
 
     ``source`` is its params section, ``path`` the file resolved against the params file, ``key`` the section's
-    params key (named in errors).
-
-    Returns
-    -------
-    table : DataFrame
-        All cells as strings (empty string for an empty cell), headers as in the file.
-    first_data_row : int
-        1-based file row of the first data line, for error messages.
+    params key (named in errors). CSV files are read with pandas; Excel workbooks with calamine
+    (:mod:`crmlib.spreadsheet`).
     """
+    if path.is_dir():
+        raise InputError(f"is a directory: {key}.path must name a file", file=path, key=f"{key}.path")
     if not path.is_file():
         raise InputError("data file does not exist", file=path, key=f"{key}.path")
     suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm", ".xls"}:
-        try:
-            table = pd.read_excel(path, sheet_name=source.sheet, header=source.header_row - 1, dtype=object)
-        except ValueError as exc:
-            raise InputError(str(exc), file=path, key=f"{key}.sheet") from None
-        table = table.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    sheet = None
+    if suffix in spreadsheet.EXCEL_SUFFIXES:
+        sheet, table, header = _read_excel(path, source, key)
     elif suffix in {".csv", ".txt"}:
-        table = _read_csv(path, source.encoding, source.header_row, key)
+        if path.stat().st_size == 0:
+            raise InputError("the file is empty", file=path)
+        table, header = _read_csv(path, source.encoding, source.header_row, key)
     else:
-        raise InputError(f"unsupported file type '{suffix}' (use .csv or .xlsx)", file=path)
-    table.columns = [str(c).strip() for c in table.columns]
-    return table, source.header_row + 1
+        raise InputError(f"unsupported file type '{suffix}': use .csv, .xlsx, .xls or .ods", file=path)
+    header = [str(cell).strip() or f"column {spreadsheet.column_letter(n)}" for n, cell in enumerate(header)]
+    letters = {}
+    for n, name in enumerate(header):
+        letters.setdefault(name, []).append(spreadsheet.column_letter(n))
+    duplicated = {name: found for name, found in letters.items() if len(found) > 1}
+    table.columns = [name if name not in duplicated else f"{name} (column {spreadsheet.column_letter(n)})"
+                     for n, name in enumerate(header)]
+    first_row = source.header_row + 1
+    table.index = pd.RangeIndex(first_row, first_row + len(table))  # file rows (blank lines kept in CSV)
+    positions = {name: n for n, name in enumerate(header) if name not in duplicated}
+    return DataFile(table, path, sheet, positions, duplicated)
 
 
 def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2,
-                  decimal: str = ".", rows=None) -> pd.Series:
+                  decimal: str = ".", rows=None, sheet=None) -> pd.Series:
     """Turn text cells into numbers in the declared unit.
 
     Full-width characters (１２３，４５６．７％) are read as their ASCII forms (Unicode NFKC). Spaces, apostrophes
@@ -109,7 +175,8 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     between groups of three digits (``1,234,567.8``); with ``","`` the dot is (``1.234.567,8``) and the comma
     is the decimal mark. A trailing amount unit from :data:`crmlib.params.UNITS` converts the value to ``unit``
     (which must then be an amount unit too); a trailing ``%`` is accepted when the unit is ``%``. Empty cells
-    become NaN. Errors name the file row ``rows[position]``, or ``first_row + position`` without ``rows``.
+    become NaN. Errors name the file row ``rows[position]``, or ``first_row + position`` without ``rows``. The
+    result's ``attrs["converted"]`` counts the cells converted from another amount unit.
 
     Raises
     ------
@@ -124,8 +191,9 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     if suffix.notna().any():
         if unit not in UNITS:
             bad = suffix.first_valid_index()
-            raise InputError(f"cell '{cells[bad]}' carries an amount unit but the indicator's unit is '{unit}'",
-                             file=file, column=column, row=_file_row(cells.index.get_loc(bad), first_row, rows))
+            raise InputError(f"cell '{cells[bad]}' carries an amount unit but the indicator's unit is '{unit}': "
+                             "write the number alone", file=file, sheet=sheet, column=column,
+                             row=_file_row(cells.index.get_loc(bad), first_row, rows))
         factor = suffix.map(UNITS).fillna(UNITS[unit]) / UNITS[unit]
         text = text.str.replace(_UNIT_SUFFIX, "", regex=True)
     if unit == "%":
@@ -138,7 +206,7 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         fix = ("if the file writes decimal commas (4,5 = 4.5), set data.decimal: ','" if decimal == "."
                else "with data.decimal ',' a dot may only separate thousands (1.234,5)")
         raise InputError(f"cell '{cells.iloc[position]}': '{grouping}' does not separate groups of three digits; "
-                         f"{fix}", file=file, column=column, row=_file_row(position, first_row, rows))
+                         f"{fix}", file=file, sheet=sheet, column=column, row=_file_row(position, first_row, rows))
     text = text.str.replace(grouping, "", regex=False)
     if mark == ",":
         text = text.str.replace(",", ".", regex=False)
@@ -146,33 +214,46 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
     bad = values.isna() & (text != "")
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"cell '{cells.iloc[position]}' is not a number", file=file, column=column,
-                         row=_file_row(position, first_row, rows))
+        raise InputError(f"cell '{cells.iloc[position]}' is not a number: write a number in the indicator's unit "
+                         f"({unit}), or leave the cell empty if it is unknown", file=file, sheet=sheet,
+                         column=column, row=_file_row(position, first_row, rows))
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():
         position = int(np.flatnonzero(infinite)[0])
         raise InputError(f"cell '{cells.iloc[position]}' is not a finite number: write the amount, or leave the cell "
-                         "empty if it is unknown", file=file, column=column, row=_file_row(position, first_row, rows))
-    return (values * factor).astype(float)
+                         "empty if it is unknown", file=file, sheet=sheet, column=column,
+                         row=_file_row(position, first_row, rows))
+    result = (values * factor).astype(float)
+    result.attrs["converted"] = int(((factor != 1.0) & values.notna()).sum())
+    return result
 
 
 def _file_row(position: int, first_row: int, rows) -> int:
     return int(rows[position]) if rows is not None else first_row + position
 
 
-def _customer_ids(table: pd.DataFrame, source: DataSource, path: Path) -> pd.Series:
+#: An id as Excel or a CSV export of it writes a number of 16 digits or more: with an exponent.
+_EXPONENT_ID = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _customer_ids(table: pd.DataFrame, source: DataSource, data: DataFile) -> pd.Series:
     """Customer ids: the id column (stripped), or ``row<n>`` for file row n (the table's index)."""
     if source.id_column is None:
         return pd.Series([f"row{row}" for row in table.index])
     ids = table[source.id_column].astype(str).str.strip()
-    empty = np.flatnonzero((ids == "").to_numpy())
-    if empty.size:
-        raise InputError("customer id is empty", file=path, column=source.id_column, row=int(table.index[empty[0]]))
-    duplicated = np.flatnonzero(ids.duplicated().to_numpy())
-    if duplicated.size:
-        position = int(duplicated[0])
-        raise InputError(f"customer id '{ids.iloc[position]}' appears more than once", file=path,
-                         column=source.id_column, row=int(table.index[position]))
+    for problem, message in (
+        (ids == "", "customer id is empty: give every customer an id, or remove the row"),
+        (ids.str.match(_EXPONENT_ID), "customer id '{}' was stored as a number with an exponent: a spreadsheet keeps "
+         "15 significant digits, so the id's last digits are lost; export the id column as text (in Excel: format "
+         "the column as Text before pasting the ids)"),
+        (ids.duplicated(), "customer id '{}' appears more than once: each customer must have one row; merge or "
+         "remove the repeated row"),
+    ):
+        found = np.flatnonzero(problem.to_numpy())
+        if found.size:
+            position = int(found[0])
+            raise InputError(message.format(ids.iloc[position]), **data.where(source.id_column,
+                                                                               int(table.index[position])))
     return ids
 
 
@@ -232,12 +313,16 @@ class Measures:
         The file row of each customer, same index (for errors found later, e.g. a tier basis).
     dropped : DataFrame
         The rows that are not customers: ``row`` (file row), ``reason``.
+    converted : Series
+        Per measure, the cells whose number was converted to the declared unit: an amount unit in the cell
+        (``3万元`` for a 元 indicator) or a percent-formatted Excel cell (0.867 shown as 86.7%).
     """
 
     values: pd.DataFrame
     text: pd.DataFrame
     rows: pd.Series
     dropped: pd.DataFrame
+    converted: pd.Series
 
 
 def read_measures(source: DataSource, path: Path, measures, text_columns=(), key: str = "data") -> Measures:
@@ -248,47 +333,84 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     (:class:`~crmlib.params.Indicator`, :class:`~crmlib.params.SurveyItem`);
     ``text_columns`` maps an id to a column read as text (respondent attributes).
     Blank rows, repeated header rows, total, subtotal and average rows (:func:`rows_to_drop`, and rows equal to
-    the sum or mean of the others) are not customers: they are left out and listed. Errors name the file row of
-    the cell.
+    the sum or mean of the others) are not customers: they are left out and listed. In an Excel workbook, a
+    percent-formatted cell of a ``%`` measure is read as the percentage it shows, and an error value or a formula
+    without a saved result stops the run (:mod:`crmlib.spreadsheet`). Errors name the file, sheet, column and
+    file row of the cell.
 
     Raises
     ------
     InputError
-        For a missing column, a non-numeric cell, an unknown coded answer, an
-        empty or duplicated id.
+        For a missing or duplicated column, a non-numeric cell, an Excel error or uncalculated formula, an unknown
+        coded answer, an empty or duplicated id, an id that lost digits as an Excel number.
     """
-    table, first_row = read_customer_file(source, path, key)
-    table.index = pd.RangeIndex(first_row, first_row + len(table))  # file rows (blank lines kept in CSV)
-    reasons = rows_to_drop(table)
-    table = table[reasons == ""]
+    data = read_customer_file(source, path, key)
+    reasons = rows_to_drop(data.table)
+    table = data.table[reasons == ""]
     text_columns = dict(text_columns)
     needed = [m.source_column for m in measures] + list(text_columns.values())
     if source.id_column is not None:
         needed = [source.id_column] + needed
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise InputError(f"column not found (the file has: {', '.join(table.columns)})", file=path,
-                         column=missing[0])
-    columns = {}
+    for column in needed:
+        if column in data.duplicated:
+            raise InputError(f"{len(data.duplicated[column])} columns have this header (columns "
+                             f"{', '.join(data.duplicated[column])}): rename all but the one meant, so that the "
+                             "header names one column", **data.where(column))
+        if column not in data.positions:
+            raise InputError(f"column not found (the file's headers are: {', '.join(data.positions)}); write the "
+                             f"header as it is in the file, or set {key}.header_row to the row that holds the "
+                             "headers", **data.where(column))
+    percent = _check_excel_cells(data, table, needed, {m.source_column for m in measures if m.unit == "%"})
+    columns, converted = {}, {}
     for measure in measures:
         cells = table[measure.source_column]
         if measure.codes is not None:
-            cells = decode(cells, measure.codes, file=path, column=measure.source_column, rows=table.index)
-        columns[measure.id] = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
-                                            decimal=source.decimal, rows=table.index).to_numpy()
-        _check_range(columns[measure.id], getattr(measure, "valid_range", None), cells, path, measure, table.index)
+            cells = decode(cells, measure.codes, file=path, column=measure.source_column, rows=table.index,
+                           sheet=data.sheet)
+        shown = percent.get(measure.source_column)
+        if shown is not None:
+            cells = cells.where(~shown, cells[shown].map(lambda cell: str(Decimal(cell) * 100)))
+        values = parse_numbers(cells, measure.unit, file=path, column=measure.source_column,
+                               decimal=source.decimal, rows=table.index, sheet=data.sheet)
+        columns[measure.id] = values.to_numpy()
+        converted[measure.id] = int(values.attrs.get("converted", 0) + (0 if shown is None else shown.sum()))
+        _check_range(columns[measure.id], getattr(measure, "valid_range", None), cells, data, measure, table.index)
     values = pd.DataFrame(columns, index=table.index)
     aggregate = _aggregate_rows(values)
     table, values = table[aggregate == ""], values[aggregate == ""]
     dropped = pd.concat([reasons[reasons != ""], aggregate[aggregate != ""]]).sort_index()
-    index = pd.Index(_customer_ids(table, source, path).to_numpy(), name="customer_id")
+    index = pd.Index(_customer_ids(table, source, data).to_numpy(), name="customer_id")
     text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
                          for key, column in text_columns.items()}, index=index)
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
-    return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped)
+    return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped,
+                    pd.Series(converted, name="n_converted", dtype=int))
 
 
-def _check_range(values: np.ndarray, bounds, cells: pd.Series, path: Path, measure, rows) -> None:
+def _check_excel_cells(data: DataFile, table: pd.DataFrame, needed, percent_columns) -> dict:
+    """Stop at an Excel error value or a formula without a saved result in a needed column of the kept rows;
+    return, for each ``%`` column, which of its cells are percent-formatted (a boolean Series). The workbook's
+    cell types are read (:func:`crmlib.spreadsheet.cell_facts`) only when a needed cell is empty or a ``%``
+    column is needed: otherwise no error, formula or format can change what is read."""
+    empty = (table[needed] == "")
+    if data.sheet is None or not (empty.to_numpy().any() or percent_columns):
+        return {}
+    facts = spreadsheet.cell_facts(data.path, data.sheet)
+    for column in needed:
+        position = data.positions[column]
+        for row in table.index[empty[column].to_numpy()]:
+            if (row, position) in facts.errors:
+                raise InputError(f"the cell holds the Excel error {facts.errors[(row, position)]}: correct it in the "
+                                 "workbook (or clear it if the value is unknown) and save", **data.where(column, row))
+            if (row, position) in facts.formulas:
+                raise InputError("the cell holds a formula with no saved result (the workbook was written by a "
+                                 "program and never calculated, or the formula gives an error): open it in Excel, "
+                                 "let it calculate and save it, or paste the values", **data.where(column, row))
+    return {column: pd.Series([(row, data.positions[column]) in facts.percent for row in table.index],
+                              index=table.index) for column in percent_columns}
+
+
+def _check_range(values: np.ndarray, bounds, cells: pd.Series, data: DataFile, measure, rows) -> None:
     """Stop at the first value outside the measure's declared plausible range ``[low, high]`` (either may be
     None)."""
     if bounds is None:
@@ -301,8 +423,7 @@ def _check_range(values: np.ndarray, bounds, cells: pd.Series, path: Path, measu
         shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
         raise InputError(f"value {values[position]:g} (cell '{cells.iloc[position]}') is outside the plausible range "
                          f"{shown} declared for indicator '{measure.id}' (valid_range): correct the cell, or widen "
-                         "the range if the value is real", file=path, column=measure.source_column,
-                         row=int(rows[position]))
+                         "the range if the value is real", **data.where(measure.source_column, int(rows[position])))
 
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:
@@ -311,7 +432,7 @@ def read_indicators(params: CaseParams) -> pd.DataFrame:
 
 
 def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None, first_row: int = 2,
-           rows=None) -> pd.Series:
+           rows=None, sheet=None) -> pd.Series:
     """Replace coded text answers by their numbers (as text); empty cells stay empty (missing).
 
     Raises
@@ -324,7 +445,8 @@ def decode(cells: pd.Series, codes: dict[str, float], *, file=None, column=None,
     if unknown.size:
         position = int(unknown[0])
         raise InputError(f"answer '{text.iloc[position]}' is not one of the declared codes "
-                         f"({', '.join(codes)})", file=file, column=column, row=_file_row(position, first_row, rows))
+                         f"({', '.join(codes)}): correct the answer, or add it to the item's codes", file=file,
+                         sheet=sheet, column=column, row=_file_row(position, first_row, rows))
     return text.map(lambda cell: repr(float(codes[cell])) if cell else "")
 
 

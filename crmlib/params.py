@@ -60,6 +60,9 @@ class CaseBase(Strict):
     synthetic: SyntheticSpec | None = Field(default=None, description="Factor model of a synthetic customer file.")
     synthetic_panel: SyntheticPanelSpec | None = Field(
         default=None, description="Model of a synthetic customer file and monthly AUM panel (customer_base.panel).")
+    proposed: list[str] = Field(default=[], description="Keys `crmlib new-case` guessed from the data file "
+                                "(dotted, e.g. indicators.3.direction): the report lists them as unconfirmed until "
+                                "they are removed from this list.")
     source_file: Path | None = Field(default=None, exclude=True)
 
     @field_validator("case")
@@ -170,6 +173,42 @@ def _moved_key(raw: dict) -> tuple[str, str] | None:
     return None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice (lines {seen[key] + 1} and {key_node.start_mark.line + 1}"
+                    "): keep one", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path):
+    """A YAML file's content (UTF-8), with a located error for a missing file, a directory, another encoding,
+    invalid YAML or a key given twice."""
+    if path.is_dir():
+        raise InputError("is a directory: give the case's YAML file (params/<case>.yaml)", file=path)
+    if not path.is_file():
+        raise InputError("params file does not exist", file=path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise InputError("the file is not UTF-8 text (saved as GBK?): save it as UTF-8 in your editor",
+                         file=path, row=line) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
+                         row=None if mark is None else mark.line + 1) from None
+
+
 def load_params(path) -> CaseParams:
     """Read and validate a case's YAML file.
 
@@ -181,14 +220,7 @@ def load_params(path) -> CaseParams:
         message names the file and the key.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("params file does not exist", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
-                         row=None if mark is None else mark.line + 1) from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError("a params file must be a mapping of keys to values", file=path)
     moved = _moved_key(raw)
@@ -217,7 +249,7 @@ def find_params(case: str, params_dir="params") -> Path:
     if path.is_file():
         return path
     for other in sorted(Path(params_dir).glob("*.yaml")):
-        raw = yaml.safe_load(other.read_text(encoding="utf-8"))
+        raw = read_yaml(other)
         if isinstance(raw, dict) and case in (raw.get("replaces") or []):
             raise InputError(f"case '{case}' is now part of case '{raw.get('case', other.stem)}': "
                              f"run `crmlib run {other.stem}`", file=other, key="replaces")

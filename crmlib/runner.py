@@ -18,6 +18,7 @@ import contextlib
 import functools
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -192,6 +193,8 @@ def _execute(params, stage: str, staging_reports: Path, final_reports: Path, par
                                    km=kernel.manager)
     except papermill.PapermillExecutionError as exc:
         where = f"stage {stage}, notebook cell {exc.exec_count}"
+        if exc.ename == "KeyboardInterrupt":  # Ctrl-C reaches the kernel too
+            raise KeyboardInterrupt from None
         if exc.ename == "InputError":
             raise InputError(f"{exc.evalue} [{where}]") from None
         raise StageFailure(f"{where} failed: {exc.ename}: {exc.evalue}") from None
@@ -235,7 +238,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     params_path = _params_path(case_or_path, params_dir).resolve()
     params = load_params(params_path)
     chosen = resolve_stages(stages, params.stages)
-    root = Path(output_dir or ".").resolve()
+    root = writable_root(output_dir)
     final_processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
     earlier = [s for s in params.stages if s not in chosen]
@@ -285,6 +288,28 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     return result
 
 
+def writable_root(output_dir) -> Path:
+    """The root of the outputs (``output_dir``, or the working directory), checked to be a directory one can write
+    in before anything runs.
+
+    Raises
+    ------
+    InputError
+        When it is a file, or cannot be created or written.
+    """
+    root = Path(output_dir or ".").resolve()
+    if root.exists() and not root.is_dir():
+        raise InputError("the output directory is a file: give --output-dir a directory", file=root)
+    try:
+        for directory in (root / "data" / "processed", root / "reports"):
+            directory.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=directory).close()
+    except OSError as exc:
+        raise InputError(f"cannot write the outputs here ({exc.strerror}): give --output-dir a directory you may "
+                         "write in", file=exc.filename or root) from None
+    return root
+
+
 def _shown_path(path: Path) -> str:
     """A path as a progress line shows it: relative to the working directory when it lies below it."""
     try:
@@ -311,7 +336,7 @@ def write_report(case_or_path, *, output_dir=None, params_dir="params", lang=Non
     index; all or nothing, like :func:`run_case`. Returns the path of ``report.html``."""
     params_path = _params_path(case_or_path, params_dir).resolve()
     params = load_params(params_path)
-    root = Path(output_dir or ".").resolve()
+    root = writable_root(output_dir)
     processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
     command = provenance.run_command(params, params_dir)

@@ -133,6 +133,11 @@ class CleaningRules(Strict):
     ddof: Literal[0, 1] = Field(
         default=1, description="Delta degrees of freedom of the standard deviation used in z-scores."
     )
+    max_missing_share: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Largest share of customers an indicator may be missing for; above it the run stops, since "
+        "imputing most of an indicator makes it a near-constant and listwise deletion drops most customers.",
+    )
 
     @field_validator("winsorize")
     @classmethod

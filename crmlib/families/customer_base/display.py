@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import figures
+from ... import figures, io
 from ...labels import Language, named_labels
 
 
@@ -43,3 +43,10 @@ def retention_plot(tables: dict, params, lang: Language = "en"):
     """Kaplan-Meier retention curves by tier (step functions), all customers dashed."""
     order = [t.id for t in reversed(params.customer_base.tiers.levels)]
     return figures.retention_plot(tables["retention_curves"], order, named_labels(params, lang), lang)
+
+
+def check_summary(params, directory) -> list[str]:
+    """``crmlib check``'s lines on the tiers and losses (stage tables in ``directory``)."""
+    tiers = io.read_table(directory, "attrition_by_tier")
+    return ["tiers (customers, lost): " + ", ".join(f"{row.tier} {row.customers}, {row.lost}"
+                                                    for row in tiers.itertuples())]

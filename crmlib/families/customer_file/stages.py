@@ -8,11 +8,14 @@ from ... import cleaning, indicators, io
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file (leaving out blank, header, total and average rows, listed in
-    ``dropped_rows``), winsorize, handle missing values, check (:mod:`crmlib.cleaning`)."""
+    ``dropped_rows``), winsorize, handle missing values, check (:mod:`crmlib.cleaning`); the cleaning log counts
+    per indicator the cells converted from another unit, the missing, imputed and clipped values."""
     read = io.read_measures(params.data, params.data_path, params.indicators)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
     result = cleaning.clean_indicators(read.values, params.cleaning, file=params.data_path, declared=declared)
-    return {"clean_indicators": result.data, "cleaning_log": result.log, "dropped_rows": read.dropped}
+    log = result.log
+    log.insert(1, "n_converted", read.converted.reindex(log["indicator"]).to_numpy())
+    return {"clean_indicators": result.data, "cleaning_log": log, "dropped_rows": read.dropped}
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:

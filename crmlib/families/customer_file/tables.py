@@ -6,7 +6,8 @@ TABLES = (
           {"customer_id": "customer id (the id column, or row<n> for data row n)",
            "<indicator>": "the indicator's cleaned value, in its own unit"}, shown="stage"),
     Table("cleaning_log", "01_clean", "Cleaning log per indicator", "各指标清洗记录",
-          {"indicator": "indicator id", "n_missing": "missing cells", "fill_value": "value that replaced them "
+          {"indicator": "indicator id", "n_converted": "cells converted to the indicator's unit (an amount unit "
+           "in the cell, a percent-formatted Excel cell)", "n_missing": "missing cells", "fill_value": "value that replaced them "
            "(imputation), own unit", "lower_bound": "lower winsorizing bound, own unit",
            "upper_bound": "upper winsorizing bound, own unit", "n_clipped_low": "values raised to the lower bound",
            "n_clipped_high": "values lowered to the upper bound", "n_customers_in": "customers read",

@@ -2,10 +2,12 @@
 composite formula, and the figures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from IPython.display import Markdown
 
-from ... import figures, report
+from ... import figures, io, report
 from ...labels import Language, named_labels
 
 
@@ -61,3 +63,17 @@ def biplot(tables: dict, params, lang: Language = "en"):
     grades = tables["customer_grades"].set_index("customer_id")["grade"]
     order = [g.id for g in params.factor_grading.grading.grades]
     return figures.biplot(scores, grades, order, tables["loadings_rotated"], named_labels(params, lang), lang)
+
+
+def check_summary(params, directory) -> list[str]:
+    """``crmlib check``'s lines on the factor analysis and the grades (stage tables in ``directory``)."""
+    settings = params.factor_grading.factor_analysis
+    count = settings.n_factors
+    variance = io.read_table(directory, "variance_explained")
+    lines = [f"factors: rule {count.rule}{f' (n = {count.n})' if count.rule == 'fixed' else ''} retains "
+             f"{len(variance)}, explaining {variance['cumulative_var'].iloc[-1]:.1%} of the variance; rotation "
+             f"{settings.rotation}"]
+    if (Path(directory) / "grade_profile.csv").is_file():
+        grades = io.read_table(directory, "grade_profile")
+        lines.append("grades: " + ", ".join(f"{row.grade} {row.customers}" for row in grades.itertuples()))
+    return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import figures
+from ... import figures, io
 from ...labels import Language, named_labels
 
 
@@ -52,3 +52,14 @@ def problem_ranking_plot(tables: dict, params, lang: Language = "en"):
     """Mean score per dimension with its confidence interval, lowest (most serious problem) first."""
     return figures.problem_ranking_plot(tables["problem_ranking"], named_labels(params, lang),
                                         params.survey.confidence, lang)
+
+
+def check_summary(params, directory) -> list[str]:
+    """``crmlib check``'s lines on the respondents and dimensions (stage tables in ``directory``)."""
+    respondents = io.read_table(directory, "respondents").iloc[0]
+    reliability = io.read_table(directory, "reliability")
+    return [f"respondents: {respondents['n_in']} read, {respondents['n_out']} kept "
+            f"({respondents['n_dropped_straight_lining']} straight-lining, {respondents['n_dropped_missing']} with "
+            "too many missing answers left out)",
+            "dimensions (items, alpha): " + ", ".join(f"{row.dimension} ({row.n_items}, {row.raw_alpha:.2f})"
+                                                      for row in reliability.itertuples())]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import figures
+from ... import figures, io
 from ...labels import Language, named_labels
 
 
@@ -27,3 +27,9 @@ def value_matrix_plot(tables: dict, params, lang: Language = "en"):
     order = [c.id for c in matrix.classes.values()]
     return figures.value_matrix_plot(values, classes, order, matrix.x, matrix.y, (thresholds["x"], thresholds["y"]),
                                      named_labels(params, lang), lang)
+
+
+def check_summary(params, directory) -> list[str]:
+    """``crmlib check``'s lines on the value classes (stage tables in ``directory``)."""
+    classes = io.read_table(directory, "class_summary")
+    return ["classes: " + ", ".join(f"{name} {count}" for name, count in zip(classes["class"], classes["customers"]))]
