@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: help reproduce test reference benchmark clean-venv
+.PHONY: help reproduce test reference benchmark lab clean-venv
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -38,6 +38,9 @@ benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its fl
 	$(BIN)/python benchmarks/bench_loop.py
 	$(BIN)/python benchmarks/bench_shaoxing.py
 	$(BIN)/python benchmarks/bench_a_branch.py
+
+lab: $(STAMP)  ## JupyterLab on notebooks/ and explore/ (crmlib notebooks <case> writes a case's stage notebooks there)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks
 
 clean-venv:  ## remove the virtual environment
 	rm -rf $(VENV)

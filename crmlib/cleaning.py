@@ -80,44 +80,47 @@ def handle_missing(data: pd.DataFrame, policy: str) -> pd.DataFrame:
 
 
 def check_missing_share(data: pd.DataFrame, largest: float, *, file=None,
-                        declared: dict[str, str] | None = None) -> None:
+                        declared: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
     """Raise :class:`InputError` for the first indicator missing for more than ``largest`` of the customers."""
     share = data.isna().mean()
     over = share[share > largest]
     if not over.empty:
         column = over.index[0]
         where = f" (declared in {declared[column]})" if column in (declared or {}) else ""
-        raise InputError(f"indicator is missing for {share[column]:.0%} of the customers ({int(data[column].isna().sum())} "
+        raise InputError(f"indicator '{column}' is missing for {share[column]:.0%} of the customers ({int(data[column].isna().sum())} "
                          f"of {len(data)}), more than cleaning.max_missing_share = {largest:g}: imputing it would make "
                          f"it a near-constant; remove it from the indicators, or raise the share if that is "
-                         f"meant{where}", file=file, column=column)
+                         f"meant{where}", file=file, column=(headers or {}).get(column, column))
 
 
-def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] | None = None) -> None:
+def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] | None = None,
+                     headers: dict[str, str] | None = None) -> None:
     """Raise :class:`InputError` when the indicators cannot be analysed.
 
     Checks that no indicator is entirely missing or constant (zero variance: no
     correlation, z-score, min-max normalization or entropy weight is defined), and
     that there are more customers than indicators (otherwise the correlation
-    matrix is singular). ``declared`` maps an indicator to where the params
+    matrix is singular). ``declared`` maps an indicator to where the params declare it, ``headers`` to its
+    column header in the data file, for the message.
     declare it, for the message.
     """
-    declared = declared or {}
+    declared, headers = declared or {}, headers or {}
     for column in data.columns:
         values = data[column].dropna()
         where = f" (declared in {declared[column]})" if column in declared else ""
         if values.empty:
-            raise InputError(f"indicator has no values after cleaning{where}", file=file, column=column)
+            raise InputError(f"indicator '{column}' has no values after cleaning{where}", file=file,
+                             column=headers.get(column, column))
         with np.errstate(over="ignore"):
             spread = float(np.std(values.to_numpy(dtype=float)))
         if not np.isfinite(spread):
-            raise InputError(f"indicator's values are too large to compute a variance (largest: {values.abs().max():g}):"
+            raise InputError(f"indicator '{column}''s values are too large to compute a variance (largest: {values.abs().max():g}):"
                              f" a cell is wrong or in the wrong unit; correct it, or declare the indicator's valid_range "
-                             f"so that such cells are named{where}", file=file, column=column)
+                             f"so that such cells are named{where}", file=file, column=headers.get(column, column))
         if values.nunique() == 1:
-            raise InputError(f"indicator is constant ({values.iloc[0]!r} for every customer): zero variance, so it "
+            raise InputError(f"indicator '{column}' is constant ({float(values.iloc[0]):g} for every customer): zero variance, so it "
                              f"carries no information and cannot be standardized or weighted{where}",
-                             file=file, column=column)
+                             file=file, column=headers.get(column, column))
     n, p = data.shape
     if n <= p:
         raise InputError(f"{n} customers with complete data but {p} indicators: "
@@ -143,7 +146,7 @@ class CleaningResult:
 
 
 def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None,
-                     declared: dict[str, str] | None = None) -> CleaningResult:
+                     declared: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> CleaningResult:
     """Winsorize, handle missing values and check the result (see module notes for the order)."""
     if rules.winsorize is None:
         clipped = data
@@ -151,9 +154,9 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None,
                                "n_clipped_low": 0, "n_clipped_high": 0})
     else:
         clipped, bounds = winsorize(data, *rules.winsorize)
-    check_missing_share(data, rules.max_missing_share, file=file, declared=declared)
+    check_missing_share(data, rules.max_missing_share, file=file, declared=declared, headers=headers)
     cleaned = handle_missing(clipped, rules.missing)
-    check_analysable(cleaned, file=file, declared=declared)
+    check_analysable(cleaned, file=file, declared=declared, headers=headers)
     fill = fill_values(clipped, rules.missing)
     log = bounds.assign(
         n_missing=data.isna().sum().to_numpy(),

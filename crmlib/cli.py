@@ -16,10 +16,11 @@ from queue import Empty
 from . import __version__, io
 from .case_report import write_index
 from .check import check_case
+from .new_case import new_case
 from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
-from .runner import Kernel, StageFailure, run_case, write_report
+from .runner import Kernel, StageFailure, run_case, write_exploration_notebooks, write_report
 from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
 from .tables import markdown
 
@@ -32,9 +33,11 @@ _EXAMPLES = """examples:
   crmlib run --all                             every case, side by side on every core
   crmlib run --params my/case.yaml             a case anywhere (paths in it are relative to it)
   crmlib run shaoxing --stage 03               rerun stage 03 and the later ones
+  crmlib new-case demo --from export.xlsx      a draft params/demo.yaml guessed from a data file
   crmlib check shaoxing                        validate params and data, say what a run will do
   crmlib report shaoxing --lang en             rewrite the report from the stage tables
   crmlib synthesize a_branch                   regenerate a case's synthetic data files
+  crmlib notebooks jd                          jd's stage notebooks, parameters filled in, in explore/jd
   crmlib tables                                what every result table holds
 
 A mistake in a params or data file ends with one line naming the file, key or column and row (exit 2)."""
@@ -70,6 +73,24 @@ def _parser() -> argparse.ArgumentParser:
     which_check = check.add_mutually_exclusive_group(required=True)
     which_check.add_argument("case", nargs="?", help="case name (params/<case>.yaml)")
     which_check.add_argument("--params", type=Path, help="a params file anywhere")
+
+    new = commands.add_parser("new-case", help="write a draft params file for a data file (CSV or Excel)",
+                              epilog="examples:\n  crmlib new-case demo --from examples/bank_export.xlsx\n"
+                              "  crmlib new-case mybank --from ~/exports/客户.csv --params-dir my_cases",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    new.add_argument("case", help="name of the new case (letters, digits, _)")
+    new.add_argument("--from", dest="data_file", type=Path, required=True, help="the data file (.xlsx, .xls, .csv "
+                     "in UTF-8, GBK or GB18030)")
+    new.add_argument("--kind", choices=["private", "synthetic", "public"], default="private",
+                     help="who may see the data (default private: the params, data and outputs go into .gitignore)")
+
+    explore = commands.add_parser("notebooks", help="write a case's stage notebooks with its parameters filled in, "
+                                  "to explore in JupyterLab (tables under the folder, not over the run's)",
+                                  epilog="examples:\n  crmlib notebooks jd                 explore/jd/01_clean.ipynb ..."
+                                  "\n  make lab                            JupyterLab with a kernel that has crmlib",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    explore.add_argument("case", help="case name (params/<case>.yaml) or a params file")
+    explore.add_argument("--out", type=Path, help="folder for the notebooks (default: explore/<case>)")
 
     rep = commands.add_parser("report", help="rewrite case reports from the existing stage tables (no stage runs)")
     which_report = rep.add_mutually_exclusive_group(required=True)
@@ -128,6 +149,12 @@ def main(argv=None) -> int:
             print(markdown(), end="")
         elif args.command == "synthesize":
             _synthesize(args)
+        elif args.command == "new-case":
+            for line in new_case(args.case, args.data_file, Path(args.params_dir), kind=args.kind):
+                print(line)
+        elif args.command == "notebooks":
+            for path in write_exploration_notebooks(args.case, args.out, args.params_dir):
+                print(f"wrote {path}")
         elif args.command == "check":
             for line in check_case(load_params(args.params or find_params(args.case, args.params_dir))):
                 print(line)

@@ -347,6 +347,10 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     data = read_customer_file(source, path, key)
     reasons = rows_to_drop(data.table)
     table = data.table[reasons == ""]
+    if table.empty:
+        raise InputError(f"the file has no data rows below its header (row {source.header_row})"
+                         + (f"; rows left out: {', '.join(sorted(set(reasons)))}" if len(reasons) else ""),
+                         file=path, sheet=data.sheet)
     text_columns = dict(text_columns)
     needed = [m.source_column for m in measures] + list(text_columns.values())
     if source.id_column is not None:

@@ -109,6 +109,24 @@ def assemble(params, stage: str) -> nbformat.NotebookNode:
     return notebook
 
 
+def write_exploration_notebooks(case_or_path, out_dir=None, params_dir="params") -> list[Path]:
+    """Write a case's stage notebooks, assembled as a run assembles them (:func:`assemble`) and with the case's
+    parameters filled in, to ``out_dir`` (``explore/<case>/`` by default) for exploring in JupyterLab beside the
+    pipeline. Their tables go to ``<out_dir>/tables``, never over the pipeline's outputs; run them in order."""
+    params_path = _params_path(case_or_path, params_dir).resolve()
+    params = load_params(params_path)
+    out = Path(out_dir or Path("explore") / params.case).resolve()
+    parameters = {"case": params.case, "params_path": os.path.relpath(params_path, out), "output_dir": "tables"}
+    written = []
+    for stage in params.stages:
+        notebook = assemble(params, stage)
+        cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+        cell.source = "# Parameters: this case's, filled in by `crmlib notebooks`.\n" + "".join(
+            f"{name} = {value!r}\n" for name, value in parameters.items())
+        written.append(io.write_bytes(nbformat.writes(notebook).encode("utf-8"), out / f"{stage}.ipynb"))
+    return written
+
+
 def _sanitize(path: Path) -> nbformat.NotebookNode:
     """Drop the runner's preparation cell, and remove what differs between two runs of the same inputs:
     papermill's timings and random cell id (execution counts are renumbered from 1)."""
@@ -145,8 +163,10 @@ def _swap_into_place(staged: Path, final: Path) -> None:
 
 @functools.cache
 def _html_exporter() -> HTMLExporter:
-    """One exporter per process: its templates are compiled once, not once per notebook."""
-    return HTMLExporter()
+    """One exporter per process: its templates are compiled once, not once per notebook. The template
+    (``crmlib/templates/nbconvert/offline``) is JupyterLab's without the scripts it loads from a CDN."""
+    return HTMLExporter(template_name="offline",
+                        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates" / "nbconvert")])
 
 
 class Kernel:
@@ -164,6 +184,10 @@ class Kernel:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the kernel process (if it is running)."""
         if self.manager.has_kernel:
             run_sync(self.manager.shutdown_kernel)(now=True)
 
@@ -280,6 +304,10 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
         case_report.write_index(root / "reports")
         progress(f"[{params.case}] finished in {time.perf_counter() - began:.1f} s: report {_shown_path(final_reports)}"
                  f"/report.html, tables {_shown_path(final_processed)}")
+    except KeyboardInterrupt:
+        if kernel is not None:  # Ctrl-C reached it too, maybe mid-cell: stop it before its outputs are removed
+            kernel.shutdown()
+        raise
     finally:
         shutil.rmtree(staging_processed.parent, ignore_errors=True)
         shutil.rmtree(staging_reports.parent, ignore_errors=True)

@@ -24,7 +24,7 @@ import python_calamine
 
 from .errors import InputError
 
-__all__ = ["CellFacts", "cell_facts", "read_sheet", "column_letter"]
+__all__ = ["CellFacts", "cell_facts", "sheet_names", "read_sheet", "column_letter"]
 
 #: Workbook suffixes read by :func:`read_sheet`; :func:`cell_facts` applies to the first two.
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -52,6 +52,20 @@ def _text(value) -> str:
     return str(value)
 
 
+def _workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, OSError,
+            ValueError) as exc:
+        raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc}); save it again from Excel "
+                         "as .xlsx, or export the sheet as CSV", file=path) from None
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The names of a workbook's sheets, in order."""
+    return _workbook(path).sheet_names
+
+
 def read_sheet(path: Path, sheet: str | int, *, key: str = "data") -> tuple[str, list[list[str]]]:
     """The cells of one sheet as text, row by row from the sheet's first row (row 1), and the sheet's name.
 
@@ -60,12 +74,7 @@ def read_sheet(path: Path, sheet: str | int, *, key: str = "data") -> tuple[str,
     InputError
         When the file is not a workbook calamine can read, or has no such sheet (the message lists the sheets).
     """
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except (python_calamine.CalamineError, python_calamine.ZipError, python_calamine.XmlError, OSError,
-            ValueError) as exc:
-        raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc}); save it again from Excel "
-                         "as .xlsx, or export the sheet as CSV", file=path) from None
+    workbook = _workbook(path)
     names = workbook.sheet_names
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):

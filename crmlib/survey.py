@@ -67,10 +67,14 @@ class SurveyCleaning:
     respondents: pd.DataFrame
 
 
-def clean_responses(answers: pd.DataFrame, params: CaseParams) -> SurveyCleaning:
-    """Scale check, straight-lining, reverse keying and missing answers (see the module notes)."""
+def clean_responses(answers: pd.DataFrame, params: CaseParams, rows: pd.Series | None = None) -> SurveyCleaning:
+    """Scale check, straight-lining, reverse keying and missing answers (see the module notes); every item must
+    have at least two different answers within its scale. ``rows`` gives each respondent's file row, for errors (the data
+    rows in order without it)."""
     survey = params.survey
-    first_row = survey.data.header_row + 1
+    rows = rows if rows is not None else pd.Series(range(survey.data.header_row + 1,
+                                                         survey.data.header_row + 1 + len(answers)), index=answers.index)
+    path = params.resolve(survey.data.path)
     data = answers.copy()
     out_counts = {}
     for item in survey.items:
@@ -82,9 +86,16 @@ def clean_responses(answers: pd.DataFrame, params: CaseParams) -> SurveyCleaning
             position = int(np.flatnonzero(outside.to_numpy())[0])
             rule = "a reverse-keyed item cannot be reversed" if item.reverse else "out_of_scale is 'error'"
             raise InputError(f"answer {values.iloc[position]:g} is outside the item's scale "
-                             f"[{scale.min:g}, {scale.max:g}] ({rule})", file=params.resolve(survey.data.path),
-                             column=item.source_column, row=first_row + position)
+                             f"[{scale.min:g}, {scale.max:g}] ({rule}): correct the answer, or leave it empty if it "
+                             "is unknown", file=path, column=item.source_column, row=int(rows.iloc[position]))
         data.loc[outside, item.id] = np.nan
+    for item in survey.items:
+        given = data[item.id].dropna()
+        if given.nunique() < 2:
+            what = "no respondent answered it" if given.empty else f"every respondent gave the same answer ({given.iloc[0]:g})"
+            raise InputError(f"item '{item.id}': {what}, so it carries no information for reliability or factor "
+                             "analysis; check the column, or remove the item from survey.items", file=path,
+                             column=item.source_column)
     answered = data.notna().sum(axis=1)
     straight = (answered >= 2) & (data.nunique(axis=1) == 1)
     n_in = len(data)
@@ -180,8 +191,8 @@ def group_comparison(scores: pd.DataFrame, groups: pd.Series, method: str) -> pd
     -------
     DataFrame
         One row per dimension: ``dimension``, ``groups``, ``test``, ``statistic``,
-        ``p_value``, ``effect_size``, ``effect_measure``, then ``mean_<group>``
-        and ``n_<group>`` per group.
+        ``p_value``, ``effect_size``, ``effect_measure``, ``n_no_group`` (respondents whose group is missing,
+        left out), then ``mean_<group>`` and ``n_<group>`` per group.
     """
     names = sorted(groups.dropna().unique())
     rows = []
@@ -211,6 +222,7 @@ def group_comparison(scores: pd.DataFrame, groups: pd.Series, method: str) -> pd
             n = sum(len(s) for s in samples)
             row |= {"test": "Kruskal-Wallis H", "statistic": result.statistic, "p_value": result.pvalue,
                     "effect_size": result.statistic / (n - 1), "effect_measure": "epsilon squared"}
+        row["n_no_group"] = int(groups.isna().sum())
         for name, sample in zip(names, samples):
             row[f"mean_{name}"] = sample.mean()
             row[f"n_{name}"] = len(sample)

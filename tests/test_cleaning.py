@@ -41,7 +41,7 @@ def test_clean_indicators_log():
 
 def test_constant_indicator_is_named():
     data = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "same": [7.0] * 4})
-    with pytest.raises(InputError, match=r"x\.csv, column 'same': indicator is constant"):
+    with pytest.raises(InputError, match=r"x\.csv, column 'same': indicator 'same' is constant \(7 for every customer\)"):
         check_analysable(data, file="x.csv")
 
 

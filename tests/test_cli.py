@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from crmlib import load_params
+from crmlib.cli import main
+
 
 def crmlib(*args, cwd):
     return subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
@@ -160,7 +163,7 @@ def _duplicate(table):
 DATA_MISTAKES = {
     "missing column": (60, _drop_column, ["customers.csv", "column '贷款余额(万元)'", "column not found"]),
     "non-numeric cell": (60, _text_cell, ["customers.csv", "column '信用评级得分'", "row 6", "'AA+' is not a number"]),
-    "constant column": (60, _constant, ["customers.csv", "column 'interest_arrears'", "indicator is constant"]),
+    "constant column": (60, _constant, ["customers.csv", "column '近一年欠息次数'", "indicator 'interest_arrears' is constant"]),
     "fewer customers than indicators": (12, None, ["customers.csv", "12 customers", "14 indicators"]),
     "duplicated id": (60, _duplicate, ["customers.csv", "column '客户编号'", "row 9", "'SX02' appears more than once"]),
 }
@@ -240,3 +243,34 @@ def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp
     assert ".staging-" not in str(error.value)
     assert str(tmp_path / "o" / "data" / "processed" / "tiny" / "x.csv") in str(error.value)
 
+
+
+def test_walkthrough_from_a_messy_workbook_to_a_report(root, tmp_path, monkeypatch, capsys):
+    """The README's walkthrough: new-case, check, run on examples/bank_export.xlsx (a private case by default)."""
+    import shutil
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(root / "examples" / "bank_export.xlsx", tmp_path / "bank_export.xlsx")
+    assert main(["new-case", "demo", "--from", "bank_export.xlsx"]) == 0
+    out = capsys.readouterr().out
+    assert "14 indicators, id column '客户编号', header row 3, sheet '客户指标'" in out
+    draft = load_params(tmp_path / "params" / "demo.yaml")
+    assert draft.data.kind == "private" and draft.data.header_row == 3 and "data.header_row" in draft.proposed
+    assert [i.direction for i in draft.indicators].count("cost") == 3  # 逾期, 欠息, 负债
+    ignored = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"params/demo.yaml", "bank_export.xlsx", "data/processed/demo/", "reports/demo/"} <= set(ignored)
+    assert main(["new-case", "demo", "--from", "bank_export.xlsx"]) == 2  # never overwrites a case
+
+    capsys.readouterr()
+    assert main(["check", "demo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "rows left out of the customer file: blank row: row 15; total or subtotal row: rows 35, 66, 67" in lines
+    assert "customers kept: 60" in lines
+    assert any(line.startswith("values changed: 60 converted") or line.startswith("values changed: 59 converted")
+               for line in lines), lines
+    assert not (tmp_path / "data").exists() and not (tmp_path / "reports").exists()  # check writes nothing
+
+    assert main(["run", "demo"]) == 0
+    page = (tmp_path / "reports" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'id="unconfirmed"' in page and "data.header_row" in page
+    log = pd.read_csv(tmp_path / "data" / "processed" / "demo" / "cleaning_log.csv")
+    assert log.set_index("indicator").loc["indicator_13", "n_converted"] > 0  # the percent-formatted debt ratio

@@ -179,7 +179,7 @@ def test_zero_variance_indicator_ends_the_run_cleanly(make_case, tmp_path):
     assert result.returncode == 2
     line = result.stderr.strip()
     assert "\n" not in line and "Traceback" not in line
-    assert "case.yaml key 'indicators.10'" in line and "column 'industry_prospect'" in line and "zero variance" in line
+    assert "case.yaml key 'indicators.10'" in line and "indicator 'industry_prospect'" in line and "zero variance" in line
     assert not [p for p in (tmp_path / "o").rglob("*") if p.is_file()]
 
 

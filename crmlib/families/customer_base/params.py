@@ -118,6 +118,8 @@ class ChurnFlag(Strict):
 
     column: str = Field(description="Column of the customer file that says whether the customer left.")
     lost_values: list[str] = Field(min_length=1, description="Values of that column that mean 'lost'.")
+    retained_values: list[str] = Field(min_length=1, description="Values of that column that mean 'still a "
+                                       "customer'; any other value (a typo, another case) stops the run.")
     duration: str = Field(description="Indicator: months with the bank at loss or at the data date (retention curves).")
     lost_assets: str = Field(description="Indicator whose value counts as assets lost when the customer leaves.")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import concentration, customer_base, io, privacy, strategy
+from ...errors import InputError
 
 
 def _read_panel(params, customers: pd.Index) -> customer_base.PanelData:
@@ -26,6 +27,14 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     customer_base.check_tier_basis(read.values[basis.id], file=params.data_path, column=basis.source_column,
                                    rows=read.rows)
     status = read.text.loc[customers, "status"]
+    declared = base.churn.lost_values + base.churn.retained_values
+    unknown = ~status.isin(declared)
+    if unknown.any():
+        customer = status.index[unknown.to_numpy()][0]
+        raise InputError(f"'{status[customer]}' is neither a lost value nor a retained value (declared: "
+                         f"{', '.join(map(repr, declared))}; values must match exactly, case included): correct the "
+                         "cell, or add the value to customer_base.churn.lost_values or retained_values",
+                         file=params.data_path, column=base.churn.column, row=int(read.rows[customer]))
     return {"churn_flags": status.to_frame().assign(lost=status.isin(base.churn.lost_values).astype(int))}
 
 

@@ -12,7 +12,8 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     per indicator the cells converted from another unit, the missing, imputed and clipped values."""
     read = io.read_measures(params.data, params.data_path, params.indicators)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
-    result = cleaning.clean_indicators(read.values, params.cleaning, file=params.data_path, declared=declared)
+    result = cleaning.clean_indicators(read.values, params.cleaning, file=params.data_path, declared=declared,
+                                       headers={i.id: i.source_column for i in params.indicators})
     log = result.log
     log.insert(1, "n_converted", read.converted.reindex(log["indicator"]).to_numpy())
     return {"clean_indicators": result.data, "cleaning_log": log, "dropped_rows": read.dropped}

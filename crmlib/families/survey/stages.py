@@ -11,7 +11,7 @@ from ...errors import InputError
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the response file; scale check, straight-lining, reverse keying, missing answers."""
     read = survey.read_responses(params)
-    result = survey.clean_responses(read.values, params)
+    result = survey.clean_responses(read.values, params, rows=read.rows)
     return {"responses": result.answers, "respondent_attributes": read.text.loc[result.answers.index],
             "survey_cleaning_log": result.log, "respondents": result.respondents, "survey_dropped_rows": read.dropped}
 
@@ -65,7 +65,8 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     tables = {"dimension_scores": scores, "problem_ranking": survey.problem_ranking(scores, questionnaire)}
     if questionnaire.comparison is not None:
         attributes = io.read_table(directory, "respondent_attributes", index="customer_id")
-        attribute = attributes[questionnaire.comparison.attribute].astype(str)
+        attribute = attributes[questionnaire.comparison.attribute]  # blank: NaN, in no group (counted)
+        attribute = attribute.where(attribute.isna(), attribute.astype(str))
         tables["group_comparison"] = survey.group_comparison(scores, attribute.loc[scores.index],
                                                              questionnaire.comparison.method)
     return tables

@@ -65,7 +65,8 @@ TABLES = (
     Table("group_comparison", "04_segmentation", "Comparison between groups", "组间比较",
           {"dimension": "dimension id", "groups": "groups compared", "test": "Welch t, ANOVA, Mann-Whitney U or "
            "Kruskal-Wallis", "statistic": "test statistic", "p_value": "p value", "effect_size": "effect size",
-           "effect_measure": "its measure", "mean_<group>": "group mean", "n_<group>": "group size"}),
+           "effect_measure": "its measure", "n_no_group": "respondents left out: the attribute is blank",
+           "mean_<group>": "group mean", "n_<group>": "group size"}),
     Table("problem_table", "05_strategy", "Problems, causes and countermeasures", "问题、原因与对策",
           {"rank": "problem rank", "problem_en": "problem", "problem_zh": "problem (Chinese)",
            "dimension": "dimension id", "mean": "mean score", "ci_low": "interval low", "ci_high": "interval high",
