@@ -31,10 +31,10 @@ import yaml
 from matplotlib.figure import Figure
 
 from . import figures, io, provenance, report
-from .labels import Language, named_labels, text
+from .labels import Language, column_label, named_labels, text
 from .params import STAGES, CaseParams
 from .tables import registry
-from .workbook import format_value, write_workbook
+from .workbook import format_value, number_format, write_workbook
 
 __all__ = ["KINDS", "data_kinds", "data_kind", "headline", "write_case_report", "write_index"]
 
@@ -113,6 +113,18 @@ def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
     return summary
 
 
+#: Rows an Excel sheet holds, the header included.
+EXCEL_ROWS = 1_048_576
+
+
+def _within_excel_rows(frame: pd.DataFrame, lang: Language) -> pd.DataFrame:
+    """The per-customer sheet cut to Excel's row limit, its last row saying where the full table is."""
+    if len(frame) < EXCEL_ROWS:
+        return frame
+    note = text("full_table", lang, n=len(frame) - (EXCEL_ROWS - 2))
+    return pd.concat([frame.iloc[:EXCEL_ROWS - 2], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
+
+
 def _write_text(text_: str, path: Path) -> Path:
     return io.write_bytes(text_.encode("utf-8"), path)
 
@@ -122,13 +134,22 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     """Write a case's report, figures, workbook, CSV tables and summary into ``out`` from the stage tables in
     ``processed``; returns the path of ``report.html``."""
     declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
-    tables = report.read_tables(processed, [t.name for t in declared
-                                            if t.shown != "stage" and (Path(processed) / f"{t.name}.csv").is_file()])
+    tables = report.read_tables(processed, [t.name for t in declared if (t.shown != "stage" or t.per_customer)
+                                            and (Path(processed) / f"{t.name}.csv").is_file()])
     localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():
         io.write_table(frame, out / "tables" / f"{name}.csv", bom=True)
-    write_workbook(localized, out / "tables.xlsx")
+    customers, key = report.customer_sheet(tables, leave_out=[i.id for i in params.indicators] + ["fold"])
+    sheets = dict(localized)
+    if not customers.empty:
+        shown = customers.rename(columns={c: column_label(c, lang) for c in customers.columns})
+        io.write_table(shown, out / "tables" / "customers.csv", bom=True)
+        sheets["customers"] = (_within_excel_rows(shown, lang), {c: number_format(c, shown[c]) for c in shown})
+        if "private" in data_kinds(params):  # the link from pseudonym to id stays with the stage tables
+            write_workbook({"customers": (customers.assign(customer_id=key.index.to_numpy()), {})},
+                           Path(processed) / "customers_with_ids.xlsx")
+    write_workbook(sheets, out / "tables.xlsx")
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}
     for family in params.families:
@@ -139,13 +160,18 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
                 figures_by_stage[spec.stage].append({"name": spec.name, "caption": getattr(spec, f"caption_{lang}"),
                                                      "src": _png_data_uri(png)})
 
+    notes: dict[str, list[str]] = {stage: [] for stage in STAGES}
+    for family in params.families:
+        written = family.display_function("report_notes")
+        for stage, sentences in (written(tables, params, lang) if written else {}).items():
+            notes[stage] += sentences
     sections = []
     for stage in STAGES:
         shown = [{"name": t.name, "caption": t.caption(lang), **_html_table(*localized[t.name])}
                  for t in declared if t.stage == stage and t.shown == "report" and t.name in localized]
         if shown or figures_by_stage[stage]:
             sections.append({"id": stage, "title": text(f"stage_{stage}", lang), "tables": shown,
-                             "figures": figures_by_stage[stage]})
+                             "figures": figures_by_stage[stage], "notes": notes[stage]})
     summary = headline(params, tables)
     page = _TEMPLATES.get_template("report.html.j2").render(
         lang=lang, t=lambda key, **v: text(key, lang, **v), params=params,
@@ -164,10 +190,12 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
 
 
 def write_index(reports_root) -> Path:
-    """Write ``reports/index.html``: every case with a ``summary.json``, its kind, headline figures and link."""
+    """Write ``reports/index.html``, in Chinese and English: every case with a ``summary.json``, its kind, headline
+    figures and link."""
     root = Path(reports_root)
     cases = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*/summary.json"))]
     page = _TEMPLATES.get_template("index.html.j2").render(
         cases=cases, t=lambda key, **v: text(key, "en", **v), tz=lambda key, **v: text(key, "zh", **v),
-        kind=lambda kind: text(kind, "en") if kind in KINDS else kind)  # a report written by an older version
+        kind=lambda kind: text(kind, "en") if kind in KINDS else kind,  # a report written by an older version
+        kindz=lambda kind: text(kind, "zh") if kind in KINDS else kind)
     return _write_text(page, root / "index.html")

@@ -68,9 +68,7 @@ def check_case(params: CaseParams) -> list[str]:
             lines.append("values changed: " + ", ".join(f"{count} {what}" for what, count in
                                                         changed_values(log).items()))
         for family in params.families:
-            if family.key is None:  # the customer file: the lines above
-                continue
-            summary = getattr(family.display(), "check_summary", None)
+            summary = family.display_function("check_summary")
             if summary is not None:
                 lines += [f"{family.title_en}: {line}" for line in summary(params, directory)]
     if params.proposed:

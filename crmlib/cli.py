@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import Manager
 from pathlib import Path
@@ -183,13 +185,61 @@ def main(argv=None) -> int:
     return 0
 
 
-def _progress(line: str) -> None:
-    print(line, flush=True)
+class _Progress:
+    """Progress lines of a run. On a terminal, a stage that is still running shows its elapsed seconds on its own
+    line, updated every second after the first three (``[a_branch] 03_factor_analysis ... 12 s``); in a log
+    (standard output not a terminal) each line is printed once, as it comes."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream, self.live = stream, stream.isatty()
+        self.started = None
+        self.line = ""
+        self.stop = threading.Event()
+        self.ticker = None
+
+    def __call__(self, line: str) -> None:
+        self._finish()
+        if self.live and line.endswith(" ..."):
+            self.line, self.started = line, time.monotonic()
+            self.stream.write(line)
+            self.stream.flush()
+            self.stop.clear()
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def _tick(self) -> None:
+        while not self.stop.wait(1.0):
+            elapsed = time.monotonic() - self.started
+            if elapsed >= 3:
+                self.stream.write(f"\r{self.line} {elapsed:.0f} s")
+                self.stream.flush()
+
+    def _finish(self) -> None:
+        if self.ticker is not None:
+            self.stop.set()
+            self.ticker.join()
+            self.ticker = None
+            self.stream.write("\r\033[K")  # the stage's end line takes its place
+
+    def close(self) -> None:
+        """End a stage line left running (the stage failed or was interrupted), so an error starts a new line."""
+        if self.ticker is not None:
+            self.stop.set()
+            self.ticker.join()
+            self.ticker = None
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def _run(target, args, kernel=None) -> None:
-    run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang,
-             progress=_progress, kernel=kernel)
+    progress = _Progress()
+    try:
+        run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang,
+                 progress=progress, kernel=kernel)
+    finally:
+        progress.close()
 
 
 def _run_queued(queue, args) -> list[tuple[int, str]]:

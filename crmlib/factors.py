@@ -60,6 +60,7 @@ from .params import FactorCount
 
 __all__ = [
     "correlation_matrix",
+    "name_factors",
     "condition_number",
     "check_conditioning",
     "kmo",
@@ -530,3 +531,46 @@ def item_fit(loadings: pd.DataFrame, declared: dict[str, str], min_loading: floa
     table["fits"] = (table["factor_dimension"] == table["declared_dimension"]) & \
         (table["primary_loading"].abs() >= min_loading)
     return table
+
+
+def name_factors(loadings: pd.DataFrame, labels: dict[str, dict[str, str]], given: dict | None = None,
+                 reversed_ids=()) -> pd.DataFrame:
+    """Name each factor after the indicators that load on it most: an indicator belongs to the factor on which its
+    absolute loading is largest; the factor is named after its two strongest, e.g. "日均存款余额、贷款余额因子" /
+    "Average daily deposit balance & Loan balance factor". A reversed (cost) indicator is marked so. ``given``
+    maps a factor id to a name given in the params (objects with ``name_en``, ``name_zh``), which wins.
+
+    Parameters
+    ----------
+    loadings : DataFrame
+        Rotated loadings, indicators down, factors ``F1..Fk`` across.
+    labels : dict
+        ``{"en": {id: label}, "zh": {id: label}}``.
+
+    Returns
+    -------
+    DataFrame
+        ``factor``, ``name_en``, ``name_zh``, ``indicators`` (ids, strongest first), ``named_by``.
+    """
+    given = given or {}
+    strength = loadings.abs()
+    primary = strength.idxmax(axis=1)
+    rows = []
+    for factor in loadings.columns:
+        members = strength.loc[primary == factor, factor].sort_values(ascending=False, kind="stable").index.tolist()
+
+        def label(indicator, lang):
+            mark = {"en": " (reversed)", "zh": "（反向）"}[lang] if indicator in reversed_ids else ""
+            return labels[lang].get(indicator, indicator) + mark
+
+        if factor in given:
+            name_en, name_zh, by = given[factor].name_en, given[factor].name_zh or given[factor].name_en, "params"
+        elif members:
+            name_en = " & ".join(label(i, "en") for i in members[:2]) + " factor"
+            name_zh = "、".join(label(i, "zh") for i in members[:2]) + "因子"
+            by = "loadings"
+        else:
+            name_en, name_zh, by = f"{factor} (no indicator loads most on it)", f"{factor}（无主载荷指标）", "loadings"
+        rows.append({"factor": factor, "name_en": name_en, "name_zh": name_zh, "indicators": ", ".join(members),
+                     "named_by": by})
+    return pd.DataFrame(rows)

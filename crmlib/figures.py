@@ -21,6 +21,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from adjustText import adjust_text
 from matplotlib import font_manager
 
 from .labels import Language, text
@@ -158,6 +159,28 @@ def loadings_heatmap(loadings: pd.DataFrame, labels: dict[str, str], lang: Langu
     return figure
 
 
+def separate_labels(figure, axis, labels: list) -> None:
+    """Move text labels apart until no two bounding boxes intersect: adjustText's iterative repulsion (labels
+    only; the points and arrows stay where they are), then, for any pair still touching, the lower label is
+    pushed down by the overlap (a last, exact pass, so the result never has intersecting labels)."""
+    adjust_text(labels, ax=axis, expand=(1.1, 1.3), only_move={"text": "y"}, iter_lim=300)  # not time_lim: the
+    # default (1 s) makes the result depend on the machine's speed
+    renderer = figure.canvas.get_renderer()
+    for _ in range(len(labels) ** 2):
+        boxes = [label.get_window_extent(renderer) for label in labels]
+        touching = [(a, b) for a in range(len(labels)) for b in range(a + 1, len(labels))
+                    if boxes[a].overlaps(boxes[b])]
+        if not touching:
+            return
+        a, b = touching[0]
+        lower, upper = (a, b) if boxes[a].y0 <= boxes[b].y0 else (b, a)
+        shift = boxes[lower].y1 - boxes[upper].y0 + 1.0  # display pixels
+        x, y = axis.transData.inverted().transform((boxes[lower].x0, boxes[lower].y0 - shift))
+        _, y0 = axis.transData.inverted().transform((boxes[lower].x0, boxes[lower].y0))
+        position = labels[lower].get_position()
+        labels[lower].set_position((position[0], position[1] + (y - y0)))
+
+
 def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings: pd.DataFrame,
            labels: dict[str, str], lang: Language = "en"):
     """Customers on the first two factors, coloured by grade, with the indicators' loadings as arrows.
@@ -173,18 +196,38 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     arrows = loadings[["F1", "F2"]].to_numpy()
     reach = np.abs(scores[["F1", "F2"]].to_numpy()).max(axis=0) / np.abs(arrows).max(axis=0)
     ends = arrows * 0.9 * float(reach.min())
+    names = []
     for indicator, (x, y) in zip(loadings.iloc[:, 0], ends):
         axis.annotate("", xy=(x, y), xytext=(0, 0), annotation_clip=False,
                       arrowprops={"arrowstyle": "->", "color": NEUTRAL, "linewidth": 0.8})
-        axis.text(x * 1.04, y * 1.04, labels.get(indicator, indicator), fontsize=7, color=NEUTRAL,
-                  ha="left" if x >= 0 else "right")
+        names.append(axis.text(x * 1.04, y * 1.04, labels.get(indicator, indicator), fontsize=7, color=NEUTRAL,
+                               ha="left" if x >= 0 else "right"))
     axis.update_datalim(ends)
     axis.autoscale_view()
+    separate_labels(figure, axis, names)
     axis.axhline(0, color="grey", linewidth=0.5)
     axis.axvline(0, color="grey", linewidth=0.5)
     axis.set_xlabel(text("score_on", lang, factor="F1"))
     axis.set_ylabel(text("score_on", lang, factor="F2"))
     axis.legend(loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def score_histogram(scores: pd.Series, cutoffs: pd.DataFrame, order: list[str], labels: dict[str, str],
+                    lang: Language = "en"):
+    """Histogram of the composite scores with a dashed line at each grade's lower bound (``cutoffs``: ``grade``,
+    ``lower_score``; the lowest grade's bound is -inf and not drawn), in the grade's rank colour."""
+    colours = segment_colours(order)
+    figure, axis = _subplots(figsize=(6.5, 3.5))
+    axis.hist(scores, bins=40, color="#BBBBBB", edgecolor="white")
+    for grade, bound in zip(cutoffs["grade"], cutoffs["lower_score"]):
+        if np.isfinite(bound):
+            axis.axvline(bound, color=colours[grade], linestyle="--", linewidth=1.4,
+                         label=f"{text('grade_cutoff', lang, grade=labels.get(grade, grade))}: {bound:.3f}")
+    axis.set_xlabel(text("composite_score", lang))
+    axis.set_ylabel(text("customers", lang))
+    axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
 

@@ -7,11 +7,14 @@ report says is looked up here. A column without an entry keeps its own name.
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
+
+import numpy as np
 
 from .params import CaseParams
 
-__all__ = ["LANGUAGES", "Language", "text", "column_label", "named_labels"]
+__all__ = ["LANGUAGES", "Language", "text", "column_label", "cell_value", "named_labels", "VALUES", "PATTERNS"]
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -73,7 +76,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "variance_explained": ("variance explained", "累计方差贡献率"),
     "segment_sizes": ("grade, class or tier sizes", "等级、类别或层级规模"),
     "auc": ("ROC AUC", "ROC AUC"),
-    "open_report": ("report", "报告"),
+    "open_report": ("report", "报告"), "bytes": ("bytes", "字节数"),
     # figures
     "component": ("component", "成分"),
     "eigenvalue": ("eigenvalue", "特征值"),
@@ -92,6 +95,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "months": ("months since start", "自起点起的月数"),
     "retention": ("share not lost (Kaplan-Meier)", "未流失比例（Kaplan-Meier）"),
     "all_customers": ("all customers", "全部客户"),
+    "full_table": ("... {n:,} more customers: Excel holds 1,048,576 rows; the full table is tables/customers.csv",
+                   "……另有 {n:,} 位客户：Excel 最多 1,048,576 行；完整表格见 tables/customers.csv"),
+    "composite_score": ("composite score", "综合得分"),
+    "composite_formula": ("Composite score: F = {terms} (weights: {convention} shares of the retained factors; "
+                          "factor scores by the regression method, cost indicators reversed).",
+                          "综合得分：F = {terms}（权重：各保留因子的{convention}占比；因子得分采用回归法，成本型指标已反向）。"),
+    "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
+    "grade_cutoff": ("lower bound of {grade}", "{grade}下限"),
     "mean_score": ("mean score ({c:.0%} confidence interval)", "平均得分（{c:.0%} 置信区间）"),
 }
 
@@ -122,7 +133,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "feature": ("feature", "特征"), "coef_per_sd": ("coefficient per SD", "每标准差系数"),
     "odds_ratio_per_sd": ("odds ratio per SD", "每标准差优势比"), "std_error": ("standard error", "标准误"),
     "lost": ("lost", "流失"), "lost_share": ("share lost", "流失率"), "month": ("month", "月"),
-    "retention": ("retention", "保留率"), "alpha": ("alpha", "alpha"), "omega_total": ("omega total", "omega"),
+    "retention": ("retention", "保留率"), "alpha": ("alpha", "α 系数"), "omega_total": ("omega total", "ω 总系数"),
     "rank": ("rank", "排名"), "action": ("action", "行动"), "wording_en": ("wording", "题目（英）"),
     "wording_zh": ("wording (Chinese)", "题目"), "theme": ("theme", "主题"), "mentions": ("mentions", "提及次数"),
 }
@@ -137,9 +148,45 @@ def text(key: str, lang: Language, **values) -> str:
     return _pick(TEXT[key], lang).format(**values)
 
 
+#: Headers that carry a number or name: ``share_3`` (answers at scale point 3), ``retention_12m``, ``mean_<group>``.
+PATTERNS: tuple[tuple[re.Pattern, tuple[str, str]], ...] = (
+    (re.compile(r"^share_(-?\d+)$"), ("share answering {0}", "回答 {0} 的比例")),
+    (re.compile(r"^retention_(\d+)m$"), ("retention at {0} months", "{0} 个月留存率")),
+    (re.compile(r"^mean_(.+)$"), ("mean: {0}", "均值：{0}")),
+    (re.compile(r"^n_(.+)$"), ("n: {0}", "人数：{0}")),
+)
+
+#: Cell values a Chinese report translates (ids, method and test names stay as they are).
+VALUES: dict[str, str] = {
+    "True": "是", "False": "否", "benefit": "效益型", "cost": "成本型（得分中反向）",
+    "count": "个数", "flag": "标志（0/1）", "months": "月", "years": "年", "score": "分", "value": "数值",
+    "blank row": "空行", "repeated header row": "重复的表头行", "total or subtotal row": "合计或小计行",
+    "row equals the sum of the others": "等于其他行之和的行", "row equals the mean of the others": "等于其他行均值的行",
+    "(no source given in the params)": "（参数中未给出来源）", "loadings": "因子载荷", "params": "参数设定",
+}
+
+
 def column_label(column: str, lang: Language) -> str:
     """Header of a table column in ``lang``; the column name itself when it has no entry."""
-    return _pick(COLUMNS[column], lang) if column in COLUMNS else column
+    if column in COLUMNS:
+        return _pick(COLUMNS[column], lang)
+    for pattern, pair in PATTERNS:
+        found = pattern.match(column)
+        if found:
+            return _pick(pair, lang).format(*found.groups())
+    return column
+
+
+def cell_value(value, lang: Language):
+    """A table cell as a report in ``lang`` shows it: in Chinese, the values of :data:`VALUES` translated;
+    English cells name a cost indicator's reversal the same way (``cost (reversed in scores)``)."""
+    if isinstance(value, (bool, np.bool_)):
+        value = str(bool(value))
+    if not isinstance(value, str):
+        return value
+    if lang == "zh":
+        return VALUES.get(value, value)
+    return "cost (reversed in scores)" if value == "cost" else value
 
 
 def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
@@ -197,6 +244,28 @@ COLUMNS |= {
     "proportion_var": ("proportion of variance", "方差比例"), "cumulative_var": ("cumulative variance", "累计方差"),
     "lambda_max": ("largest eigenvalue", "最大特征根"), "consistency_index": ("CI", "一致性指标 CI"),
     "random_index": ("RI", "随机一致性指标 RI"), "consistency_ratio": ("CR", "一致性比率 CR"),
+    "n_converted": ("converted to the unit", "单位换算数"), "row": ("file row", "文件行号"),
+    "reason": ("reason", "原因"), "reverse": ("reverse-keyed", "反向计分"), "n_out_of_scale": ("out of scale", "超出量表数"),
+    "n_in": ("respondents read", "读入人数"), "n_out": ("respondents kept", "保留人数"),
+    "n_straight_lining": ("straight-lining", "直线作答人数"),
+    "n_dropped_straight_lining": ("dropped: straight-lining", "因直线作答剔除"),
+    "n_dropped_missing": ("dropped: missing answers", "因缺失剔除"), "n_no_group": ("no group (blank)", "未填分组"),
+    "floor_share": ("share at the scale minimum", "最低分比例"), "ceiling_share": ("share at the scale maximum",
+                                                                                 "最高分比例"),
+    "average_r": ("average inter-item r", "平均题间相关"), "median_r": ("median inter-item r", "题间相关中位数"),
+    "g6_smc": ("Guttman lambda 6", "Guttman λ6 系数"), "signal_noise": ("signal-to-noise", "信噪比"),
+    "omega": ("omega", "ω 系数"), "effect_measure": ("effect measure", "效应量类型"),
+    "mean_current_value": ("mean current value", "平均当前价值"),
+    "mean_potential_value": ("mean potential value", "平均潜在价值"),
+    "bytes": ("bytes", "字节数"), "customer": ("customer (pseudonym)", "客户（假名）"),
+    "composite_score": ("composite score", "综合得分"), "fold": ("cross-validation fold", "交叉验证折"),
+    "aum_start": ("AUM at the first month", "期初金融资产"), "aum_end": ("AUM at the last month", "期末金融资产"),
+    "profit": ("profit", "利润"), "loss_month": ("month lost", "流失月份"), "loss_reason": ("how lost", "流失方式"),
+    "duration": ("months observed", "观察月数"), "tenure": ("months with the bank", "开户月数"),
+    "aum_trend": ("AUM trend", "资产趋势"),
+    "logistic": ("churn risk: logistic", "流失风险：逻辑回归"),
+    "gradient_boosting": ("churn risk: gradient boosting", "流失风险：梯度提升"), "name_en": ("name", "名称（英）"), "name_zh": ("name (Chinese)", "名称"),
+    "indicators": ("indicators", "指标"), "named_by": ("named by", "命名依据"),
     "band_low": ("band low", "区间下限"), "band_high": ("band high", "区间上限"),
     "customers_in_band": ("customers in band", "区间内客户数"), "share_in_band": ("share in band", "区间内占比"),
     "entropy": ("entropy", "熵值"), "divergence": ("divergence", "差异系数"),

@@ -13,13 +13,13 @@ import pandas as pd
 from IPython import get_ipython
 
 from . import figures, io
-from .labels import COLUMNS, Language, column_label, named_labels
+from .labels import COLUMNS, Language, cell_value, column_label, named_labels
 from .params import CaseParams
 from .tables import registry, widen
 from .workbook import number_format
 
 __all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "dropped_rows", "strategy_source",
-           "with_labels", "index_system", "cleaning_rules", "segment_sizes"]
+           "with_labels", "index_system", "cleaning_rules", "segment_sizes", "customer_sheet"]
 
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
@@ -124,7 +124,16 @@ def localized(frame: pd.DataFrame, name: str, params: CaseParams, lang: Language
     label_column = f"label_{lang}"
     if label_column not in frame and frame[first].dtype == object and frame[first].isin(labels).all():
         frame.insert(1, label_column, frame[first].map(labels))
-    headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c, c) for c in frame.columns}
+    if registry()[name].reversed_costs and label_column in frame:  # computed with the cost indicators reversed
+        costs = {i.id for i in params.indicators if i.direction == "cost"}
+        mark = "（反向）" if lang == "zh" else " (reversed)"
+        frame[label_column] = [f"{label}{mark}" if key in costs else label
+                               for key, label in zip(frame[first], frame[label_column])]
+    for column in frame.columns[frame.dtypes.to_numpy() == object].tolist() + \
+            frame.columns[frame.dtypes.to_numpy() == bool].tolist():
+        frame[column] = frame[column].map(lambda value: cell_value(value, lang))
+    headers = {c: column_label(c, lang) if c in COLUMNS else labels.get(c) or column_label(c, lang)
+               for c in frame.columns}
     if len(set(headers.values())) < len(headers):
         headers = {c: c for c in frame.columns}
     formats = {headers[c]: declared.get(c) or number_format(c, frame[c]) for c in frame.columns}
@@ -180,3 +189,34 @@ def segment_sizes(tables: dict) -> tuple[pd.DataFrame, str] | None:
     if "tier_profile" in tables:
         return tables["tier_profile"].iloc[::-1], "tier"
     return None
+
+
+def customer_sheet(tables: dict[str, pd.DataFrame], leave_out=()) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per customer with the result columns of the case's per-customer tables (:attr:`Table.per_customer`:
+    factor and composite scores, rank and grade, value and class, tier, loss and churn risk), joined on the
+    customer id, without the columns in ``leave_out`` (the indicators, which are the customer file's own data);
+    best first when customers are ranked, else in file order; numbers rounded to 6 decimals (the stage tables keep
+    full precision). The id is replaced by a sequence
+    pseudonym (``C000001``, ...) in that order, which reveals nothing of the id.
+
+    Returns
+    -------
+    sheet : DataFrame
+        ``customer`` (the pseudonym), then the columns, each once.
+    key : Series
+        The pseudonym of each customer id: kept with the stage tables of a private case, never in a report.
+    """
+    joined = None
+    for name, declared in registry().items():
+        if declared.per_customer and name in tables:
+            frame = tables[name].set_index("customer_id").drop(columns=list(leave_out), errors="ignore")
+            joined = frame if joined is None else joined.join(frame[[c for c in frame if c not in joined]],
+                                                              how="outer")
+    if joined is None:
+        return pd.DataFrame(), pd.Series(dtype=str)
+    if "rank" in joined:
+        joined = joined.sort_values("rank", kind="stable")
+    key = pd.Series([f"C{n:06d}" for n in range(1, len(joined) + 1)], index=joined.index, name="customer")
+    sheet = joined.reset_index(drop=True).round(6)
+    sheet.insert(0, "customer", key.to_numpy())
+    return sheet, key

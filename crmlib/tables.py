@@ -35,6 +35,9 @@ class Table:
     rows read by a figure, never shown as a table) or ``stage`` (read by later stages only). ``formats``
     overrides the Excel number format of a column (:func:`crmlib.workbook.number_format` chooses the others).
     ``wide`` = (rows, columns, values) shows a long table pivoted (e.g. indicators down, grades across).
+    ``reversed_costs`` marks a table computed on the z-scores, in which cost indicators are reversed: the report
+    labels them so. ``per_customer`` marks a customer-level table whose columns go into the workbook's
+    per-customer sheet (:func:`crmlib.report.customer_sheet`).
     """
 
     name: str
@@ -46,6 +49,8 @@ class Table:
     tolerance: Tolerance = DEFAULT_TOLERANCE
     formats: dict[str, str] = field(default_factory=dict)
     wide: tuple[str, str, str] | None = None
+    reversed_costs: bool = False
+    per_customer: bool = False
     family: str = ""
 
     def caption(self, lang: str) -> str:

@@ -1,9 +1,11 @@
 """The command line end to end: runs, partial runs, and one clear line for every user mistake."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 import yaml
 
 from crmlib import load_params
-from crmlib.cli import main
+from crmlib.cli import _Progress, main
 
 
 def crmlib(*args, cwd):
@@ -86,7 +88,7 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     assert "Stage 3: factor analysis" in (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
     assert {p.name for p in (out / "reports" / "tiny" / "figures").glob("*.svg")} == \
-        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "grade_sizes.svg"}
+        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "score_histogram.svg", "grade_sizes.svg"}
     assert not list(out.rglob(".staging-*")) and not list(out.rglob(".*.retired-*"))
 
     # A params change of stage 03: the report and a rerun from stage 04 refuse the stale tables, naming the fix.
@@ -274,3 +276,21 @@ def test_walkthrough_from_a_messy_workbook_to_a_report(root, tmp_path, monkeypat
     assert 'id="unconfirmed"' in page and "data.header_row" in page
     log = pd.read_csv(tmp_path / "data" / "processed" / "demo" / "cleaning_log.csv")
     assert log.set_index("indicator").loc["indicator_13", "n_converted"] > 0  # the percent-formatted debt ratio
+
+
+def test_progress_shows_elapsed_seconds_on_a_terminal_and_plain_lines_in_a_log():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    log, terminal = io.StringIO(), Terminal()
+    for stream in (log, terminal):
+        progress = _Progress(stream)
+        progress("[x] 01_clean ...")
+        if stream is terminal:
+            time.sleep(3.3)
+        progress("[x] 01_clean done in 3.3 s")
+        progress.close()
+    assert log.getvalue() == "[x] 01_clean ...\n[x] 01_clean done in 3.3 s\n"
+    assert "\r[x] 01_clean ... 3 s" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\033[K[x] 01_clean done in 3.3 s\n")

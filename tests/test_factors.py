@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from crmlib import factors, segmentation
+from crmlib import factors, figures, load_params, segmentation
 from crmlib.errors import InputError
+from crmlib.families.factor_grading.params import FactorName
 from crmlib.params import FactorCount, Grading
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -220,3 +221,42 @@ def test_parallel_analysis_has_the_distribution_of_simulated_data():
     table = factors.parallel_analysis(n, p, iterations=iterations, quantile=0.95, seed=12)
     np.testing.assert_allclose(table["random_mean"], direct.mean(axis=0), atol=0.01)
     np.testing.assert_allclose(table["random_quantile"], np.quantile(direct, 0.95, axis=0), atol=0.03)
+
+
+def test_factors_are_named_after_their_strongest_indicators_unless_the_params_name_them():
+    loadings = pd.DataFrame({"F1": [0.9, 0.8, 0.1, -0.7], "F2": [0.1, 0.2, 0.95, 0.2]}, index=["a", "b", "c", "d"])
+    labels = {"en": {"a": "Deposits", "b": "Loans", "c": "Rating", "d": "Overdue"},
+              "zh": {"a": "存款", "b": "贷款", "c": "评级", "d": "逾期"}}
+    named = factors.name_factors(loadings, labels, reversed_ids={"d"}).set_index("factor")
+    assert named.loc["F1", "name_zh"] == "存款、贷款因子" and named.loc["F1", "indicators"] == "a, b, d"
+    assert named.loc["F2", "name_en"] == "Rating factor" and named.loc["F2", "named_by"] == "loadings"
+    strongest = factors.name_factors(pd.DataFrame({"F1": [0.9, 0.8, 0.1, -0.95]}, index=list("abcd")), labels,
+                                     reversed_ids={"d"})
+    assert strongest.loc[0, "name_zh"] == "逾期（反向）、存款因子"  # by absolute loading
+    given = factors.name_factors(loadings, labels, {"F2": FactorName(name_en="Credit quality", name_zh="信用质量")})
+    assert given.set_index("factor").loc["F2", ["name_zh", "named_by"]].tolist() == ["信用质量", "params"]
+
+
+def test_correlation_table_shows_each_indicator_in_its_own_direction(fresh_tables):
+    """The factor analysis reverses cost indicators; the correlation table a reader sees does not."""
+    directory = fresh_tables("shaoxing")
+    clean = pd.read_csv(directory / "clean_indicators.csv", index_col="customer_id")
+    shown = pd.read_csv(directory / "correlation_matrix.csv", index_col="indicator")
+    assert_allclose(shown.loc["overdue_days", "deposit_balance"],
+                    clean["overdue_days"].corr(clean["deposit_balance"]), atol=1e-12)
+    assert_allclose(shown.to_numpy(), clean[shown.columns].corr().to_numpy(), atol=1e-12)
+
+
+def test_biplot_labels_do_not_overlap(fresh_tables, root):
+    params = load_params(root / "params" / "shaoxing.yaml")
+    directory = fresh_tables("shaoxing")
+    tables = {name: pd.read_csv(directory / f"{name}.csv", dtype={"customer_id": str})
+              for name in ("factor_scores", "customer_grades", "loadings_rotated")}
+    from crmlib.families.factor_grading import display
+    figures.use_report_style()
+    figure = display.biplot(tables, params, "zh")
+    renderer = figure.canvas.get_renderer()
+    labels = [t for t in figure.axes[0].texts if t.get_text()]
+    assert len(labels) == len(params.indicators)
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not [(a, b) for a in range(len(boxes)) for b in range(a + 1, len(boxes)) if boxes[a].overlaps(boxes[b])]

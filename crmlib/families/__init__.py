@@ -27,6 +27,7 @@ the case has indicators.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,13 @@ class Family:
     def display(self):
         """The family's ``display`` module (figures and special views)."""
         return importlib.import_module(f"{self.package}.display")
+
+    def display_function(self, name: str) -> Callable | None:
+        """A function of the family's ``display`` module that a family may leave out (``report_notes``,
+        ``check_summary``); ``None`` when the family has no such function or no display module."""
+        if importlib.util.find_spec(f"{self.package}.display") is None:
+            return None
+        return getattr(self.display(), name, None)
 
 
 #: Environment variable naming more family packages (comma-separated, importable, each with a ``FAMILY``): a

@@ -15,7 +15,7 @@ TABLES = (
            "panel)", "lost": "1 = lost", "assets_lost": "assets lost at the loss, panel unit",
            "duration": "months from the start to the loss or the end", "lifecycle": "life-cycle stage id",
            "first_month, aum_start, aum_end, profit, loss_month, loss_reason, tenure, aum_trend": "with a panel: "
-           "see crmlib.customer_base.panel_customer_table"}, shown="stage"),
+           "see crmlib.customer_base.panel_customer_table"}, shown="stage", per_customer=True),
     Table("monthly_flows", "02_indicators", "Monthly flows per tier", "各层级月度流量",
           {"tier": "start tier", "month": "YYYY-MM", "customers_start": "active customers at the start",
            "new": "customers opened", "lost": "customers lost", "assets_lost": "assets lost",
@@ -47,7 +47,7 @@ TABLES = (
            "auc_drop_sd": "its sd over folds and repeats", "rank": "rank"}, tolerance=ITERATIVE),
     Table("churn_predictions", "03_factor_analysis", "Out-of-fold churn risk", "交叉验证流失风险",
           {"customer_id": "customer id", "fold": "fold", "lost": "1 = lost", "logistic": "out-of-fold risk",
-           "gradient_boosting": "out-of-fold risk"}, shown="stage", tolerance=ITERATIVE),
+           "gradient_boosting": "out-of-fold risk"}, shown="stage", tolerance=ITERATIVE, per_customer=True),
     Table("tier_profile", "04_segmentation", "Tiers: customers, assets and profit", "客户层级：客户、资产与利润",
           {"tier": "tier id, lowest first", "label_en": "label", "label_zh": "Chinese label",
            "lower": "floor, tiers' unit", "upper": "upper bound (empty: none)", "customers": "customers",

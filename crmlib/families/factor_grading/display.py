@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ... import figures, io, report
-from ...labels import Language, named_labels
+from ...labels import Language, named_labels, text
 
 
 def factor_interpretation(tables: dict, params, threshold: float = 0.5) -> pd.DataFrame:
@@ -30,12 +30,30 @@ def factor_interpretation(tables: dict, params, threshold: float = 0.5) -> pd.Da
     return labelled[["factor", "indicator", "label_zh", "label_en", "dimension", "loading"]].reset_index(drop=True)
 
 
-def composite_formula(tables: dict, params) -> Markdown:
-    """The composite score as a formula with its weights, e.g. ``F = 0.612 F1 + 0.388 F2``."""
+def formula_text(tables: dict, params, lang: Language = "en") -> str:
+    """The composite score as a sentence with its formula and weights, e.g. ``F = 0.6120 F1 + 0.3880 F2``."""
     weights = tables["composite_weights"]
     terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
-    convention = params.factor_grading.factor_analysis.composite_weights.replace("_", " ")
-    return Markdown(f"Composite score: **F = {terms}** (weights: {convention} shares of the retained factors).")
+    convention = {"rotated_variance": "rotated_variance", "eigenvalue": "eigenvalue_share"}[
+        params.factor_grading.factor_analysis.composite_weights]
+    return text("composite_formula", lang, terms=terms, convention=text(convention, lang))
+
+
+def composite_formula(tables: dict, params) -> Markdown:
+    """:func:`formula_text` for a notebook."""
+    return Markdown(formula_text(tables, params))
+
+
+def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
+    """Sentences the case report shows above a stage's tables: the composite formula (stage 03)."""
+    return {"03_factor_analysis": [formula_text(tables, params, lang)]}
+
+
+def loading_labels(params, lang: Language = "en") -> dict[str, str]:
+    """Labels for figures of the loadings: a cost indicator, reversed before the factor analysis, is marked so."""
+    labels = named_labels(params, lang)
+    mark = "（反向）" if lang == "zh" else " (reversed)"
+    return labels | {i.id: labels[i.id] + mark for i in params.indicators if i.direction == "cost"}
 
 
 def scree_plot(tables: dict, params, lang: Language = "en"):
@@ -47,7 +65,14 @@ def scree_plot(tables: dict, params, lang: Language = "en"):
 def loadings_heatmap(tables: dict, params, lang: Language = "en"):
     """Heat map of the rotated loadings, rows labelled in ``lang``."""
     return figures.loadings_heatmap(tables["loadings_rotated"].drop(columns="communality"),
-                                    named_labels(params, lang), lang)
+                                    loading_labels(params, lang), lang)
+
+
+def score_histogram(tables: dict, params, lang: Language = "en"):
+    """Histogram of the composite scores with the grade cut-offs."""
+    order = [g.id for g in params.factor_grading.grading.grades]
+    return figures.score_histogram(tables["customer_grades"]["composite_score"], tables["grade_thresholds"], order,
+                                   named_labels(params, lang), lang)
 
 
 def grade_bar_chart(tables: dict, params, lang: Language = "en"):
@@ -62,7 +87,8 @@ def biplot(tables: dict, params, lang: Language = "en"):
     scores = tables["factor_scores"].set_index("customer_id")
     grades = tables["customer_grades"].set_index("customer_id")["grade"]
     order = [g.id for g in params.factor_grading.grading.grades]
-    return figures.biplot(scores, grades, order, tables["loadings_rotated"], named_labels(params, lang), lang)
+    labels = named_labels(params, lang) | loading_labels(params, lang)
+    return figures.biplot(scores, grades, order, tables["loadings_rotated"], labels, lang)
 
 
 def check_summary(params, directory) -> list[str]:

@@ -1,9 +1,10 @@
 """Params of the factor-grading family: principal-component factor analysis, a composite score and grades."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...schema import FactorAnalysisSettings, Segment, Strict
 
@@ -44,6 +45,13 @@ class Grading(Strict):
         return self
 
 
+class FactorName(Strict):
+    """A name for a retained factor, replacing the one read off its loadings."""
+
+    name_en: str
+    name_zh: str = Field(default="", description="Chinese name (the English one stands in when empty).")
+
+
 class FactorGrading(Strict):
     """The factor-grading family (params key ``factor_grading``): a principal-component factor analysis of all
     the case's indicators, the composite score, and, when ``grading`` is given, grades from that score."""
@@ -51,6 +59,17 @@ class FactorGrading(Strict):
     factor_analysis: FactorAnalysisSettings = FactorAnalysisSettings()
     grading: Grading | None = Field(default=None, description="Grades from the composite score; without it the "
                                     "family stops at the factor analysis (stage 03).")
+    factor_names: dict[str, FactorName] = Field(
+        default={}, description="Names of retained factors by id (F1, F2, ...), e.g. {F1: {name_en: Business "
+        "contribution, name_zh: 业务贡献因子}}; a factor not named here is named after its top-loading indicators.")
+
+    @field_validator("factor_names")
+    @classmethod
+    def _factor_ids(cls, value):
+        wrong = [key for key in value if not re.fullmatch(r"F[1-9]\d*", key)]
+        if wrong:
+            raise ValueError(f"factor_names keys are factor ids F1, F2, ... (not {', '.join(wrong)})")
+        return value
 
     def check(self, case) -> None:
         """Cross-checks against the rest of the case (``case``: the :class:`crmlib.params.CaseParams` being built)."""

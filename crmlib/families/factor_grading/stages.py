@@ -1,9 +1,11 @@
 """Stages of the factor-grading family: factor analysis and composite score (03), grades (04), strategies (05)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ... import factors, io, segmentation, strategy
+from ...labels import named_labels
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
@@ -15,8 +17,10 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     eigen_table = factors.eigenvalues(corr).reset_index().merge(result.parallel, on="component")
     eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
+    sign = pd.Series({i.id: -1.0 if i.direction == "cost" else 1.0 for i in params.indicators})[corr.index]
+    original = corr * np.outer(sign, sign)  # each indicator back in its own direction, for the reader
     return {
-        "correlation_matrix": corr.rename_axis("indicator").reset_index(),
+        "correlation_matrix": original.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(z),
         "bartlett": factors.bartlett_sphericity(z).assign(condition_number=result.condition_number),
         "eigenvalues": eigen_table,
@@ -27,6 +31,9 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "total_variance_explained": factors.total_variance_explained(fit),
         "rotation_matrix": fit.rotation_matrix.rename_axis("component").reset_index(),
         "score_coefficients": fit.score_coefficients.rename_axis("indicator").reset_index(),
+        "factor_names": factors.name_factors(
+            fit.loadings, {lang: named_labels(params, lang) for lang in ("en", "zh")},
+            params.factor_grading.factor_names, {i.id for i in params.indicators if i.direction == "cost"}),
         "composite_weights": result.weights.reset_index(),
         "factor_scores": result.scores,
     }

@@ -58,6 +58,14 @@ report.table(tables, "loadings_rotated", params)
 factor_grading.factor_interpretation(tables, params)
 
 # %% [markdown]
+# **Factor names**: each factor is named after the two indicators whose largest loading is on it (cost indicators
+# reversed), unless the params name it (`factor_grading.factor_names`).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "factor_names")
+
+# %% [markdown]
 # **Component score coefficient matrix** W (SPSS's name): factor scores are F = Z W, with Z the z-scores.
 
 # %%
