@@ -178,7 +178,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
         title=params.title_en if lang == "en" else params.title_zh,
         subtitle=params.title_zh if lang == "en" else params.title_en, kinds=data_kinds(params),
         sources=params.data_sources(),
-        shown_params=_shown_params(params), strategy_source=report.strategy_source(params), sections=sections,
+        shown_params=_shown_params(params), strategy_source=report.strategy_source(params, lang), sections=sections,
         inputs=provenance.input_files(params).to_dict("records"),
         params_file={"file": params.source_file.name, "sha256": provenance.sha256(params.source_file)},
         packages=provenance.package_versions().to_dict("records"),

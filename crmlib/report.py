@@ -150,11 +150,11 @@ def dropped_rows(dropped: pd.DataFrame, what: str) -> str:
     return f"Rows left out as not {what}: **{len(dropped)}**: " + "; ".join(parts) + "."
 
 
-def strategy_source(params: CaseParams) -> str:
-    """Where the case's problems and strategies come from, as its params state."""
+def strategy_source(params: CaseParams, lang: Language = "en") -> str:
+    """Where the case's problems and strategies come from, as its params state (in ``lang`` where they give it)."""
     sources = [source for family in params.families if family.key is not None
-               for source in getattr(params, family.key).sources()]
-    return " ".join(s for s in sources if s) or "(no source given in the params)"
+               for source in getattr(params, family.key).sources(lang)]
+    return " ".join(s for s in sources if s) or cell_value("(no source given in the params)", lang)
 
 
 def with_labels(frame: pd.DataFrame, params: CaseParams, column: str = "indicator") -> pd.DataFrame:

@@ -87,6 +87,8 @@ class DataSource(Strict):
         "data set (give citation and licence); private: a bank's own records, never labelled public."
     )
     provenance: str = Field(description="Where the data comes from (source, citation, licence or generator).")
+    provenance_zh: str = Field(default="", description="The same in Chinese, for a Chinese report (the English "
+                               "one stands in when empty).")
     citation: str = Field(default="", description="How to cite a real data set (shown in the case report).")
     licence: str = Field(default="", description="The licence of a real data set (shown in the case report).")
     id_column: str | None = Field(

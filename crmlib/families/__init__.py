@@ -5,7 +5,7 @@ method of the case studies:
 
 - ``params.py``: the model of its params section (``<family>:`` in a case's YAML),
   with ``check(case)`` (its references to the rest of the case), ``named()`` (the ids it
-  labels) and ``sources()`` (where its problems and strategies come from);
+  labels) and ``sources(lang)`` (where its problems and strategies come from);
 - ``stages.py``: one function per stage it takes part in, named as in
   :data:`STAGE_FUNCTIONS`, each ``(params, directory) -> {table name: DataFrame}``;
 - ``tables.py``: the declaration of every table it writes (:class:`crmlib.tables.Table`);

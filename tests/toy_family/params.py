@@ -16,5 +16,5 @@ class Toy(Strict):
     def named(self) -> list:
         return []
 
-    def sources(self) -> list[str]:
+    def sources(self, lang: str = "en") -> list[str]:
         return []

@@ -26,6 +26,7 @@ class Tiers(Strict):
     levels: list[Tier] = Field(min_length=2, description="Tiers from the lowest floor up.")
     focus: str = Field(description="The key tier (e.g. Jinkuihua): its customers at highest churn risk are listed.")
     source: str = Field(default="", description="Where the bounds and strategies come from.")
+    source_zh: str = Field(default="", description="The same in Chinese (the English one stands in when empty).")
 
     @model_validator(mode="after")
     def _cover_half_line(self):
@@ -141,6 +142,7 @@ class Lifecycle(Strict):
     trend: str = Field(description="Column with the asset trend ('aum_trend' with a panel, or an indicator).")
     stages: list[LifecycleStage] = Field(min_length=2)
     source: str = ""
+    source_zh: str = ""
 
     @model_validator(mode="after")
     def _last_catches_all(self):
@@ -245,9 +247,9 @@ class CustomerBase(Strict):
                              "panel the tiers are cut on an indicator)")
         return units[0]
 
-    def sources(self) -> list[str]:
-        """Where the tier bounds and the strategies come from, as the params state."""
-        return [self.tiers.source, self.lifecycle.source]
+    def sources(self, lang: str = "en") -> list[str]:
+        """Where the tier bounds and the strategies come from, as the params state (in ``lang`` when given)."""
+        return [(part.source_zh if lang == "zh" else "") or part.source for part in (self.tiers, self.lifecycle)]
 
     def named(self) -> list:
         """The ids this section names (for labels): tiers and life-cycle stages."""

@@ -26,6 +26,7 @@ class Grading(Strict):
 
     method: Literal["quantile", "cutoff"] = "quantile"
     source: str = Field(default="", description="Where the grades' problems and strategies come from.")
+    source_zh: str = Field(default="", description="The same in Chinese (the English one stands in when empty).")
     grades: list[Grade] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -78,9 +79,11 @@ class FactorGrading(Strict):
             raise ValueError(f"factor_grading.factor_analysis.n_factors: cannot retain {count.n} factors from "
                              f"{len(case.indicators)} indicators")
 
-    def sources(self) -> list[str]:
-        """Where the grades' problems and strategies come from, as the params state."""
-        return [self.grading.source] if self.grading is not None else []
+    def sources(self, lang: str = "en") -> list[str]:
+        """Where the grades' problems and strategies come from, as the params state (in ``lang`` when given)."""
+        if self.grading is None:
+            return []
+        return [(self.grading.source_zh if lang == "zh" else "") or self.grading.source]
 
     def named(self) -> list:
         """The segments this section names (for labels): the grades."""

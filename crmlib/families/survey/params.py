@@ -163,7 +163,7 @@ class Survey(Strict):
     def check(self, case) -> None:
         """Nothing to cross-check: the questionnaire has its own respondents."""
 
-    def sources(self) -> list[str]:
+    def sources(self, lang: str = "en") -> list[str]:
         """The problems and countermeasures are written in the dimensions themselves: no separate source."""
         return []
 

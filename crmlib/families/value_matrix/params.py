@@ -115,6 +115,7 @@ class ValueMatrix(Strict):
         "indicator id whose raw values (e.g. a contribution in 万元) are summed.",
     )
     source: str = Field(default="", description="Where the class mapping and strategies come from.")
+    source_zh: str = Field(default="", description="The same in Chinese (the English one stands in when empty).")
     relationship_stages: RelationshipStages | None = None
 
     @property
@@ -161,9 +162,11 @@ class ValueMatrixFamily(Strict):
         if stages is not None and stages.indicator not in ids:
             raise ValueError(f"value_matrix.matrix.relationship_stages: '{stages.indicator}' is not an indicator")
 
-    def sources(self) -> list[str]:
-        """Where the classes' strategies come from, as the params state."""
-        return [self.matrix.source] if self.matrix is not None else []
+    def sources(self, lang: str = "en") -> list[str]:
+        """Where the classes' strategies come from, as the params state (in ``lang`` when given)."""
+        if self.matrix is None:
+            return []
+        return [(self.matrix.source_zh if lang == "zh" else "") or self.matrix.source]
 
     def named(self) -> list:
         """The ids this section names (for labels): value dimensions, classes and relationship stages."""
