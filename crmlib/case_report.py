@@ -31,6 +31,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from . import figures, io, provenance, report
+from .check import CHANGE_TABLES, change_counts, change_line
 from .labels import Language, column_label, named_labels, text
 from .params import STAGES, CaseParams
 from .tables import registry
@@ -161,6 +162,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
                                                      "src": _png_data_uri(png)})
 
     notes: dict[str, list[str]] = {stage: [] for stage in STAGES}
+    notes["01_clean"].append(change_line(change_counts({n: tables[n] for n in CHANGE_TABLES if n in tables}), lang))
     for family in params.families:
         written = family.display_function("report_notes")
         for stage, sentences in (written(tables, params, lang) if written else {}).items():

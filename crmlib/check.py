@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import io, pipeline
+from .labels import cell_value, text
 from .params import CaseParams
 
-__all__ = ["check_case", "changed_values"]
+__all__ = ["check_case", "changed_values", "change_counts", "change_line", "read_changes", "CHANGE_TABLES"]
 
 
 def changed_values(log: pd.DataFrame) -> dict[str, int]:
@@ -26,6 +27,42 @@ def changed_values(log: pd.DataFrame) -> dict[str, int]:
     return {"converted": int(log.get("n_converted", pd.Series(dtype=int)).sum()), "imputed": imputed,
             "clipped": int((log["n_clipped_low"] + log["n_clipped_high"]).sum()),
             "customers dropped for a missing value": int((log["n_customers_in"] - log["n_customers_out"]).max())}
+
+
+#: The stage-01 tables the counts of changed values are read from.
+CHANGE_TABLES = ("cleaning_log", "dropped_rows", "survey_cleaning_log", "respondents", "survey_dropped_rows")
+
+
+def change_counts(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Everything stage 01 changed or left out, counted from its tables (those of :data:`CHANGE_TABLES` present):
+    cells converted to the declared unit, imputed, clipped; customers dropped for a missing value; rows of a data
+    file that are not customers or respondents; answers out of scale set to missing; respondents left out."""
+    counts = {}
+    if "cleaning_log" in tables:
+        counts |= changed_values(tables["cleaning_log"])
+    if "dropped_rows" in tables:
+        counts["rows of the customer file left out"] = len(tables["dropped_rows"])
+    if "survey_cleaning_log" in tables:
+        counts["answers out of scale set to missing"] = int(tables["survey_cleaning_log"]["n_out_of_scale"].sum())
+    if "respondents" in tables:
+        respondents = tables["respondents"].iloc[0]
+        counts["respondents left out"] = int(respondents["n_in"] - respondents["n_out"])
+    if "survey_dropped_rows" in tables:
+        counts["rows of the responses left out"] = len(tables["survey_dropped_rows"])
+    return counts
+
+
+def change_line(counts: dict[str, int], lang: str = "en") -> str:
+    """:func:`change_counts` as one sentence in ``lang``."""
+    colon, separator = ("：", "；") if lang == "zh" else (": ", "; ")
+    return text("values_changed", lang) + separator.join(
+        f"{cell_value(what, lang)}{colon}{count:,}" for what, count in counts.items()) + ("。" if lang == "zh" else ".")
+
+
+def read_changes(directory) -> dict[str, int]:
+    """:func:`change_counts` of the stage-01 tables in ``directory``."""
+    return change_counts({name: io.read_table(directory, name) for name in CHANGE_TABLES
+                          if (Path(directory) / f"{name}.csv").is_file()})
 
 
 def _dropped(table: pd.DataFrame) -> str:
@@ -65,8 +102,7 @@ def check_case(params: CaseParams) -> list[str]:
             rules = params.cleaning
             lines.append(f"cleaning: missing values -> {rules.missing}; winsorize at "
                          f"{'off' if rules.winsorize is None else ' / '.join(f'{q:g}' for q in rules.winsorize)}")
-            lines.append("values changed: " + ", ".join(f"{count} {what}" for what, count in
-                                                        changed_values(log).items()))
+        lines.append(change_line(read_changes(directory)))
         for family in params.families:
             summary = family.display_function("check_summary")
             if summary is not None:

@@ -182,16 +182,21 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("crmlib: interrupted; the previous results are kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output went away (`crmlib run x | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
 class _Progress:
     """Progress lines of a run. On a terminal, a stage that is still running shows its elapsed seconds on its own
-    line, updated every second after the first three (``[a_branch] 03_factor_analysis ... 12 s``); in a log
+    line, updated ``every`` second after the first ``after`` (``[a_branch] 03_factor_analysis ... 12 s``); in a log
     (standard output not a terminal) each line is printed once, as it comes."""
 
-    def __init__(self, stream=sys.stdout):
-        self.stream, self.live = stream, stream.isatty()
+    def __init__(self, stream=None, after: float = 3.0, every: float = 1.0):
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self.after, self.every = after, every
         self.started = None
         self.line = ""
         self.stop = threading.Event()
@@ -210,9 +215,9 @@ class _Progress:
             print(line, file=self.stream, flush=True)
 
     def _tick(self) -> None:
-        while not self.stop.wait(1.0):
+        while not self.stop.wait(self.every):
             elapsed = time.monotonic() - self.started
-            if elapsed >= 3:
+            if elapsed >= self.after:
                 self.stream.write(f"\r{self.line} {elapsed:.0f} s")
                 self.stream.flush()
 

@@ -98,6 +98,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "full_table": ("... {n:,} more customers: Excel holds 1,048,576 rows; the full table is tables/customers.csv",
                    "……另有 {n:,} 位客户：Excel 最多 1,048,576 行；完整表格见 tables/customers.csv"),
     "composite_score": ("composite score", "综合得分"),
+    "values_changed": ("Values changed or left out by the cleaning: ", "清洗所改动或剔除的数据："),
     "composite_formula": ("Composite score: F = {terms} (weights: {convention} shares of the retained factors; "
                           "factor scores by the regression method, cost indicators reversed).",
                           "综合得分：F = {terms}（权重：各保留因子的{convention}占比；因子得分采用回归法，成本型指标已反向）。"),
@@ -162,7 +163,11 @@ VALUES: dict[str, str] = {
     "count": "个数", "flag": "标志（0/1）", "months": "月", "years": "年", "score": "分", "value": "数值",
     "blank row": "空行", "repeated header row": "重复的表头行", "total or subtotal row": "合计或小计行",
     "row equals the sum of the others": "等于其他行之和的行", "row equals the mean of the others": "等于其他行均值的行",
-    "(no source given in the params)": "（参数中未给出来源）", "loadings": "因子载荷", "params": "参数设定",
+    "(no source given in the params)": "（参数中未给出来源）",
+    "converted": "单位换算的单元格", "imputed": "填补的缺失值", "clipped": "截尾的数值",
+    "customers dropped for a missing value": "因缺失剔除的客户", "rows of the customer file left out": "客户数据中剔除的非客户行",
+    "answers out of scale set to missing": "超出量表而设为缺失的回答", "respondents left out": "剔除的受访者",
+    "rows of the responses left out": "问卷数据中剔除的非受访者行", "loadings": "因子载荷", "params": "参数设定",
 }
 
 

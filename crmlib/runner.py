@@ -33,6 +33,7 @@ from nbconvert import HTMLExporter
 
 from . import case_report, figures, io, provenance
 from . import stages as stages_module
+from .check import change_line, read_changes
 from .errors import InputError
 from .params import STAGES, find_params, load_params
 
@@ -298,6 +299,9 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None
                 result.seconds[stage] = time.perf_counter() - start
                 progress(f"[{params.case}] {stage} done in {result.seconds[stage]:.1f} s")
+                changes = read_changes(staging_processed) if stage == "01_clean" else {}
+                if changes:
+                    progress(f"[{params.case}] {change_line(changes)}")
         _write_case_report(params, staging_processed, staging_reports, lang, params_dir, progress)
         _swap_into_place(staging_processed, final_processed)
         _swap_into_place(staging_reports, final_reports)

@@ -123,10 +123,10 @@ def _numbers_close(old, new, where: str) -> None:
 
 def _sheets(path: Path) -> dict[str, pd.DataFrame]:
     """Each sheet as a table (header row as columns; a column of numbers and empty cells as floats)."""
-    book = openpyxl.load_workbook(path)
+    book = openpyxl.load_workbook(path, read_only=True)
     sheets = {}
     for name in book.sheetnames:
-        rows = [[cell.value for cell in row] for row in book[name].iter_rows()]
+        rows = [list(row) for row in book[name].iter_rows(values_only=True)]
         frame = pd.DataFrame(rows[1:], columns=rows[0])
         for column in frame.columns:
             values = frame[column].dropna()
@@ -277,7 +277,8 @@ def test_cjk_font_is_used_when_installed():
 
 def test_report_states_the_formula_names_the_factors_and_marks_reversed_indicators(shaoxing_report):
     page = (shaoxing_report / "report.html").read_text(encoding="utf-8")
-    assert '<p class="formula">综合得分：F = ' in page and "F1 + " in page
+    assert '<p class="statement">综合得分：F = ' in page and "F1 + " in page
+    assert '<p class="statement">清洗所改动或剔除的数据：单位换算的单元格：0；填补的缺失值：100；截尾的数值：91' in page
     assert "因子及其含义" in page and "日均存款余额、" in page
     assert "近一年逾期天数（反向）" in page  # in the loadings, computed with the cost indicator reversed
     assert "成本型（得分中反向）" in page  # its direction in the descriptives

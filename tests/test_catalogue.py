@@ -484,10 +484,13 @@ def test_environment(name, arguments, expected, make_case, tmp_path, capsys):
 
 
 def test_ctrl_c_exits_130_with_one_line_and_keeps_previous_results(make_case, tmp_path):
-    """Ctrl-C during stage 03 of a rerun: one line, exit code 130, the first run's tables and report unchanged."""
+    """Ctrl-C during stage 03: one line, exit code 130, the previous results (here stand-ins) unchanged."""
     path = make_case(n=60)
     command = [sys.executable, "-m", "crmlib.cli", "run", "--params", str(path), "--output-dir", str(tmp_path)]
-    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    for folder in (tmp_path / "data" / "processed" / "tiny", tmp_path / "reports" / "tiny"):
+        folder.mkdir(parents=True)
+        (folder / "previous.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "reports" / "tiny" / "report.html").write_text("<p>previous</p>", encoding="utf-8")
     before = {p: p.read_bytes() for p in (tmp_path / "data" / "processed" / "tiny").iterdir()}
     report = (tmp_path / "reports" / "tiny" / "report.html").read_bytes()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
