@@ -109,7 +109,8 @@ def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] 
         values = data[column].dropna()
         where = f" (declared in {declared[column]})" if column in declared else ""
         if values.empty:
-            raise InputError(f"indicator '{column}' has no values after cleaning{where}", file=file,
+            raise InputError(f"indicator '{column}' has no values after cleaning: check its column, or remove it "
+                             f"from the indicators{where}", file=file,
                              column=headers.get(column, column))
         with np.errstate(over="ignore"):
             spread = float(np.std(values.to_numpy(dtype=float)))
@@ -119,12 +120,14 @@ def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] 
                              f"so that such cells are named{where}", file=file, column=headers.get(column, column))
         if values.nunique() == 1:
             raise InputError(f"indicator '{column}' is constant ({float(values.iloc[0]):g} for every customer): zero variance, so it "
-                             f"carries no information and cannot be standardized or weighted{where}",
+                             f"carries no information and cannot be standardized or weighted; remove it from the "
+                             f"indicators{where}",
                              file=file, column=headers.get(column, column))
     n, p = data.shape
     if n <= p:
         raise InputError(f"{n} customers with complete data but {p} indicators: "
-                         "factor analysis needs more customers than indicators", file=file)
+                         "factor analysis needs more customers than indicators: give more customers (or impute "
+                         "missing values: cleaning.missing: median), or fewer indicators", file=file)
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def _synthesize(args) -> None:
     survey = params.survey if params.survey is not None and params.survey.synthetic is not None else None
     if params.synthetic is None and params.synthetic_panel is None and survey is None:
         raise InputError("the case has no synthetic, synthetic_panel or survey.synthetic section to generate data "
-                         "from", file=params.source_file)
+                         "from: add one (params/shaoxing.yaml has an example), or use your own data file", file=params.source_file)
 
     def target(declared: Path) -> Path:
         return args.out / declared.name if args.out is not None else params.resolve(declared)
@@ -163,7 +163,8 @@ def main(argv=None) -> int:
         else:
             targets = list_cases(args.params_dir) if args.all else [args.params or args.case]
             if not targets:
-                raise InputError(f"no case files in {args.params_dir}")
+                raise InputError(f"no case files in {args.params_dir}: write one with `crmlib new-case NAME --from FILE`, "
+                                 "or give --params-dir")
             if args.command == "report":
                 for target in targets:
                     write_report(target, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang)

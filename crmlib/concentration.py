@@ -22,7 +22,7 @@ def check_non_negative(values: pd.Series, *, file=None) -> None:
     if bad.any():
         customer = values.index[np.flatnonzero(bad.to_numpy())[0]]
         raise InputError(f"concentration needs non-negative amounts; customer '{customer}' has "
-                         f"{values[customer]}", file=file, column=str(values.name))
+                         f"{values[customer]}: correct the amount, or leave the measure out of concentration.measures", file=file, column=str(values.name))
 
 
 def _lorenz_ordinates(sorted_values: np.ndarray) -> np.ndarray:

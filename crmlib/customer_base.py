@@ -112,7 +112,8 @@ def _read_panel_columns(path, panel: Panel) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0, encoding=panel.encoding).columns
     missing = [c for c in columns if c not in header]
     if missing:
-        raise InputError(f"column not found (the file has: {', '.join(header)})", file=path, column=missing[0])
+        raise InputError(f"column not found (the file has: {', '.join(header)}): write the header as it is in the "
+                         "file", file=path, column=missing[0])
     amounts = columns[2:]
     try:  # fast path: plain numbers
         return pd.read_csv(path, usecols=columns, encoding=panel.encoding,
@@ -137,14 +138,16 @@ def read_panel(panel: Panel, path, customers: pd.Index) -> PanelData:
         customer's months.
     """
     if not path.is_file():
-        raise InputError("panel file does not exist", file=path, key="customer_base.panel.path")
+        raise InputError("panel file does not exist: check customer_base.panel.path (relative to the params file)",
+                         file=path, key="customer_base.panel.path")
     table = _read_panel_columns(path, panel)
     row_of = lambda position: int(position) + 2  # noqa: E731 - header is file row 1
     ids = table[panel.id_column]
     code = customers.get_indexer(ids)
     if (code < 0).any():
         position = np.flatnonzero(code < 0)[0]
-        raise InputError(f"customer '{ids.iloc[position]}' is not in the customer file", file=path,
+        raise InputError(f"customer '{ids.iloc[position]}' is not in the customer file: add the customer, or remove "
+                         "its panel rows", file=path,
                          column=panel.id_column, row=row_of(position))
     labels = table[panel.month_column].cat.categories
     parsed = pd.to_datetime(pd.Series(labels), errors="coerce", format="mixed")
@@ -159,18 +162,21 @@ def read_panel(panel: Panel, path, customers: pd.Index) -> PanelData:
     aum = table[panel.aum_column].to_numpy(dtype=float)
     bad = np.flatnonzero(~(aum >= 0))
     if bad.size:
-        raise InputError("AUM must be a non-negative number", file=path, column=panel.aum_column, row=row_of(bad[0]))
+        raise InputError("AUM must be a non-negative number: correct the cell (0 for an empty account)", file=path,
+                         column=panel.aum_column, row=row_of(bad[0]))
     n, t = len(customers), len(months)
     key = code.astype(np.int64) * t + month
     order = np.argsort(key, kind="stable")
     repeated = np.flatnonzero(np.diff(key[order]) == 0)
     if repeated.size:
         position = order[repeated[0] + 1]
-        raise InputError(f"customer '{ids.iloc[position]}' has two rows for {months[month[position]]}", file=path,
+        raise InputError(f"customer '{ids.iloc[position]}' has two rows for {months[month[position]]}: keep one",
+                         file=path,
                          row=row_of(position))
     rows = np.bincount(code, minlength=n)
     if (rows == 0).any():
-        raise InputError(f"customer '{customers[np.flatnonzero(rows == 0)[0]]}' has no panel rows", file=path,
+        raise InputError(f"customer '{customers[np.flatnonzero(rows == 0)[0]]}' has no panel rows: add its months, "
+                         "or remove the customer from the customer file", file=path,
                          column=panel.id_column)
     first = np.full(n, t, dtype=np.int64)
     last = np.full(n, -1, dtype=np.int64)
@@ -182,7 +188,8 @@ def read_panel(panel: Panel, path, customers: pd.Index) -> PanelData:
         present = set(month[code == i])
         hole = next(m for m in range(first[i], last[i] + 1) if m not in present)
         raise InputError(f"customer '{customers[i]}' has no row for {months[hole]} between its first and last "
-                         "month", file=path, column=panel.month_column)
+                         "month: add that month's row (AUM 0 if the account was empty)", file=path,
+                         column=panel.month_column)
     values = np.full((n, t), np.nan)
     values[code, month] = aum
     profit = None
@@ -362,7 +369,8 @@ def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | 
     months = data.months.astype(str)
     for label in (start, end):
         if label is not None and label not in months:
-            raise InputError(f"migration month '{label}' is not in the panel ({months[0]} to {months[-1]})",
+            raise InputError(f"migration month '{label}' is not in the panel ({months[0]} to {months[-1]}): choose "
+                             "two months in that range",
                              key="customer_base.panel.migration")
     a = months.get_loc(start) if start is not None else 0
     b = months.get_loc(end) if end is not None else len(months) - 1

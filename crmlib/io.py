@@ -89,7 +89,8 @@ def _read_csv(path: Path, encoding: str, header_row: int, key: str) -> tuple[pd.
                              row=int(line) + header_row - 1) from None
     if encoding == "auto":
         raise InputError(f"text is neither UTF-8 nor GB18030; declare {key}.encoding", file=path)
-    raise InputError(f"text is not valid {encoding}, the encoding declared in {key}.encoding", file=path)
+    raise InputError(f"text is not valid {encoding}, the encoding declared in {key}.encoding: declare the file's "
+                     "encoding, or write auto", file=path)
 
 
 def _read_excel(path: Path, source: DataSource, key: str) -> tuple[str, pd.DataFrame, list[str]]:
@@ -142,14 +143,15 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
     if path.is_dir():
         raise InputError(f"is a directory: {key}.path must name a file", file=path, key=f"{key}.path")
     if not path.is_file():
-        raise InputError("data file does not exist", file=path, key=f"{key}.path")
+        raise InputError(f"data file does not exist: check {key}.path (relative to the params file)", file=path,
+                         key=f"{key}.path")
     suffix = path.suffix.lower()
     sheet = None
     if suffix in spreadsheet.EXCEL_SUFFIXES:
         sheet, table, header = _read_excel(path, source, key)
     elif suffix in {".csv", ".txt"}:
         if path.stat().st_size == 0:
-            raise InputError("the file is empty", file=path)
+            raise InputError("the file is empty: export the data again", file=path)
         table, header = _read_csv(path, source.encoding, source.header_row, key)
     else:
         raise InputError(f"unsupported file type '{suffix}': use .csv, .xlsx, .xls or .ods", file=path)

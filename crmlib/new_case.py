@@ -62,7 +62,7 @@ def propose_source(path: Path) -> DataSource:
     """The data section guessed for ``path``: the sheet with the most filled cells and the header row."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("data file does not exist", file=path)
+        raise InputError("data file does not exist: check the path after --from", file=path)
     sheet: str | int = 0
     if path.suffix.lower() in spreadsheet.EXCEL_SUFFIXES:
         names = spreadsheet.sheet_names(path)
@@ -73,12 +73,14 @@ def propose_source(path: Path) -> DataSource:
     _, rows = _text_rows(path, source)
     widths = [sum(cell.strip() != "" for cell in row) for row in rows[:30]]
     if not widths or max(widths) == 0:
-        raise InputError("the file has no filled cells in its first 30 rows", file=path)
+        raise InputError("the file has no filled cells in its first 30 rows: check that it is the export meant",
+                         file=path)
     for number, (row, width) in enumerate(zip(rows, widths), start=1):
         cells = [cell for cell in row if cell.strip()]
         if width >= 0.6 * max(widths) and sum(map(_numeric, cells)) <= 0.2 * len(cells):
             return source.model_copy(update={"header_row": number})
-    raise InputError("no header row found in the first 30 rows (a row of column names above the data)", file=path)
+    raise InputError("no header row found in the first 30 rows (a row of column names above the data): delete the "
+                     "rows above the header, or add a header row", file=path)
 
 
 def _unit(header: str, cells: pd.Series) -> str:
@@ -222,7 +224,7 @@ def new_case(name: str, data_file: Path, params_dir: Path, *, kind: str = "priva
     id_column, columns, scale = propose_columns(table)
     if len(columns) < 2:
         raise InputError(f"found {len(columns)} numeric column(s) below header row {source.header_row}: a case "
-                         "needs at least two indicators", file=data_file)
+                         "needs at least two indicators: check the sheet and the header row", file=data_file)
     relative = Path(os.path.relpath(data_file.resolve(), params_dir.resolve())).as_posix()
     params_dir.mkdir(parents=True, exist_ok=True)
     io.write_bytes(draft_params(name, relative, source, id_column, columns, scale, kind).encode("utf-8"), target)

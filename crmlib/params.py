@@ -194,7 +194,8 @@ def read_yaml(path: Path):
     if path.is_dir():
         raise InputError("is a directory: give the case's YAML file (params/<case>.yaml)", file=path)
     if not path.is_file():
-        raise InputError("params file does not exist", file=path)
+        raise InputError("params file does not exist: check the path (`crmlib list` shows the cases in params/)",
+                         file=path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -205,7 +206,8 @@ def read_yaml(path: Path):
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}: check that line's indentation and "
+                         "brackets; quote a value holding ': ' or ' #'", file=path,
                          row=None if mark is None else mark.line + 1) from None
 
 
@@ -222,7 +224,8 @@ def load_params(path) -> CaseParams:
     path = Path(path)
     raw = read_yaml(path)
     if not isinstance(raw, dict):
-        raise InputError("a params file must be a mapping of keys to values", file=path)
+        raise InputError("a params file must be a mapping of keys to values (`key: value` lines), not a list or a "
+                         "single value: start from the draft `crmlib new-case` writes", file=path)
     moved = _moved_key(raw)
     if moved is not None:
         raise InputError(f"this key moved: write it as '{moved[1]}'", file=path, key=moved[0])
@@ -232,7 +235,8 @@ def load_params(path) -> CaseParams:
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = ("unknown key: check its spelling and place (every key is documented in crmlib/schema.py "
+                       "and in crmlib/families/<family>/params.py)")
         raise InputError(message, file=path, key=_key_of(first["loc"]) or None) from None
     return params.model_copy(update={"source_file": path.resolve()})
 
@@ -254,7 +258,8 @@ def find_params(case: str, params_dir="params") -> Path:
             raise InputError(f"case '{case}' is now part of case '{raw.get('case', other.stem)}': "
                              f"run `crmlib run {other.stem}`", file=other, key="replaces")
     known = ", ".join(list_cases(params_dir)) or "none"
-    raise InputError(f"no case named '{case}' (known cases: {known})", file=path)
+    raise InputError(f"no case named '{case}' (known cases: {known}): check the name, or write the case with "
+                     "`crmlib new-case`", file=path)
 
 
 def list_cases(params_dir="params") -> list[str]:

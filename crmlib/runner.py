@@ -70,7 +70,8 @@ def resolve_stages(requested, available=STAGES) -> list[str]:
     for item in requested:
         matches = [n for n, s in enumerate(available) if s == item or s.split("_")[0] == str(item).zfill(2)]
         if not matches:
-            raise InputError(f"unknown stage '{item}' for this case (its stages: {', '.join(available)})")
+            raise InputError(f"unknown stage '{item}' for this case (its stages: {', '.join(available)}): "
+                             "give one of these, by number or name")
         first = min(first, matches[0])
     return list(available[first:])
 

@@ -82,7 +82,8 @@ def read_sheet(path: Path, sheet: str | int, *, key: str = "data") -> tuple[str,
                              "exist: give the sheet's name or its 0-based position", file=path, key=f"{key}.sheet")
         name = names[sheet]
     elif sheet not in names:
-        raise InputError(f"no sheet named '{sheet}' (the workbook has: {', '.join(names)})", file=path,
+        raise InputError(f"no sheet named '{sheet}' (the workbook has: {', '.join(names)}): write one of these "
+                         "names, or the sheet's 0-based position", file=path,
                          key=f"{key}.sheet")
     else:
         name = sheet

@@ -264,14 +264,16 @@ def interview_themes(mentions: pd.DataFrame, interviews: Interviews, *, file=Non
     """
     for column in (interviews.respondent_column, interviews.theme_column):
         if column not in mentions.columns:
-            raise InputError(f"column not found (the file has: {', '.join(mentions.columns)})", file=file,
+            raise InputError(f"column not found (the file has: {', '.join(mentions.columns)}): write the header as "
+                             "it is in the file", file=file,
                              column=column)
     codes = mentions[interviews.theme_column].astype(str).str.strip()
     known = {t.code for t in interviews.themes}
     unknown = np.flatnonzero(~codes.isin(known).to_numpy())
     if unknown.size:
         position = int(unknown[0])
-        raise InputError(f"theme code '{codes.iloc[position]}' is not declared in interviews.themes",
+        raise InputError(f"theme code '{codes.iloc[position]}' is not declared in interviews.themes: correct the "
+                         "code, or declare the theme",
                          file=file, column=interviews.theme_column, row=position + 2)
     respondents = mentions[interviews.respondent_column].astype(str)
     total = respondents.nunique()

@@ -43,7 +43,8 @@ def synthesize_customers(params: CaseParams, n_customers: int | None = None,
         Override the section's values (used by the benchmarks).
     """
     if params.synthetic is None:
-        raise InputError("the case has no 'synthetic' section to generate data from",
+        raise InputError("the case has no 'synthetic' section to generate data from: add one, or use your own data "
+                         "file",
                          file=params.source_file, key="synthetic")
     return _factor_model_table(params.synthetic, params.data.id_column, params.indicators, [], n_customers, seed,
                                file=params.source_file, key="synthetic")
@@ -54,7 +55,8 @@ def synthesize_responses(params: CaseParams, n_customers: int | None = None,
     """A synthetic response file of the case's questionnaire (``survey.synthetic``), as formatted text cells."""
     survey = params.survey
     if survey is None or survey.synthetic is None:
-        raise InputError("the case has no 'survey.synthetic' section to generate answers from",
+        raise InputError("the case has no 'survey.synthetic' section to generate answers from: add one, or use your "
+                         "own response file",
                          file=params.source_file, key="survey.synthetic")
     return _factor_model_table(survey.synthetic, survey.data.id_column, survey.items, survey.attributes, n_customers,
                                seed, file=params.source_file, key="survey.synthetic")
@@ -149,7 +151,7 @@ def synthesize_panel(params: CaseParams, n_customers: int | None = None,
     spec, base = params.synthetic_panel, params.customer_base
     if spec is None or base is None or base.panel is None:
         raise InputError("the case has no 'synthetic_panel' section (with a customer_base panel) to generate data "
-                         "from", file=params.source_file, key="synthetic_panel")
+                         "from: add one, or use your own customer file and panel", file=params.source_file, key="synthetic_panel")
     n = spec.n_customers if n_customers is None else n_customers
     t = spec.months
     rng = np.random.default_rng(spec.seed if seed is None else seed)

@@ -49,7 +49,8 @@ def minmax_normalize(data: pd.DataFrame, directions: dict[str, str], *, where=No
     flat = spread[spread == 0]
     if len(flat):
         raise InputError(f"indicator '{flat.index[0]}' has zero variance (every customer has "
-                         f"{low[flat.index[0]]!r}): it cannot be normalized or weighted", **(where or {}))
+                         f"{low[flat.index[0]]!r}): it cannot be normalized or weighted; remove it from the value "
+                         "model", **(where or {}))
     scaled = (data - low) / spread
     cost = [c for c in data.columns if directions[c] == "cost"]
     scaled[cost] = 1.0 - scaled[cost]
@@ -177,14 +178,15 @@ def ahp_weights(matrix, labels, random_index: float | None = None, *, where=None
     n = len(labels)
     if a.ndim != 2 or a.shape != (n, n):
         raise InputError(f"pairwise comparison matrix must be square, {n} x {n} for {n} indicators "
-                         f"(got {len(matrix)} rows)", **where)
+                         f"(got {len(matrix)} rows): write one row and one column per indicator, in their order", **where)
     if not (a > 0).all() or not np.isfinite(a).all():
-        raise InputError("pairwise comparison matrix must be positive", **where)
+        raise InputError("pairwise comparison matrix must be positive: judgements run from 1/9 to 9, with 1 on the "
+                         "diagonal", **where)
     off = np.abs(a * a.T - 1.0)
     if off.max() > RECIPROCAL_TOLERANCE:
         i, j = np.unravel_index(np.argmax(off), off.shape)
         raise InputError(f"pairwise comparison matrix is not reciprocal: a[{i + 1}][{j + 1}] = {a[i, j]:g} but "
-                         f"a[{j + 1}][{i + 1}] = {a[j, i]:g}", **where)
+                         f"a[{j + 1}][{i + 1}] = {a[j, i]:g}: write the reciprocal (a[j][i] = 1 / a[i][j])", **where)
     values, vectors = np.linalg.eig(a)
     k = int(np.argmax(values.real))
     lambda_max = float(values[k].real)
@@ -220,7 +222,7 @@ def fixed_weights(values: dict[str, float], labels, *, where=None) -> pd.Series:
     weights = pd.Series([float(values[label]) for label in labels], index=pd.Index(labels, name="indicator"),
                         name="weight")
     if (weights < 0).any():
-        raise InputError("fixed weights must be non-negative", **where)
+        raise InputError("fixed weights must be non-negative: correct the weight", **where)
     if abs(weights.sum() - 1.0) > 1e-9:
-        raise InputError(f"fixed weights must sum to 1 (they sum to {weights.sum():.6g})", **where)
+        raise InputError(f"fixed weights must sum to 1 (they sum to {weights.sum():.6g}): correct them", **where)
     return weights

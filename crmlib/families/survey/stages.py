@@ -79,7 +79,8 @@ def strategies(params, directory) -> dict[str, pd.DataFrame]:
     if interviews is not None:
         path = params.resolve(interviews.path)
         if not path.is_file():
-            raise InputError("interview file does not exist", file=path, key="survey.interviews.path")
+            raise InputError("interview file does not exist: check survey.interviews.path (relative to the params "
+                             "file)", file=path, key="survey.interviews.path")
         mentions = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         tables["interview_themes"] = survey.interview_themes(mentions, interviews, file=path)
     return tables
