@@ -39,7 +39,8 @@ benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its fl
 	$(BIN)/python benchmarks/bench_shaoxing.py
 	$(BIN)/python benchmarks/bench_a_branch.py
 
-lab: $(STAMP)  ## JupyterLab on notebooks/ and explore/ (crmlib notebooks <case> writes a case's stage notebooks there)
+lab: $(STAMP)  ## JupyterLab on notebooks/, with crmlib in its kernel (installs the lab extra the first time)
+	test -x $(BIN)/jupyter-lab || $(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,lab]"
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks
 
 clean-venv:  ## remove the virtual environment
