@@ -143,41 +143,20 @@ def test_failed_run_leaves_previous_results_untouched(make_case, tmp_path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
-def _drop_column(table):
-    return table.drop(columns="贷款余额(万元)")
-
-
 def _text_cell(table):
     table.loc[4, "信用评级得分"] = "AA+"
     return table
 
 
-def _constant(table):
-    table["近一年欠息次数"] = "0"
-    return table
-
-
-def _duplicate(table):
-    table.loc[7, "客户编号"] = table.loc[1, "客户编号"]
-    return table
-
-
-DATA_MISTAKES = {
-    "missing column": (60, _drop_column, ["customers.csv", "column '贷款余额(万元)'", "column not found"]),
-    "non-numeric cell": (60, _text_cell, ["customers.csv", "column '信用评级得分'", "row 6", "'AA+' is not a number"]),
-    "constant column": (60, _constant, ["customers.csv", "column '近一年欠息次数'", "indicator 'interest_arrears' is constant"]),
-    "fewer customers than indicators": (12, None, ["customers.csv", "12 customers", "14 indicators"]),
-    "duplicated id": (60, _duplicate, ["customers.csv", "column '客户编号'", "row 9", "'SX02' appears more than once"]),
-}
-
-
-@pytest.mark.parametrize("mistake", DATA_MISTAKES)
-def test_data_mistakes(mistake, make_case, tmp_path):
-    n, edit, fragments = DATA_MISTAKES[mistake]
-    path = make_case(n=n, edit_data=edit)
+def test_a_data_mistake_surfacing_in_a_stage_notebook(make_case, tmp_path):
+    """End to end: a mistake found while a stage notebook runs ends the run with one line naming the cell and
+    the notebook cell, the data untouched and no outputs. (The catalogue, tests/test_catalogue.py, checks every
+    kind of mistake through `crmlib check`, which runs the same stage functions in-process.)"""
+    path = make_case(n=60, edit_data=_text_cell)
     raw = (tmp_path / "customers.csv").read_bytes()
     result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
-    assert_user_error(result, *fragments, "[stage 01_clean, notebook cell")
+    assert_user_error(result, "customers.csv", "column '信用评级得分'", "row 6", "'AA+' is not a number",
+                      "[stage 01_clean, notebook cell")
     assert (tmp_path / "customers.csv").read_bytes() == raw
     assert_no_outputs(tmp_path / "o")
 
@@ -193,21 +172,29 @@ def test_near_singular_data(make_case, tmp_path):
     assert_no_outputs(tmp_path / "o")
 
 
-def test_params_mistakes(make_case, tmp_path):
+def test_params_mistakes(make_case, tmp_path, monkeypatch, capsys):
+    """In-process (the command line's own entry point): each mistake is one line, exit code 2, nothing written."""
+    monkeypatch.chdir(tmp_path)
     path = make_case(n=30)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     raw["factor_grading"]["factor_analysis"]["rotaton"] = "varimax"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "case.yaml",
-                      "factor_grading.factor_analysis.rotaton", "unknown key")
+
+    def assert_one_line(arguments, *fragments):
+        assert main(arguments) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("crmlib: error: "), lines
+        assert all(fragment in lines[0] for fragment in fragments), lines[0]
+
+    assert_one_line(["run", "--params", str(path)], "case.yaml", "factor_grading.factor_analysis.rotaton",
+                    "unknown key")
     raw["factor_grading"]["factor_analysis"].pop("rotaton")
     raw["synthetic"]["n_customers"] = "many"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    assert_user_error(crmlib("run", "--params", path, cwd=tmp_path), "synthetic.n_customers", "integer")
-    assert_user_error(crmlib("run", "--params", tmp_path / "absent.yaml", cwd=tmp_path), "absent.yaml",
-                      "does not exist")
-    assert_user_error(crmlib("run", "nowhere", cwd=tmp_path), "no case named 'nowhere'")
-    assert_no_outputs(tmp_path / "data") if (tmp_path / "data").exists() else None
+    assert_one_line(["run", "--params", str(path)], "synthetic.n_customers", "integer")
+    assert_one_line(["run", "--params", str(tmp_path / "absent.yaml")], "absent.yaml", "does not exist")
+    assert_one_line(["run", "nowhere"], "no case named 'nowhere'")
+    assert not (tmp_path / "data").exists() or not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(("cell", "shown"), [("-2500", "-2500"), ("", "missing")])
