@@ -22,6 +22,20 @@ def crmlib(*args, cwd):
                           text=True, timeout=600)
 
 
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """``cli(*args)``: the command line run in this process from ``tmp_path`` (``crmlib.cli.main``, without the
+    seconds of a new interpreter's imports), as a finished process with its exit code and output."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+    return run
+
+
 def assert_user_error(result, *fragments):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -57,10 +71,10 @@ def test_a_former_case_names_the_case_it_joined(root):
                       "'a_branch'", "crmlib run a_branch")
 
 
-def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
+def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path, cli):
     path = make_case(n=80)
     out = tmp_path / "out"
-    result = crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path)
+    result = cli("run", "--params", path, "--output-dir", out)
     assert result.returncode == 0, result.stderr
     assert "[tiny] finished in " in result.stdout and "report out/reports/tiny/report.html" in result.stdout
     for stage in ["01_clean", "02_indicators", "03_factor_analysis", "04_segmentation", "05_strategy"]:
@@ -74,7 +88,7 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     assert records["03_factor_analysis"]["upstream"]["02_indicators"] == records["02_indicators"]["digest"]
     assert str(tmp_path) not in json.dumps(records)  # no absolute path
 
-    again = crmlib("run", "--params", path, "--output-dir", out, "--stage", "03", cwd=tmp_path)
+    again = cli("run", "--params", path, "--output-dir", out, "--stage", "03")
     assert again.returncode == 0, again.stderr
     assert "01_clean" not in again.stdout and "02_indicators" not in again.stdout
     assert "[tiny] 03_factor_analysis done" in again.stdout and "[tiny] 05_strategy done" in again.stdout
@@ -83,7 +97,7 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     page = (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert "第三阶段" in page and "crmlib run --params " in page  # report.lang of the Shaoxing params: zh
     assert 'href="tiny/report.html"' in (out / "reports" / "index.html").read_text(encoding="utf-8")
-    english = crmlib("report", "--params", path, "--output-dir", out, "--lang", "en", cwd=tmp_path)
+    english = cli("report", "--params", path, "--output-dir", out, "--lang", "en")
     assert english.returncode == 0, english.stderr
     assert "Stage 3: factor analysis" in (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
@@ -97,23 +111,23 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for command in (["report"], ["run", "--stage", "04"]):
-        stale = crmlib(*command, "--params", path, "--output-dir", out, cwd=tmp_path)
+        stale = cli(*command, "--params", path, "--output-dir", out)
         assert_user_error(stale, "stage 03_factor_analysis of case 'tiny' are stale",
                           "params factor_grading.factor_analysis changed", "crmlib run --params case.yaml --stage 03`")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     grades = pd.read_csv(processed / "customer_grades.csv")
-    assert crmlib("run", "--params", path, "--output-dir", out, "--stage", "3", cwd=tmp_path).returncode == 0
+    assert cli("run", "--params", path, "--output-dir", out, "--stage", "3").returncode == 0
     regraded = pd.read_csv(processed / "customer_grades.csv")
     assert not np.allclose(regraded["composite_score"], grades["composite_score"])
     composite = pd.read_csv(processed / "factor_scores.csv").set_index("customer_id")["composite_score"]
     assert np.allclose(regraded.set_index("customer_id")["composite_score"], composite.loc[regraded["customer_id"]],
                        rtol=0, atol=0)  # stage 04 graded the new composite
-    assert crmlib("report", "--params", path, "--output-dir", out, cwd=tmp_path).returncode == 0
+    assert cli("report", "--params", path, "--output-dir", out).returncode == 0
 
     # A table changed by hand after it was written: stale too.
     table = processed / "grade_profile.csv"
     table.write_text(table.read_text(encoding="utf-8").replace("AAA", "AAA ", 1), encoding="utf-8")
-    assert_user_error(crmlib("report", "--params", path, "--output-dir", out, cwd=tmp_path),
+    assert_user_error(cli("report", "--params", path, "--output-dir", out),
                       "stage 04_segmentation", "grade_profile.csv was changed or removed", "--stage 04`")
 
 
@@ -132,14 +146,14 @@ def test_stage_without_earlier_outputs(make_case, tmp_path):
     assert_no_outputs(tmp_path / "o")
 
 
-def test_failed_run_leaves_previous_results_untouched(make_case, tmp_path):
+def test_failed_run_leaves_previous_results_untouched(make_case, tmp_path, cli):
     path = make_case(n=60)
     out = tmp_path / "out"
-    assert crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path).returncode == 0
+    assert cli("run", "--params", path, "--output-dir", out).returncode == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     csv = tmp_path / "customers.csv"
     csv.write_text(csv.read_text(encoding="utf-8").replace("\nSX05,", "\nSX01,"), encoding="utf-8")
-    assert_user_error(crmlib("run", "--params", path, "--output-dir", out, cwd=tmp_path), "appears more than once")
+    assert_user_error(cli("run", "--params", path, "--output-dir", out), "appears more than once")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -161,12 +175,12 @@ def test_a_data_mistake_surfacing_in_a_stage_notebook(make_case, tmp_path):
     assert_no_outputs(tmp_path / "o")
 
 
-def test_near_singular_data(make_case, tmp_path):
+def test_near_singular_data(make_case, tmp_path, cli):
     def copy_column(table):
         table["近一年欠息次数"] = table["近一年逾期天数"]
         return table
     path = make_case(n=60, edit_data=copy_column)
-    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
+    result = cli("run", "--params", path, "--output-dir", tmp_path / "o")
     assert_user_error(result, "customers.csv", "singular", "overdue_days", "interest_arrears",
                       "stage 03_factor_analysis")
     assert_no_outputs(tmp_path / "o")
@@ -198,7 +212,7 @@ def test_params_mistakes(make_case, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(("cell", "shown"), [("-2500", "-2500"), ("", "missing")])
-def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown):
+def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown, cli):
     """Without a panel the tiers are cut on an indicator; a negative or empty value used to land in the top tier."""
     lines = (root / "data" / "raw" / "bank_churners" / "bank_churners.csv").read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -212,7 +226,7 @@ def test_negative_or_missing_tier_basis_is_an_error(root, tmp_path, cell, shown)
     raw["cleaning"]["missing"] = "median"  # the basis is checked before any imputation
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    result = crmlib("run", "--params", path, "--output-dir", tmp_path / "o", cwd=tmp_path)
+    result = cli("run", "--params", path, "--output-dir", tmp_path / "o")
     assert_user_error(result, "customers.csv", "column 'Credit_Limit'", "row 8", f"has tier basis {shown}",
                       "non-negative number", "[stage 01_clean, notebook cell")
     assert_no_outputs(tmp_path / "o")
