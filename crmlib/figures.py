@@ -21,7 +21,6 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from adjustText import adjust_text
 from matplotlib import font_manager
 
 from .labels import Language, text
@@ -163,6 +162,7 @@ def separate_labels(figure, axis, labels: list) -> None:
     """Move text labels apart until no two bounding boxes intersect: adjustText's iterative repulsion (labels
     only; the points and arrows stay where they are), then, for any pair still touching, the lower label is
     pushed down by the overlap (a last, exact pass, so the result never has intersecting labels)."""
+    from adjustText import adjust_text  # here, not at the top: it imports scipy.spatial, 0.2 s for every kernel
     adjust_text(labels, ax=axis, expand=(1.1, 1.3), only_move={"text": "y"}, iter_lim=300)  # not time_lim: the
     # default (1 s) makes the result depend on the machine's speed
     renderer = figure.canvas.get_renderer()
