@@ -144,7 +144,7 @@ def draft_params(name: str, data_path: str, source: DataSource, id_column, colum
              f"case: {name}",
              f"title_en: {_q(f'{name} (describe the case in a line)')}",
              f"title_zh: {_q(name)}" if chinese else "title_zh: \"\"",
-             "", "data:" if scale is None else "survey:"]
+             ""] + (["data:"] if scale is None else ["survey:", "  data:"])
     pad = "  " if scale is None else "    "
     data_lines = [f"{pad}path: {_q(data_path)}  # relative to this file",
                   f"{pad}kind: {kind}  # synthetic | public (needs citation and licence) | private (a bank's own "
@@ -186,8 +186,8 @@ def draft_params(name: str, data_path: str, source: DataSource, id_column, colum
                                "  items:"]
         for number, column in enumerate(columns, start=1):
             lines.append(f"    - {{id: item_{number:02d}, wording_en: {_q(column['column'])}, "
-                         f"wording_zh: {_q(column['column'])}, dimension: overall, column: {_q(column['column'])}}}")
-        lines += ["  dimensions:", "    - {id: overall, label_en: Overall, label_zh: 总体}"]
+                         f"wording_zh: {_q(column['column'])}, dimension: general, column: {_q(column['column'])}}}")
+        lines += ["  dimensions:", "    - {id: general, label_en: General, label_zh: 总体评价}"]
         proposed = [key.replace("data.", "survey.data.") for key in proposed] + [
             "survey", "survey.scale", "survey.items.*.wording_en", "survey.dimensions"]
     lines += ["", "report:", f"  lang: {'zh' if chinese else 'en'}  # en | zh", "",
@@ -227,8 +227,13 @@ def new_case(name: str, data_file: Path, params_dir: Path, *, kind: str = "priva
                          "needs at least two indicators: check the sheet and the header row", file=data_file)
     relative = Path(os.path.relpath(data_file.resolve(), params_dir.resolve())).as_posix()
     params_dir.mkdir(parents=True, exist_ok=True)
-    io.write_bytes(draft_params(name, relative, source, id_column, columns, scale, kind).encode("utf-8"), target)
-    load_params(target)  # the draft must be valid as written
+    draft = params_dir / f".{name}.draft.yaml"  # checked before it takes the case's name: never a broken file
+    try:
+        io.write_bytes(draft_params(name, relative, source, id_column, columns, scale, kind).encode("utf-8"), draft)
+        load_params(draft)
+        draft.replace(target)
+    finally:
+        draft.unlink(missing_ok=True)
     lines = [f"wrote {target}: {len(columns)} {'items' if scale else 'indicators'}, id column {id_column!r}, header "
              f"row {source.header_row}" + (f", sheet {source.sheet!r}" if isinstance(source.sheet, str) else "")]
     if kind == "private":

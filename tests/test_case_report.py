@@ -324,3 +324,13 @@ def test_index_is_bilingual(root):
     page = (root / "reports" / "index.html").read_text(encoding="utf-8")
     assert "银行客户关系管理案例研究" in page and "Bank CRM case studies" in page
     assert "因子数" in page or "保留因子" in page
+
+
+def test_a_sheet_beyond_excel_rows_says_where_the_full_table_is(monkeypatch):
+    monkeypatch.setattr(case_report, "EXCEL_ROWS", 5)
+    frame = pd.DataFrame({"customer": [f"C{n:06d}" for n in range(1, 11)], "score": range(10)})
+    shown = case_report._within_excel_rows(frame, "en")
+    assert len(shown) + 1 == 5  # header, 3 customers, the note
+    assert list(shown["customer"][:3]) == ["C000001", "C000002", "C000003"]
+    assert shown["customer"].iloc[-1].startswith("... 7 more customers") and "tables/customers.csv" in \
+        shown["customer"].iloc[-1]

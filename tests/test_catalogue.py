@@ -379,6 +379,9 @@ CATALOGUE = [
     Entry("item everybody answered alike", r"item 'imag3': every respondent gave the same answer \(7\)",
           base="satisfaction", data=lambda t: t.assign(imag3="7")),
     Entry("blank attribute, left out of the comparison", base="satisfaction", data=cell(3, "gender", "")),
+    Entry("a dimension named overall", r"key 'survey': dimension id 'overall' names all the items together",
+          base="satisfaction", params=params_edit(survey__dimensions__0__id="overall",
+                                                  **{f"survey__items__{k}__dimension": "overall" for k in range(5)})),
     Entry("coded answer not declared", r"column '持有产品数', row 4: answer '三' is not one of the declared codes "
           r"\(一, 二\): correct the answer, or add it", data=lambda t: cell(2, PRODUCTS, "三")(t.assign(**{PRODUCTS: "一"})),
           params=params_edit(indicators__7__codes={"一": 1, "二": 2})),
@@ -435,10 +438,10 @@ def test_catalogue(entry, make_case, tmp_path, root, capsys):
                 tmp_path / "customers.csv", index=False)
     else:
         path = make_case(n=entry.n, base=entry.base, edit_data=entry.data)
-        if entry.params is not None:  # after the data are made: the edit may break the params on purpose
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-            entry.params(raw)
-            path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if entry.params is not None:  # after the data are made: the edit may break the params on purpose
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        entry.params(raw)
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     if entry.files is not None:
         entry.files(tmp_path, path)
     before = _digest(tmp_path)

@@ -304,3 +304,35 @@ def test_progress_shows_elapsed_seconds_on_a_terminal_and_plain_lines_in_a_log()
     assert "\r[x] 01_clean ... 0 s" in terminal.getvalue()
     assert "\r\033[K[x] 01_clean done in 0.3 s\n[x] 02_indicators ..." in terminal.getvalue()
     assert terminal.getvalue().endswith("\n")
+
+
+def test_new_case_reads_a_gbk_csv_and_proposes_a_questionnaire(tmp_path, cli):
+    """A GBK export with a title row: the header row is found; answers on one 1-5 scale make a survey draft that
+    runs as it is."""
+    rng = np.random.default_rng(3)
+    common = rng.normal(size=(80, 1))
+    answers = np.clip(np.rint(3 + common + rng.normal(scale=0.8, size=(80, 6))), 1, 5).astype(int)
+    table = pd.DataFrame(answers, columns=[f"Q{k} 服务满意度{k}" for k in range(1, 7)])
+    table.insert(0, "问卷编号", [f"R{n:03d}" for n in range(80)])
+    text = "客户满意度调查（导出）\n" + table.to_csv(index=False)
+    (tmp_path / "问卷.csv").write_bytes(text.encode("gbk"))
+    assert cli("new-case", "survey_demo", "--from", "问卷.csv").returncode == 0
+    draft = load_params(tmp_path / "params" / "survey_demo.yaml")
+    assert draft.survey is not None and draft.survey.data.header_row == 2
+    assert draft.survey.data.id_column == "问卷编号" and (draft.survey.scale.min, draft.survey.scale.max) == (1, 5)
+    assert len(draft.survey.items) == 6 and "survey.scale" in draft.proposed
+    result = cli("check", "survey_demo")
+    assert result.returncode == 0, result.stderr
+    assert "respondents: 80 read" in result.stdout
+
+
+def test_notebooks_for_exploring_carry_the_case_parameters(root, tmp_path, cli):
+    result = cli("--params-dir", root / "params", "notebooks", "jd", "--out", tmp_path / "jd")
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "jd").glob("*.ipynb"))
+    assert written == [f"{stage}.ipynb" for stage in load_params(root / "params" / "jd.yaml").stages]
+    notebook = json.loads((tmp_path / "jd" / "03_factor_analysis.ipynb").read_text(encoding="utf-8"))
+    parameters = "".join(next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))["source"])
+    assert "case = 'jd'" in parameters and "output_dir = 'tables'" in parameters
+    assert "params_path = '" in parameters and parameters.count("jd.yaml") == 1
+    assert any("value_matrix" in "".join(c["source"]) for c in notebook["cells"])  # the family's section is in

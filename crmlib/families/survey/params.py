@@ -140,6 +140,9 @@ class Survey(Strict):
     @model_validator(mode="after")
     def _consistent(self):
         dimensions = [d.id for d in self.dimensions]
+        if "overall" in dimensions:
+            raise ValueError("dimension id 'overall' names all the items together in the reliability table: give "
+                             "the dimension another id")
         items = [i.id for i in self.items]
         if len(set(items)) != len(items):
             raise ValueError("survey item listed twice")
