@@ -501,8 +501,10 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_previous_results(make_case, tm
     (tmp_path / "reports" / "tiny" / "report.html").write_text("<p>previous</p>", encoding="utf-8")
     before = {p: p.read_bytes() for p in (tmp_path / "data" / "processed" / "tiny").iterdir()}
     report = (tmp_path / "reports" / "tiny" / "report.html").read_bytes()
+    # As in a terminal's foreground: Ctrl-C at its default. (A shell starts a background job with SIGINT
+    # ignored, and a child inherits that; then Python never raises KeyboardInterrupt.)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stdout:
         if "03_factor_analysis ..." in line:
             time.sleep(0.5)
