@@ -97,7 +97,7 @@ def check_case(params: CaseParams) -> list[str]:
             log = io.read_table(directory, "cleaning_log")
             lines.append(f"customers kept: {len(data)}")
             lines.append("indicators: " + ", ".join(
-                f"{i.id} ({i.source_column}, {i.unit}, {'cost: reversed in scores' if i.direction == 'cost' else 'benefit'})"
+                f"{i.id} ({i.source_column}, {i.unit}, {cell_value(i.direction, 'en')})"
                 for i in params.indicators))
             rules = params.cleaning
             lines.append(f"cleaning: missing values -> {rules.missing}; winsorize at "

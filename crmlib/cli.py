@@ -222,21 +222,19 @@ class _Progress:
                 self.stream.write(f"\r{self.line} {elapsed:.0f} s")
                 self.stream.flush()
 
-    def _finish(self) -> None:
+    def _finish(self, end: str = "\r\033[K") -> None:
+        """Stop the ticker of a running stage line and end that line with ``end`` (by default cleared: the stage's
+        end line takes its place)."""
         if self.ticker is not None:
             self.stop.set()
             self.ticker.join()
             self.ticker = None
-            self.stream.write("\r\033[K")  # the stage's end line takes its place
+            self.stream.write(end)
+            self.stream.flush()
 
     def close(self) -> None:
         """End a stage line left running (the stage failed or was interrupted), so an error starts a new line."""
-        if self.ticker is not None:
-            self.stop.set()
-            self.ticker.join()
-            self.ticker = None
-            self.stream.write("\n")
-            self.stream.flush()
+        self._finish("\n")
 
 
 def _run(target, args, kernel=None) -> None:

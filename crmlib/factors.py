@@ -533,11 +533,11 @@ def item_fit(loadings: pd.DataFrame, declared: dict[str, str], min_loading: floa
     return table
 
 
-def name_factors(loadings: pd.DataFrame, labels: dict[str, dict[str, str]], given: dict | None = None,
-                 reversed_ids=()) -> pd.DataFrame:
+def name_factors(loadings: pd.DataFrame, labels: dict[str, dict[str, str]], given: dict | None = None
+                 ) -> pd.DataFrame:
     """Name each factor after the indicators that load on it most: an indicator belongs to the factor on which its
     absolute loading is largest; the factor is named after its two strongest, e.g. "日均存款余额、贷款余额因子" /
-    "Average daily deposit balance & Loan balance factor". A reversed (cost) indicator is marked so. ``given``
+    "Average daily deposit balance & Loan balance factor". ``given``
     maps a factor id to a name given in the params (objects with ``name_en``, ``name_zh``), which wins.
 
     Parameters
@@ -545,7 +545,8 @@ def name_factors(loadings: pd.DataFrame, labels: dict[str, dict[str, str]], give
     loadings : DataFrame
         Rotated loadings, indicators down, factors ``F1..Fk`` across.
     labels : dict
-        ``{"en": {id: label}, "zh": {id: label}}``.
+        ``{"en": {id: label}, "zh": {id: label}}``; the case's pass :func:`crmlib.labels.reversed_labels`, so a
+        reversed (cost) indicator is marked in the name.
 
     Returns
     -------
@@ -559,15 +560,11 @@ def name_factors(loadings: pd.DataFrame, labels: dict[str, dict[str, str]], give
     for factor in loadings.columns:
         members = strength.loc[primary == factor, factor].sort_values(ascending=False, kind="stable").index.tolist()
 
-        def label(indicator, lang):
-            mark = {"en": " (reversed)", "zh": "（反向）"}[lang] if indicator in reversed_ids else ""
-            return labels[lang].get(indicator, indicator) + mark
-
         if factor in given:
             name_en, name_zh, by = given[factor].name_en, given[factor].name_zh or given[factor].name_en, "params"
         elif members:
-            name_en = " & ".join(label(i, "en") for i in members[:2]) + " factor"
-            name_zh = "、".join(label(i, "zh") for i in members[:2]) + "因子"
+            name_en = " & ".join(labels["en"].get(i, i) for i in members[:2]) + " factor"
+            name_zh = "、".join(labels["zh"].get(i, i) for i in members[:2]) + "因子"
             by = "loadings"
         else:
             name_en, name_zh, by = f"{factor} (no indicator loads most on it)", f"{factor}（无主载荷指标）", "loadings"

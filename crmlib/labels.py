@@ -14,7 +14,7 @@ import numpy as np
 
 from .params import CaseParams
 
-__all__ = ["LANGUAGES", "Language", "text", "column_label", "cell_value", "named_labels", "VALUES", "PATTERNS"]
+__all__ = ["LANGUAGES", "Language", "text", "column_label", "cell_value", "named_labels", "reversed_labels", "REVERSED", "VALUES", "PATTERNS"]
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -192,6 +192,18 @@ def cell_value(value, lang: Language):
     if lang == "zh":
         return VALUES.get(value, value)
     return "cost (reversed in scores)" if value == "cost" else value
+
+
+#: The mark of a cost indicator wherever it was reversed before use (loadings, score coefficients, biplot, factor
+#: names).
+REVERSED = {"en": " (reversed)", "zh": "（反向）"}
+
+
+def reversed_labels(params: CaseParams, lang: Language) -> dict[str, str]:
+    """:func:`named_labels` with each cost indicator marked :data:`REVERSED`, for what was computed on the
+    z-scores, in which cost indicators are reversed."""
+    labels = named_labels(params, lang)
+    return labels | {i.id: labels[i.id] + REVERSED[lang] for i in params.indicators if i.direction == "cost"}
 
 
 def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:

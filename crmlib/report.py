@@ -13,7 +13,7 @@ import pandas as pd
 from IPython import get_ipython
 
 from . import figures, io
-from .labels import COLUMNS, Language, cell_value, column_label, named_labels
+from .labels import COLUMNS, Language, cell_value, column_label, named_labels, reversed_labels
 from .params import CaseParams
 from .tables import registry, widen
 from .workbook import number_format
@@ -125,10 +125,7 @@ def localized(frame: pd.DataFrame, name: str, params: CaseParams, lang: Language
     if label_column not in frame and frame[first].dtype == object and frame[first].isin(labels).all():
         frame.insert(1, label_column, frame[first].map(labels))
     if registry()[name].reversed_costs and label_column in frame:  # computed with the cost indicators reversed
-        costs = {i.id for i in params.indicators if i.direction == "cost"}
-        mark = "（反向）" if lang == "zh" else " (reversed)"
-        frame[label_column] = [f"{label}{mark}" if key in costs else label
-                               for key, label in zip(frame[first], frame[label_column])]
+        frame[label_column] = frame[first].map(reversed_labels(params, lang)).fillna(frame[label_column])
     for column in frame.columns[frame.dtypes.to_numpy() == object].tolist() + \
             frame.columns[frame.dtypes.to_numpy() == bool].tolist():
         frame[column] = frame[column].map(lambda value: cell_value(value, lang))

@@ -98,6 +98,8 @@ def test_csv_tables_equal_the_workbook(root, shaoxing_report):
 
 
 def test_report_files_are_byte_identical_across_builds(root, shaoxing_report, tmp_path):
+    """Two builds in this session, on this machine, give the same bytes (committed reports, made elsewhere, are
+    compared numerically: test_committed_report_tables_are_reproduced)."""
     build(root, "shaoxing", tmp_path)
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert "report.html" in files and "figures/scree.svg" in files and "figures/biplot.png" in files

@@ -18,6 +18,7 @@ from numpy.testing import assert_allclose
 from crmlib import factors, figures, load_params, segmentation
 from crmlib.errors import InputError
 from crmlib.families.factor_grading.params import FactorName
+from crmlib.labels import REVERSED
 from crmlib.params import FactorCount, Grading
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -227,11 +228,11 @@ def test_factors_are_named_after_their_strongest_indicators_unless_the_params_na
     loadings = pd.DataFrame({"F1": [0.9, 0.8, 0.1, -0.7], "F2": [0.1, 0.2, 0.95, 0.2]}, index=["a", "b", "c", "d"])
     labels = {"en": {"a": "Deposits", "b": "Loans", "c": "Rating", "d": "Overdue"},
               "zh": {"a": "存款", "b": "贷款", "c": "评级", "d": "逾期"}}
-    named = factors.name_factors(loadings, labels, reversed_ids={"d"}).set_index("factor")
+    labels = {lang: names | {"d": names["d"] + REVERSED[lang]} for lang, names in labels.items()}  # d is a cost
+    named = factors.name_factors(loadings, labels).set_index("factor")
     assert named.loc["F1", "name_zh"] == "存款、贷款因子" and named.loc["F1", "indicators"] == "a, b, d"
     assert named.loc["F2", "name_en"] == "Rating factor" and named.loc["F2", "named_by"] == "loadings"
-    strongest = factors.name_factors(pd.DataFrame({"F1": [0.9, 0.8, 0.1, -0.95]}, index=list("abcd")), labels,
-                                     reversed_ids={"d"})
+    strongest = factors.name_factors(pd.DataFrame({"F1": [0.9, 0.8, 0.1, -0.95]}, index=list("abcd")), labels)
     assert strongest.loc[0, "name_zh"] == "逾期（反向）、存款因子"  # by absolute loading
     given = factors.name_factors(loadings, labels, {"F2": FactorName(name_en="Credit quality", name_zh="信用质量")})
     assert given.set_index("factor").loc["F2", ["name_zh", "named_by"]].tolist() == ["信用质量", "params"]

@@ -36,6 +36,8 @@ def test_committed_tables_are_reproduced(case, root, fresh_tables):
 
 @pytest.mark.parametrize("case", CHEAP_CASES)
 def test_two_runs_on_one_machine_give_byte_identical_tables(case, root, fresh_tables, tmp_path):
+    """Both runs are made here, so their bytes must agree; the committed tables, made elsewhere, are compared
+    numerically (test_committed_tables_are_reproduced)."""
     run_stages(load_params(root / "params" / f"{case}.yaml"), tmp_path)
     names = sorted(p.name for p in tmp_path.glob("*.csv")) + ["stages.json"]
     assert len(names) >= 10

@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ... import figures, io, report
-from ...labels import Language, named_labels, text
+from ...labels import Language, named_labels, reversed_labels, text
 
 
 def factor_interpretation(tables: dict, params, threshold: float = 0.5) -> pd.DataFrame:
@@ -49,13 +49,6 @@ def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[
     return {"03_factor_analysis": [formula_text(tables, params, lang)]}
 
 
-def loading_labels(params, lang: Language = "en") -> dict[str, str]:
-    """Labels for figures of the loadings: a cost indicator, reversed before the factor analysis, is marked so."""
-    labels = named_labels(params, lang)
-    mark = "（反向）" if lang == "zh" else " (reversed)"
-    return labels | {i.id: labels[i.id] + mark for i in params.indicators if i.direction == "cost"}
-
-
 def scree_plot(tables: dict, params, lang: Language = "en"):
     """Scree plot of the eigenvalues, with the Kaiser line and the parallel-analysis line."""
     quantile = params.factor_grading.factor_analysis.n_factors.quantile
@@ -65,7 +58,7 @@ def scree_plot(tables: dict, params, lang: Language = "en"):
 def loadings_heatmap(tables: dict, params, lang: Language = "en"):
     """Heat map of the rotated loadings, rows labelled in ``lang``."""
     return figures.loadings_heatmap(tables["loadings_rotated"].drop(columns="communality"),
-                                    loading_labels(params, lang), lang)
+                                    reversed_labels(params, lang), lang)
 
 
 def score_histogram(tables: dict, params, lang: Language = "en"):
@@ -87,8 +80,7 @@ def biplot(tables: dict, params, lang: Language = "en"):
     scores = tables["factor_scores"].set_index("customer_id")
     grades = tables["customer_grades"].set_index("customer_id")["grade"]
     order = [g.id for g in params.factor_grading.grading.grades]
-    labels = named_labels(params, lang) | loading_labels(params, lang)
-    return figures.biplot(scores, grades, order, tables["loadings_rotated"], labels, lang)
+    return figures.biplot(scores, grades, order, tables["loadings_rotated"], reversed_labels(params, lang), lang)
 
 
 def check_summary(params, directory) -> list[str]:

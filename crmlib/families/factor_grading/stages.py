@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ... import factors, io, segmentation, strategy
-from ...labels import named_labels
+from ...labels import reversed_labels
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
@@ -31,9 +31,8 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "total_variance_explained": factors.total_variance_explained(fit),
         "rotation_matrix": fit.rotation_matrix.rename_axis("component").reset_index(),
         "score_coefficients": fit.score_coefficients.rename_axis("indicator").reset_index(),
-        "factor_names": factors.name_factors(
-            fit.loadings, {lang: named_labels(params, lang) for lang in ("en", "zh")},
-            params.factor_grading.factor_names, {i.id for i in params.indicators if i.direction == "cost"}),
+        "factor_names": factors.name_factors(fit.loadings, {lang: reversed_labels(params, lang) for lang in ("en", "zh")},
+                                             params.factor_grading.factor_names),
         "composite_weights": result.weights.reset_index(),
         "factor_scores": result.scores,
     }
