@@ -12,7 +12,7 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,spark]"
 	touch $(STAMP)
 
 reproduce: $(STAMP)  ## run every case in params/ through the stage notebooks (writes data/processed, reports)
@@ -40,7 +40,7 @@ benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its fl
 	$(BIN)/python benchmarks/bench_a_branch.py
 
 lab: $(STAMP)  ## JupyterLab on notebooks/, with crmlib in its kernel (installs the lab extra the first time)
-	test -x $(BIN)/jupyter-lab || $(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,lab]"
+	test -x $(BIN)/jupyter-lab || $(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,spark,lab]"
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks
 
 clean-venv:  ## remove the virtual environment

@@ -33,6 +33,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from .engine import hash_order, quote
 from .params import ChurnModel
 from .privacy import pseudonymize
 
@@ -51,12 +52,16 @@ class ChurnCV:
     importances: pd.DataFrame
 
 
-def model_sample(index: pd.Index, settings: ChurnModel) -> pd.Index:
-    """The customers the models use: all, or a seeded random sample of ``sample_size`` (in the input's order)."""
-    if settings.sample_size is None or settings.sample_size >= len(index):
-        return index
-    rng = np.random.default_rng(settings.seed)
-    return index[np.sort(rng.choice(len(index), size=settings.sample_size, replace=False))]
+def model_sample(engine, settings: ChurnModel, table: str = "customer_base") -> pd.DataFrame:
+    """The customers the models use, from engine table ``table``: all, or the ``sample_size`` customers drawn by
+    hash of (``seed``, id) (:func:`crmlib.engine.hash_order`), so every engine draws the same ones; in
+    customer-id order, indexed by id, with ``lost`` and the features."""
+    columns = ", ".join(quote(c) for c in ["customer_id", "lost", *settings.features])
+    source = table
+    if settings.sample_size is not None:
+        source = f"(SELECT * FROM {table} ORDER BY {hash_order(settings.seed, 'customer_id')} " \
+                 f"LIMIT {settings.sample_size})"
+    return engine.query(f"SELECT {columns} FROM {source} s ORDER BY customer_id").set_index("customer_id")
 
 
 def standardize(features: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -167,20 +172,21 @@ def calibration_table(predictions: pd.DataFrame, bins: int) -> pd.DataFrame:
     return table[["model", "bin", "customers", "mean_predicted", "observed_rate"]]
 
 
-def top_risk(customers: pd.DataFrame, risk: pd.Series, tier: str, n: int, salt: str) -> pd.DataFrame:
-    """The ``n`` active (not lost) customers of ``tier`` with the highest predicted risk, pseudonymized
-    with ``salt`` (:func:`crmlib.privacy.pseudonymize`).
+def top_risk(engine, risk: pd.Series, tier: str, n: int, salt: str, table: str = "customer_base") -> pd.DataFrame:
+    """The ``n`` active (not lost) customers of ``tier`` (engine table ``table``) with the highest predicted
+    ``risk`` (indexed by customer id), pseudonymized with ``salt`` (:func:`crmlib.privacy.pseudonymize`).
 
     Returns
     -------
     DataFrame
         ``rank``, ``pseudonym``, ``tier``, ``lifecycle``, ``risk`` (out-of-fold
-        probability of loss); ties in risk keep the customer table's order.
+        probability of loss); ties in risk are ordered by customer id.
     """
-    candidates = customers.index[(customers["tier"] == tier) & (customers["lost"] == 0)].intersection(
-        risk.index, sort=False)
-    chosen = risk.loc[candidates].sort_values(ascending=False, kind="stable").head(n)
+    engine.table("risk", risk.rename("risk").rename_axis("customer_id").reset_index())
+    chosen = engine.query(f"SELECT c.customer_id, c.lifecycle, r.risk FROM {table} c JOIN risk r "
+                          f"ON c.customer_id = r.customer_id WHERE c.tier = '{tier}' AND c.lost = 0 "
+                          f"ORDER BY r.risk DESC, c.customer_id LIMIT {int(n)}")
     return pd.DataFrame({"rank": np.arange(1, len(chosen) + 1),
-                         "pseudonym": pseudonymize(chosen.index, salt).to_numpy(),
-                         "tier": tier, "lifecycle": customers.loc[chosen.index, "lifecycle"].to_numpy(),
-                         "risk": chosen.to_numpy()})
+                         "pseudonym": pseudonymize(pd.Index(chosen["customer_id"]), salt).to_numpy(),
+                         "tier": tier, "lifecycle": chosen["lifecycle"].to_numpy(),
+                         "risk": chosen["risk"].to_numpy(dtype=float)})

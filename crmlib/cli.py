@@ -19,6 +19,7 @@ from . import __version__, io
 from .case_report import write_index
 from .check import check_case
 from .new_case import new_case
+from .engine import ENGINES
 from .errors import InputError
 from .params import find_params, list_cases, load_params
 from .provenance import input_files
@@ -35,6 +36,7 @@ _EXAMPLES = """examples:
   crmlib run --all                             every case, side by side on every core
   crmlib run --params my/case.yaml             a case anywhere (paths in it are relative to it)
   crmlib run shaoxing --stage 03               rerun stage 03 and the later ones
+  crmlib run a_branch --engine spark           the customer base computed by Spark (local[*])
   crmlib new-case demo --from export.xlsx      a draft params/demo.yaml guessed from a data file
   crmlib check shaoxing                        validate params and data, say what a run will do
   crmlib report shaoxing --lang en             rewrite the report from the stage tables
@@ -67,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=["en", "zh"], help="language of the case report (default: the params' "
                      "report.lang)")
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                     help="cases run side by side with --all (default: the number of CPU cores)")
+                     help="cases run side by side with --all (default: the number of CPU cores; 1 with Spark)")
+    run.add_argument("--engine", choices=list(ENGINES), default="duckdb",
+                     help="engine of the customer-base computations: duckdb (in this process, the default) or "
+                     "spark; both give the same tables")
+    run.add_argument("--spark-master", help="with --engine spark: the cluster's master URL (default local[*])")
+    run.add_argument("--spark-remote", help="with --engine spark: a Spark Connect server (sc://host:15002)")
 
     check = commands.add_parser("check", help="validate a case's params and data and say what a run will do, "
                                 "writing no outputs", epilog="examples:\n  crmlib check shaoxing\n  crmlib check "
@@ -168,7 +175,7 @@ def main(argv=None) -> int:
             if args.command == "report":
                 for target in targets:
                     write_report(target, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang)
-            elif len(targets) == 1 or args.jobs <= 1:
+            elif len(targets) == 1 or args.jobs <= 1 or args.engine == "spark":  # one Spark session a run
                 with Kernel() as kernel:
                     for target in targets:
                         _run(target, args, kernel)
@@ -241,7 +248,8 @@ def _run(target, args, kernel=None) -> None:
     progress = _Progress()
     try:
         run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang,
-                 progress=progress, kernel=kernel)
+                 progress=progress, kernel=kernel, engine_name=args.engine, spark_master=args.spark_master,
+                 spark_remote=args.spark_remote)
     finally:
         progress.close()
 

@@ -1,5 +1,10 @@
 """A personal-customer base: tiers by assets, the monthly panel, lost customers and assets, migration, life cycle.
 
+Every computation here is SQL run by an engine (:mod:`crmlib.engine`: DuckDB by default, or Spark), on tables the
+engine holds: ``panel_rows`` (one row per customer and month), ``indicators`` (the cleaned customer file) and
+``customer_base`` (one row per customer, made by :func:`panel_customer_table` or :func:`flag_customer_table`).
+Only aggregates come back to Python.
+
 Conventions (all stated once here):
 
 - **Tiers** are half-open intervals ``[lower, upper)`` of the tier basis (AUM):
@@ -15,52 +20,58 @@ Conventions (all stated once here):
   however few months remain). The loss month is the first month below the floor
   (for a plain closure, the closing month); a customer is lost at most once and
   counts as lost even if its AUM recovers later. The lowest tier's floor is 0,
-  so its customers are lost only by closing.
+  so its customers are lost only by closing. In SQL: the runs of consecutive
+  months below the floor are found as islands (month minus its rank among the
+  customer's months below the floor); the loss month is the start of the first
+  run of k months, or of the run that reaches the closure.
 - **Loss reason**: "below floor" when the open months alone meet the rule at the
   loss month (k months below the floor before any closure), else "closed" (the
   account closed, possibly after fewer than k months below the floor).
 - **Assets lost**: the AUM of the month before the loss month.
+- **Sums** of amounts are exact (:data:`crmlib.engine.EXACT`: amounts rounded to 1e-6 of their unit), so they do
+  not depend on the engine or its threads; rows are ordered by tier, month and customer id.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .engine import EXACT, Engine, quote
 from .errors import InputError
 from .io import parse_numbers
 from .params import Lifecycle, Panel, Tiers
 
 __all__ = [
-    "PanelData",
+    "PanelMonths",
     "check_tier_basis",
-    "assign_tiers",
+    "tier_case",
     "tier_floors",
     "read_panel",
     "panel_summary",
-    "loss_events",
-    "aum_trend",
     "panel_customer_table",
+    "flag_customer_table",
     "monthly_flows",
     "tier_migration",
-    "lifecycle_stage",
+    "lifecycle_case",
     "lifecycle_profile",
     "tier_profile",
     "attrition_by_tier",
+    "customer_table",
 ]
 
 
 @dataclass(frozen=True)
-class PanelData:
-    """A monthly panel as customer x month arrays (NaN where a customer has no row)."""
+class PanelMonths:
+    """The panel's window: its months, in order (month index m = 0 .. T-1 in ``panel_rows``)."""
 
-    customers: pd.Index
     months: pd.PeriodIndex
-    aum: np.ndarray
-    profit: np.ndarray | None
-    first: np.ndarray
-    last: np.ndarray
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(month) for month in self.months]
 
 
 def check_tier_basis(values: pd.Series, *, file=None, column=None, rows: pd.Series | None = None) -> None:
@@ -82,237 +93,340 @@ def check_tier_basis(values: pd.Series, *, file=None, column=None, rows: pd.Seri
                          column=column, row=None if rows is None else int(rows[values.index[position]]))
 
 
-def assign_tiers(values: pd.Series, tiers: Tiers, unit: str | None = None) -> pd.Series:
-    """The tier of each value: the last tier whose floor the value reaches (``[lower, upper)``).
-
-    ``unit`` is the unit of ``values`` (the tiers' own unit by default); the bounds are converted to it
-    (:meth:`crmlib.params.Tiers.scale_to`). A missing, negative or infinite value is an error
-    (:func:`check_tier_basis`), never a tier.
-    """
-    check_tier_basis(values, column=tiers.basis)
-    floors = tier_floors(tiers, unit)
-    position = np.searchsorted(floors, values.to_numpy(dtype=float), side="right") - 1
-    return pd.Series(np.array([t.id for t in tiers.levels])[position], index=values.index, name="tier")
-
-
 def tier_floors(tiers: Tiers, unit: str | None = None) -> np.ndarray:
     """The tiers' floors, lowest first, in ``unit`` (the tiers' own unit by default)."""
     return np.array([t.lower for t in tiers.levels], dtype=float) * tiers.scale_to(unit or tiers.unit)
 
 
-def _tier_floors(tier_ids: np.ndarray, tiers: Tiers, unit: str) -> np.ndarray:
-    floor = dict(zip([t.id for t in tiers.levels], tier_floors(tiers, unit)))
-    return np.array([floor[t] for t in tier_ids], dtype=float)
+def _number(value: float) -> str:
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
-def _read_panel_columns(path, panel: Panel) -> pd.DataFrame:
-    columns = [panel.id_column, panel.month_column, panel.aum_column]
+def tier_case(column: str, tiers: Tiers, unit: str | None = None, *, floor: bool = False) -> str:
+    """SQL: the tier id of ``column`` (the last tier whose floor it reaches, ``[lower, upper)``), or with
+    ``floor`` that tier's floor, in ``unit``."""
+    pairs = list(zip(tiers.levels, tier_floors(tiers, unit)))[::-1]
+    cases = " ".join(f"WHEN {column} >= {_number(low)} THEN {_number(low) if floor else repr(t.id)}"
+                     for t, low in pairs)
+    return f"CASE {cases} END"
+
+
+def _text(value) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first(engine: Engine, sql: str) -> dict | None:
+    table = engine.query(sql)
+    return None if table.empty else table.iloc[0].to_dict()
+
+
+# --- reading the panel -------------------------------------------------------------------------------------------
+
+def _panel_columns(panel: Panel) -> dict[str, str]:
+    columns = {"id": panel.id_column, "month": panel.month_column, "aum": panel.aum_column}
     if panel.profit_column is not None:
-        columns.append(panel.profit_column)
-    header = pd.read_csv(path, nrows=0, encoding=panel.encoding).columns
-    missing = [c for c in columns if c not in header]
+        columns["profit"] = panel.profit_column
+    return columns
+
+
+def _parsed_panel(path: Path, panel: Panel) -> pd.DataFrame:
+    """The panel read by pandas, for a file the engine cannot type by itself: amounts written as text (units,
+    separators) or an encoding other than UTF-8. Bad cells stop the run, naming the cell."""
+    columns = _panel_columns(panel)
+    table = pd.read_csv(path, usecols=list(columns.values()), encoding=panel.encoding, dtype=str,
+                        keep_default_na=False)
+    for name in ("aum", "profit"):
+        if name in columns:
+            table[columns[name]] = parse_numbers(table[columns[name]], panel.unit, file=path, column=columns[name])
+    return table[list(columns.values())].set_axis(list(columns), axis=1)
+
+
+def _file_row(path: Path, panel: Panel, column: str, value) -> int | None:
+    """The file row (header = row 1) of the first cell of ``column`` equal to ``value``, for an error message; a
+    CSV is read again (only on this error path), a Parquet source has no rows to name."""
+    if path.is_dir() or path.suffix == ".parquet":
+        return None
+    cells = pd.read_csv(path, usecols=[column], encoding=panel.encoding, dtype=str, keep_default_na=False)[column]
+    match = np.flatnonzero((cells.str.strip() == str(value).strip()).to_numpy())
+    return int(match[0]) + 2 if match.size else None
+
+
+def _register_raw(engine: Engine, panel: Panel, path: Path) -> None:
+    """Register ``panel_raw`` (``id``, ``month``, ``aum``, ``profit`` as the file has them)."""
+    columns = _panel_columns(panel)
+    kind_csv = not (path.is_dir() or path.suffix == ".parquet")
+    if kind_csv and panel.encoding.lower() not in ("utf-8", "utf8"):
+        engine.table("panel_raw", _parsed_panel(path, panel))
+        return
+    engine.table("panel_file", path, text=kind_csv, encoding=panel.encoding)
+    header = engine.columns("panel_file")
+    missing = [c for c in columns.values() if c not in header]
     if missing:
         raise InputError(f"column not found (the file has: {', '.join(header)}): write the header as it is in the "
                          "file", file=path, column=missing[0])
-    amounts = columns[2:]
-    try:  # fast path: plain numbers
-        return pd.read_csv(path, usecols=columns, encoding=panel.encoding,
-                           dtype={panel.id_column: str, panel.month_column: "category"} | dict.fromkeys(amounts, float))
-    except ValueError:  # text amounts (units, separators) or a bad cell: parse as text, naming the cell
-        table = pd.read_csv(path, usecols=columns, encoding=panel.encoding, dtype=str, keep_default_na=False)
-        for column in amounts:
-            table[column] = parse_numbers(table[column], panel.unit, file=path, column=column)
-        table[panel.month_column] = table[panel.month_column].astype("category")
-        return table
+    engine.table("panel_raw", path, columns, text=kind_csv, encoding=panel.encoding)
 
 
-def read_panel(panel: Panel, path, customers: pd.Index) -> PanelData:
-    """Read and check a monthly panel (long format) against the customer file's ids.
+def _type_panel(engine: Engine, panel: Panel) -> None:
+    """Make ``panel_typed``: ids and months as trimmed text, amounts as numbers (``unparsed`` = 1 where an amount
+    is written as text that is not a plain number, such as 1.5万元 or 20,000)."""
+    amounts = ["aum"] + (["profit"] if panel.profit_column is not None else [])
+    unparsed = " OR ".join(f"({a} IS NOT NULL AND TRIM(CAST({a} AS VARCHAR)) <> '' AND TRY_CAST({a} AS DOUBLE) IS "
+                           "NULL)" for a in amounts)
+    profit = "TRY_CAST(profit AS DOUBLE)" if panel.profit_column is not None else "CAST(NULL AS DOUBLE)"
+    engine.create("panel_typed", f"SELECT TRIM(CAST(id AS VARCHAR)) AS id, TRIM(CAST(month AS VARCHAR)) AS month, "
+                                 f"TRY_CAST(aum AS DOUBLE) AS aum, {profit} AS profit, "
+                                 f"CASE WHEN {unparsed} THEN 1 ELSE 0 END AS unparsed FROM panel_raw")
+
+
+def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators", *, check: bool = True
+               ) -> PanelMonths:
+    """Read and check a monthly panel (long format: a CSV, ``.csv.gz``, Parquet file or directory of Parquet
+    files) against the customer ids of engine table ``customers``; registers ``panel_rows`` (``id``, ``m``,
+    ``aum``, ``profit``) in the engine. With ``check`` false, only the checks the reading needs are made (the
+    months must be dates): for a later stage of a run whose stage 01 checked the same file (the stage records
+    say when it changed since, :mod:`crmlib.stages`).
 
     Raises
     ------
     InputError
-        Naming file, column and row, for: a missing column, an empty or unknown
+        Naming file, column and row (CSV), for: a missing column, an empty or unknown
         customer id, a month that is not a date, a negative or missing AUM, a
         customer-month given twice, a customer with no rows, a gap in a
         customer's months.
     """
-    if not path.is_file():
+    path = Path(path)
+    if not path.exists():
         raise InputError("panel file does not exist: check customer_base.panel.path (relative to the params file)",
                          file=path, key="customer_base.panel.path")
-    table = _read_panel_columns(path, panel)
-    row_of = lambda position: int(position) + 2  # noqa: E731 - header is file row 1
-    ids = table[panel.id_column]
-    code = customers.get_indexer(ids)
-    if (code < 0).any():
-        position = np.flatnonzero(code < 0)[0]
-        raise InputError(f"customer '{ids.iloc[position]}' is not in the customer file: add the customer, or remove "
-                         "its panel rows", file=path,
-                         column=panel.id_column, row=row_of(position))
-    labels = table[panel.month_column].cat.categories
-    parsed = pd.to_datetime(pd.Series(labels), errors="coerce", format="mixed")
+    _register_raw(engine, panel, path)
+    _type_panel(engine, panel)
+    if engine.query("SELECT MAX(unparsed) AS n FROM panel_typed")["n"].iloc[0] == 1:
+        engine.table("panel_raw", _parsed_panel(path, panel))  # amounts with units or separators: parse each cell
+        _type_panel(engine, panel)
+    bad = _first(engine, "SELECT id FROM panel_typed WHERE id IS NULL OR id = '' LIMIT 1") if check else None
+    if bad is not None:
+        raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
+                         row=_file_row(path, panel, panel.id_column, ""))
+    bad = _first(engine, f"SELECT p.id FROM panel_typed p LEFT JOIN {customers} c ON p.id = c.customer_id "
+                         "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1") if check else None
+    if bad is not None:
+        raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
+                         "rows", file=path, column=panel.id_column, row=_file_row(path, panel, panel.id_column,
+                                                                                   bad["id"]))
+    labels = engine.query("SELECT DISTINCT month FROM panel_typed ORDER BY month")["month"]
+    parsed = pd.to_datetime(labels.fillna(""), errors="coerce", format="mixed")
     if parsed.isna().any():
-        bad = labels[int(np.flatnonzero(parsed.isna())[0])]
-        position = np.flatnonzero((table[panel.month_column] == bad).to_numpy())[0]
-        raise InputError(f"'{bad}' is not a month (use YYYY-MM)", file=path, column=panel.month_column,
-                         row=row_of(position))
+        label = labels[parsed.isna()].iloc[0]
+        raise InputError(f"'{label}' is not a month (use YYYY-MM)", file=path, column=panel.month_column,
+                         row=_file_row(path, panel, panel.month_column, label if label is not None else ""))
     periods = parsed.dt.to_period("M")
     months = pd.period_range(periods.min(), periods.max(), freq="M")
-    month = (periods - months[0]).map(lambda offset: offset.n).to_numpy()[table[panel.month_column].cat.codes]
-    aum = table[panel.aum_column].to_numpy(dtype=float)
-    bad = np.flatnonzero(~(aum >= 0))
-    if bad.size:
-        raise InputError("AUM must be a non-negative number: correct the cell (0 for an empty account)", file=path,
-                         column=panel.aum_column, row=row_of(bad[0]))
-    n, t = len(customers), len(months)
-    key = code.astype(np.int64) * t + month
-    order = np.argsort(key, kind="stable")
-    repeated = np.flatnonzero(np.diff(key[order]) == 0)
-    if repeated.size:
-        position = order[repeated[0] + 1]
-        raise InputError(f"customer '{ids.iloc[position]}' has two rows for {months[month[position]]}: keep one",
-                         file=path,
-                         row=row_of(position))
-    rows = np.bincount(code, minlength=n)
-    if (rows == 0).any():
-        raise InputError(f"customer '{customers[np.flatnonzero(rows == 0)[0]]}' has no panel rows: add its months, "
-                         "or remove the customer from the customer file", file=path,
-                         column=panel.id_column)
-    first = np.full(n, t, dtype=np.int64)
-    last = np.full(n, -1, dtype=np.int64)
-    np.minimum.at(first, code, month)
-    np.maximum.at(last, code, month)
-    gap = np.flatnonzero(rows != last - first + 1)
-    if gap.size:
-        i = gap[0]
-        present = set(month[code == i])
-        hole = next(m for m in range(first[i], last[i] + 1) if m not in present)
-        raise InputError(f"customer '{customers[i]}' has no row for {months[hole]} between its first and last "
-                         "month: add that month's row (AUM 0 if the account was empty)", file=path,
+    index = pd.DataFrame({"month": labels.to_numpy(), "m": [(p - months[0]).n for p in periods]})
+    engine.table("panel_month_labels", index)
+    engine.table("panel_months", pd.DataFrame({"m": np.arange(len(months)), "label": months.astype(str)}))
+    bad = _first(engine, "SELECT id, month, aum FROM panel_typed WHERE aum IS NULL OR isnan(aum) OR aum < 0 "
+                         "ORDER BY id, month LIMIT 1") if check else None
+    if bad is not None:
+        raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
+                         "cell (0 for an empty account)", file=path, column=panel.aum_column,
+                         row=_first_row_of(path, panel, bad["id"], bad["month"]))
+    engine.create("panel_rows", "SELECT p.id, l.m, p.aum, p.profit FROM panel_typed p "
+                                "JOIN panel_month_labels l ON p.month = l.month")
+    if not check:
+        return PanelMonths(months)
+    bad = _first(engine, "SELECT id, m, COUNT(*) AS n FROM panel_rows GROUP BY id, m HAVING COUNT(*) > 1 "
+                         "ORDER BY id, m LIMIT 1")
+    if bad is not None:
+        month = months[int(bad["m"])]
+        raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
+                         row=_repeated_row(path, panel, bad["id"], month))
+    bad = _first(engine, f"SELECT c.customer_id FROM {customers} c LEFT JOIN (SELECT DISTINCT id FROM panel_rows) p "
+                         "ON c.customer_id = p.id WHERE p.id IS NULL ORDER BY c.customer_id LIMIT 1")
+    if bad is not None:
+        raise InputError(f"customer '{bad['customer_id']}' has no panel rows: add its months, or remove the customer "
+                         "from the customer file", file=path, column=panel.id_column)
+    bad = _first(engine, "SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n FROM panel_rows GROUP BY id "
+                         "HAVING COUNT(*) <> MAX(m) - MIN(m) + 1 ORDER BY id LIMIT 1")
+    if bad is not None:
+        present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])}")["m"])
+        hole = next(m for m in range(int(bad["first_m"]), int(bad["last_m"]) + 1) if m not in present)
+        raise InputError(f"customer '{bad['id']}' has no row for {months[hole]} between its first and last month: "
+                         "add that month's row (AUM 0 if the account was empty)", file=path,
                          column=panel.month_column)
-    values = np.full((n, t), np.nan)
-    values[code, month] = aum
-    profit = None
-    if panel.profit_column is not None:
-        profit = np.full((n, t), np.nan)
-        profit[code, month] = table[panel.profit_column].to_numpy(dtype=float)
-    return PanelData(customers, months, values, profit, first, last)
+    return PanelMonths(months)
 
 
-def panel_summary(data: PanelData) -> pd.DataFrame:
+def _rows_of(path: Path, panel: Panel) -> pd.DataFrame | None:
+    if path.is_dir() or path.suffix == ".parquet":
+        return None
+    return pd.read_csv(path, usecols=[panel.id_column, panel.month_column], encoding=panel.encoding, dtype=str,
+                       keep_default_na=False)
+
+
+def _first_row_of(path: Path, panel: Panel, customer, month) -> int | None:
+    rows = _rows_of(path, panel)
+    if rows is None:
+        return None
+    match = np.flatnonzero(((rows[panel.id_column].str.strip() == customer)
+                            & (rows[panel.month_column].str.strip() == month)).to_numpy())
+    return int(match[0]) + 2 if match.size else None
+
+
+def _repeated_row(path: Path, panel: Panel, customer, month: pd.Period) -> int | None:
+    rows = _rows_of(path, panel)
+    if rows is None:
+        return None
+    parsed = pd.to_datetime(rows[panel.month_column], errors="coerce", format="mixed").dt.to_period("M")
+    match = np.flatnonzero(((rows[panel.id_column].str.strip() == customer) & (parsed == month)).to_numpy())
+    return int(match[1]) + 2 if match.size > 1 else None
+
+
+def panel_summary(engine: Engine, months: PanelMonths) -> pd.DataFrame:
     """One row describing the panel: months, customers, rows, customers opening and closing within the window."""
-    t = len(data.months)
+    t = len(months.months)
+    counts = engine.query(
+        "SELECT COUNT(*) AS customers, SUM(n) AS rows, SUM(CASE WHEN first_m > 0 THEN 1 ELSE 0 END) AS opened, "
+        f"SUM(CASE WHEN last_m < {t - 1} THEN 1 ELSE 0 END) AS closed FROM "
+        "(SELECT id, COUNT(*) AS n, MIN(m) AS first_m, MAX(m) AS last_m FROM panel_rows GROUP BY id) c").iloc[0]
     return pd.DataFrame([{
-        "first_month": str(data.months[0]), "last_month": str(data.months[-1]), "months": t,
-        "customers": len(data.customers), "rows": int((data.last - data.first + 1).sum()),
-        "opened_in_window": int((data.first > 0).sum()), "closed_in_window": int((data.last < t - 1).sum()),
+        "first_month": months.labels[0], "last_month": months.labels[-1], "months": t,
+        "customers": int(counts["customers"]), "rows": int(counts["rows"]),
+        "opened_in_window": int(counts["opened"]), "closed_in_window": int(counts["closed"]),
     }])
 
 
-def _first_run(flags: np.ndarray, k: int, never: int) -> np.ndarray:
-    """Per row, the first column where ``k`` consecutive flags start (``never`` if none)."""
-    n, t = flags.shape
-    if k > t:
-        return np.full(n, never)
-    cumulative = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(flags, axis=1)], axis=1)
-    full_run = (cumulative[:, k:] - cumulative[:, :-k]) == k
-    return np.where(full_run.any(axis=1), np.argmax(full_run, axis=1), never)
+# --- the customer table -----------------------------------------------------------------------------------------
 
+def lifecycle_case(lifecycle: Lifecycle) -> str:
+    """SQL: the life-cycle stage of each customer, the first stage in the params' order whose conditions all hold.
 
-def loss_events(data: PanelData, floors: np.ndarray, months_below: int) -> pd.DataFrame:
-    """Loss month, reason and assets lost of each customer (rule in the module docstring).
-
-    Returns
-    -------
-    DataFrame
-        Indexed by customer: ``lost`` (0/1), ``loss_month_index`` (-1 if not
-        lost), ``loss_reason`` ("closed", "below floor" or ""), ``assets_lost``
-        (AUM of the month before the loss; 0 if not lost).
+    Conditions: ``lost`` (the customer's loss flag), ``min_tenure`` <= tenure < ``max_tenure``, ``min_trend`` <=
+    trend < ``max_trend``. A missing trend (too short a history) fails every trend condition. The last stage has
+    no conditions, so every customer gets one.
     """
-    n, t = data.aum.shape
-    month = np.arange(t)
-    closed = month[None, :] > data.last[:, None]
-    below_open = data.aum < floors[:, None]  # NaN (before the first month, after closure) compares False
-    below = closed | below_open
-    never = t
-    run_start = _first_run(below, months_below, never)
-    open_run_start = _first_run(below_open, months_below, never)
-    closes = data.last < t - 1
-    # a closure: the loss starts where the below-floor run that reaches the closure starts
-    not_below_before = np.where(~below & (month[None, :] <= data.last[:, None]), month[None, :], -1).max(axis=1)
-    closure_start = np.where(closes, not_below_before + 1, never)
-    loss = np.minimum(run_start, closure_start)
-    lost = loss < never
-    previous = np.clip(loss - 1, 0, t - 1)
-    assets_lost = np.where(lost, data.aum[np.arange(n), previous], 0.0)
-    # the reason is "below floor" when the open months alone meet the rule at the loss month, else "closed"
-    reason = np.where(~lost, "", np.where(open_run_start == loss, "below floor", "closed"))
-    return pd.DataFrame({"lost": lost.astype(int), "loss_month_index": np.where(lost, loss, -1),
-                         "loss_reason": reason, "assets_lost": assets_lost}, index=data.customers)
+    tenure, trend = f"CAST({quote(lifecycle.tenure)} AS DOUBLE)", f"CAST({quote(lifecycle.trend)} AS DOUBLE)"
+    cases = []
+    for rule in lifecycle.stages:
+        conditions = []
+        if rule.lost is not None:
+            conditions.append(f"lost = {int(rule.lost)}")
+        for column, low, high in ((tenure, rule.min_tenure, rule.max_tenure), (trend, rule.min_trend, rule.max_trend)):
+            if low is not None:
+                conditions.append(f"{column} >= {_number(low)}")
+            if high is not None:
+                conditions.append(f"{column} < {_number(high)}")
+        if not conditions:
+            cases.append(f"ELSE {_text(rule.id)}")
+            break
+        cases.append(f"WHEN {' AND '.join(conditions)} THEN {_text(rule.id)}")
+    return f"CASE {' '.join(cases)} END"
 
 
-def aum_trend(data: PanelData, end: np.ndarray, months: int) -> np.ndarray:
-    """Relative AUM trend up to month ``end`` of each customer.
+def _exact(expression: str) -> str:
+    return f"CAST({expression} AS {EXACT})"
 
-    :math:`\\bar A_{[e-m+1, e]} / \\bar A_{[e-2m+1, e-m]} - 1` with m = ``months``:
-    the mean AUM of the last m months over the mean of the m months before.
-    NaN when the customer has fewer than 2m months up to ``end`` or the
-    earlier mean is 0.
+
+def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, panel: Panel,
+                         lifecycle: Lifecycle, tenure_indicator: str | None) -> None:
+    """Make engine table ``customer_base``: the columns of ``indicators``, then per customer
+    ``first_month``, ``tier`` (start tier), ``aum_start``, ``aum_end`` (AUM in the window's last month; 0 after
+    closure), ``profit`` (sum over the window, if the panel has profit), ``lost``, ``loss_month``,
+    ``loss_reason``, ``assets_lost``, ``duration`` (months from the first month to the loss month, or to the end
+    of the window if not lost: the retention time), ``tenure`` (months with the bank at the loss month or the
+    window's end: the indicator ``tenure_indicator`` at the start plus ``duration``), ``aum_trend`` and
+    ``lifecycle`` (:func:`lifecycle_case`); and ``tier_month_aum`` (``tier``, ``m``, ``aum``: AUM of the tier's
+    active customers in month m).
+
+    ``aum_trend`` is :math:`\\bar A_{[e-m+1, e]} / \\bar A_{[e-2m+1, e-m]} - 1` with m = ``trend_months`` and e
+    the month before the loss, or the last month: the mean AUM of the last m months over the mean of the m months
+    before; missing when the customer has fewer than 2m months up to e or the earlier mean is 0.
     """
-    n, t = data.aum.shape
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(data.aum), axis=1)], axis=1)
-    rows = np.arange(n)
-    start = end - 2 * months + 1
-    valid = start >= data.first
-    e = np.clip(end + 1, 0, t)
-    recent = cumulative[rows, e] - cumulative[rows, np.clip(e - months, 0, t)]
-    earlier = cumulative[rows, np.clip(e - months, 0, t)] - cumulative[rows, np.clip(e - 2 * months, 0, t)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        trend = recent / earlier - 1.0
-    return np.where(valid & (earlier > 0), trend, np.nan)
+    t, k, m = len(months.months), panel.months_below, panel.trend_months
+    profit = f"SUM({_exact('profit')})" if panel.profit_column is not None else "NULL"
+    engine.create("panel_starts", f"""
+        SELECT id, first_m, last_m, aum_start, aum_end, profit,
+               {tier_case('aum_start', tiers, panel.unit)} AS tier,
+               {tier_case('aum_start', tiers, panel.unit, floor=True)} AS floor
+        FROM (SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, ARG_MIN(aum, m) AS aum_start,
+                     SUM(CASE WHEN m = {t - 1} THEN aum ELSE 0 END) AS aum_end, {profit} AS profit
+              FROM panel_rows GROUP BY id) s""")
+    engine.create("panel_losses", f"""
+        WITH below AS (
+            SELECT p.id, p.m, p.m - ROW_NUMBER() OVER (PARTITION BY p.id ORDER BY p.m) AS island
+            FROM panel_rows p JOIN panel_starts s ON p.id = s.id WHERE p.aum < s.floor),
+        runs AS (
+            SELECT id, MIN(m) AS run_start, MAX(m) AS run_end, COUNT(*) AS run_length FROM below GROUP BY id, island),
+        starts AS (
+            SELECT r.id, MIN(CASE WHEN r.run_length >= {k} THEN r.run_start END) AS open_run_start,
+                   MIN(CASE WHEN r.run_end = s.last_m THEN r.run_start END) AS closing_run_start
+            FROM runs r JOIN panel_starts s ON r.id = s.id GROUP BY r.id),
+        events AS (
+            SELECT s.*, COALESCE(r.open_run_start, {t}) AS open_run_start,
+                   CASE WHEN s.last_m < {t - 1} THEN COALESCE(r.closing_run_start, s.last_m + 1) ELSE {t} END
+                       AS closure_start
+            FROM panel_starts s LEFT JOIN starts r ON s.id = r.id)
+        SELECT *, LEAST(open_run_start, closure_start) AS loss FROM events""")
+    engine.create("panel_sums", f"""
+        SELECT p.id, c.tier, p.m,
+               SUM(CASE WHEN c.loss < {t} AND p.m = c.loss - 1 THEN p.aum ELSE 0 END) AS assets_lost,
+               SUM(CASE WHEN p.m BETWEEN c.trend_end - {m - 1} AND c.trend_end THEN {_exact('p.aum')} ELSE 0 END)
+                   AS recent,
+               SUM(CASE WHEN p.m BETWEEN c.trend_end - {2 * m - 1} AND c.trend_end - {m} THEN {_exact('p.aum')}
+                   ELSE 0 END) AS earlier,
+               SUM(CASE WHEN p.m < c.loss THEN {_exact('p.aum')} ELSE 0 END) AS active_aum
+        FROM panel_rows p
+        JOIN (SELECT id, tier, loss, CASE WHEN loss < {t} THEN loss - 1 ELSE last_m END AS trend_end
+              FROM panel_losses) c ON p.id = c.id
+        GROUP BY GROUPING SETS ((p.id), (c.tier, p.m))""")
+    engine.create("tier_month_aum", "SELECT tier, m, CAST(active_aum AS DOUBLE) AS aum FROM panel_sums "
+                                    "WHERE id IS NULL")
+    tenure = (f"CAST(i.{quote(tenure_indicator)} AS DOUBLE)" if tenure_indicator is not None else "0.0")
+    columns = ", ".join(f"i.{quote(c)}" for c in engine.columns("indicators"))
+    profit_column = "CAST(c.profit AS DOUBLE) AS profit, " if panel.profit_column is not None else ""
+    engine.create("panel_customers", f"""
+        SELECT {columns}, f.label AS first_month, c.tier, c.aum_start, c.aum_end, {profit_column}
+               CASE WHEN c.loss < {t} THEN 1 ELSE 0 END AS lost,
+               COALESCE(l.label, '') AS loss_month,
+               CASE WHEN c.loss >= {t} THEN '' WHEN c.open_run_start = c.loss THEN 'below floor' ELSE 'closed' END
+                   AS loss_reason,
+               CASE WHEN c.loss < {t} THEN s.assets_lost ELSE 0.0 END AS assets_lost,
+               c.loss - c.first_m AS duration,
+               {tenure} + (c.loss - c.first_m) AS tenure,
+               CASE WHEN c.trend_end - {2 * m - 1} >= c.first_m AND s.earlier > 0
+                    THEN CAST(s.recent AS DOUBLE) / CAST(s.earlier AS DOUBLE) - 1 END AS aum_trend
+        FROM indicators i
+        JOIN (SELECT *, CASE WHEN loss < {t} THEN loss - 1 ELSE last_m END AS trend_end FROM panel_losses) c
+          ON i.customer_id = c.id
+        JOIN panel_sums s ON s.id = c.id
+        JOIN panel_months f ON f.m = c.first_m
+        LEFT JOIN panel_months l ON l.m = c.loss""")
+    engine.create("customer_base", f"SELECT *, {lifecycle_case(lifecycle)} AS lifecycle FROM panel_customers")
 
 
-def panel_customer_table(data: PanelData, tiers: Tiers, panel: Panel, tenure_at_start: pd.Series | None
-                         ) -> pd.DataFrame:
-    """Per customer: start tier, AUM at start and end, profit, loss, duration, tenure and AUM trend.
-
-    Columns: ``first_month``, ``tier`` (start tier), ``aum_start``, ``aum_end``
-    (AUM in the window's last month; 0 after closure), ``profit`` (sum over
-    the window, if the panel has profit), ``lost``, ``loss_month``, ``loss_reason``,
-    ``assets_lost``, ``duration`` (months from the first month to the loss
-    month, or to the end of the window if not lost: the retention time),
-    ``tenure`` (months with the bank at the loss month or the window's end:
-    ``tenure_at_start`` plus ``duration``), ``aum_trend``
-    (:func:`aum_trend` up to the month before the loss, or the last month).
-    """
-    n, t = data.aum.shape
-    rows = np.arange(n)
-    aum_start = data.aum[rows, data.first]
-    tier = assign_tiers(pd.Series(aum_start, index=data.customers), tiers, panel.unit)
-    events = loss_events(data, _tier_floors(tier.to_numpy(), tiers, panel.unit), panel.months_below)
-    lost = events["lost"].to_numpy() == 1
-    loss = events["loss_month_index"].to_numpy()
-    duration = np.where(lost, loss, t) - data.first
-    end = np.where(lost, loss - 1, data.last)
-    table = pd.DataFrame({
-        "first_month": data.months[data.first].astype(str),
-        "tier": tier.to_numpy(),
-        "aum_start": aum_start,
-        "aum_end": np.nan_to_num(data.aum[:, -1]),
-    }, index=data.customers)
-    if data.profit is not None:
-        table["profit"] = np.nansum(data.profit, axis=1)
-    table = table.join(events.drop(columns="loss_month_index"))
-    table.insert(table.columns.get_loc("loss_reason"), "loss_month",
-                 np.where(lost, data.months[np.clip(loss, 0, t - 1)].astype(str), ""))
-    start = tenure_at_start.to_numpy(dtype=float) if tenure_at_start is not None else np.zeros(n)
-    table["duration"] = duration
-    table["tenure"] = start + duration
-    table["aum_trend"] = aum_trend(data, end, panel.trend_months)
-    return table
+def flag_customer_table(engine: Engine, tiers: Tiers, basis_unit: str, lost_assets: str, duration: str,
+                        lifecycle: Lifecycle) -> None:
+    """Make engine table ``customer_base`` from ``indicators`` and ``churn_flags`` (a customer file with a loss
+    flag, no panel): the indicators, then ``tier`` (of the indicator ``tiers.basis``, in ``basis_unit``),
+    ``lost``, ``assets_lost`` (indicator ``lost_assets`` of a lost customer, else 0), ``duration`` (indicator
+    ``duration``) and ``lifecycle``."""
+    columns = ", ".join(f"i.{quote(c)}" for c in engine.columns("indicators"))
+    engine.create("flag_customers", f"""
+        SELECT {columns}, {tier_case('i.' + quote(tiers.basis), tiers, basis_unit)} AS tier, f.lost,
+               CASE WHEN f.lost = 1 THEN CAST(i.{quote(lost_assets)} AS DOUBLE) ELSE 0.0 END AS assets_lost,
+               i.{quote(duration)} AS duration
+        FROM indicators i JOIN churn_flags f ON i.customer_id = f.customer_id""")
+    engine.create("customer_base", f"SELECT *, {lifecycle_case(lifecycle)} AS lifecycle FROM flag_customers")
 
 
-def monthly_flows(data: PanelData, customers: pd.DataFrame, tiers: Tiers) -> pd.DataFrame:
+def customer_table(engine: Engine) -> pd.DataFrame:
+    """Engine table ``customer_base``, ordered by customer id, indexed by it."""
+    return engine.query("SELECT * FROM customer_base ORDER BY customer_id").set_index("customer_id")
+
+
+# --- flows and migration ----------------------------------------------------------------------------------------
+
+def monthly_flows(engine: Engine, months: PanelMonths, tiers: Tiers) -> pd.DataFrame:
     """Customers and assets per start tier and month: the flow of the customer base.
 
     For month t and tier g (customers' start tiers): ``customers_start`` are
@@ -322,37 +436,41 @@ def monthly_flows(data: PanelData, customers: pd.DataFrame, tiers: Tiers) -> pd.
     lost; ``aum`` the AUM in t of customers active in t; ``net_asset_flow`` its
     change from t-1. The first month has no flows (NaN rates).
     """
-    n, t = data.aum.shape
-    month = np.arange(t)
-    lost = customers["lost"].to_numpy() == 1
-    loss = np.where(lost, data.first + customers["duration"].to_numpy(), t)
-    active = (month[None, :] >= data.first[:, None]) & (month[None, :] < loss[:, None])
+    t = len(months.months)
+    events = engine.query(f"""
+        SELECT tier, m, SUM(new) AS new, SUM(lost) AS lost, CAST(SUM(assets_lost) AS DOUBLE) AS assets_lost
+        FROM (SELECT tier, first_m AS m, 1 AS new, 0 AS lost, {_exact('0')} AS assets_lost FROM panel_losses
+              UNION ALL
+              SELECT p.tier, p.loss AS m, 0, 1, {_exact('c.assets_lost')} FROM panel_losses p
+              JOIN customer_base c ON c.customer_id = p.id WHERE p.loss < {t}) e
+        GROUP BY tier, m""")
+    aum = engine.query("SELECT tier, m, aum FROM tier_month_aum")
+    ids = [level.id for level in tiers.levels]
+    grid = pd.MultiIndex.from_product([ids, range(t)], names=["tier", "m"])
+    events = events.set_index(["tier", "m"]).reindex(grid, fill_value=0)
+    aum = aum.set_index(["tier", "m"])["aum"].reindex(grid, fill_value=0.0)
     rows = []
-    for tier in [level.id for level in tiers.levels]:
-        member = customers["tier"].to_numpy() == tier
-        in_tier = active[member]
-        aum = np.where(in_tier, np.nan_to_num(data.aum[member]), 0.0).sum(axis=0)
-        started = in_tier.sum(axis=0)
-        new = np.bincount(data.first[member], minlength=t)
-        lost_count = np.bincount(loss[member & lost], minlength=t)[:t]
-        assets = np.bincount(loss[member & lost], weights=customers["assets_lost"].to_numpy()[member & lost],
-                             minlength=t)[:t]
-        previous = np.concatenate([[np.nan], started[:-1]])
+    for tier in ids:
+        new, lost = events.loc[tier, "new"].to_numpy(), events.loc[tier, "lost"].to_numpy()
+        active = np.cumsum(new) - np.cumsum(lost)
+        previous = np.concatenate([[np.nan], active[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            rate = lost_count / previous
+            rate = lost / previous
+        level = aum.loc[tier].to_numpy()
         rows.append(pd.DataFrame({
-            "tier": tier, "month": data.months.astype(str), "customers_start": previous, "new": new,
-            "lost": lost_count, "assets_lost": assets, "loss_rate": rate, "net_flow": new - lost_count,
-            "aum": aum, "net_asset_flow": np.concatenate([[np.nan], np.diff(aum)]),
+            "tier": tier, "month": months.labels, "customers_start": previous, "new": new.astype(float),
+            "lost": lost.astype(float), "assets_lost": events.loc[tier, "assets_lost"].to_numpy(dtype=float),
+            "loss_rate": rate, "net_flow": (new - lost).astype(float), "aum": level,
+            "net_asset_flow": np.concatenate([[np.nan], np.diff(level)]),
         }))
     table = pd.concat(rows, ignore_index=True)
-    first = table["month"] == str(data.months[0])
+    first = table["month"] == months.labels[0]
     table.loc[first, ["new", "lost", "assets_lost", "net_flow"]] = np.nan
     return table
 
 
-def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | None, unit: str | None = None
-                   ) -> pd.DataFrame:
+def tier_migration(engine: Engine, months: PanelMonths, tiers: Tiers, start: str | None, end: str | None,
+                   unit: str | None = None) -> pd.DataFrame:
     """Tier migration between two months: counts and row shares.
 
     Tiers at each date come from that month's AUM (in ``unit``, the panel's). Rows: tier at ``start``, plus
@@ -366,57 +484,33 @@ def tier_migration(data: PanelData, tiers: Tiers, start: str | None, end: str | 
         Long table: ``from_tier``, ``to_tier``, ``customers``, ``row_share``
         (share of the from-tier's customers), plus ``from_month``, ``to_month``.
     """
-    months = data.months.astype(str)
+    labels = months.labels
     for label in (start, end):
-        if label is not None and label not in months:
-            raise InputError(f"migration month '{label}' is not in the panel ({months[0]} to {months[-1]}): choose "
-                             "two months in that range",
-                             key="customer_base.panel.migration")
-    a = months.get_loc(start) if start is not None else 0
-    b = months.get_loc(end) if end is not None else len(months) - 1
+        if label is not None and label not in labels:
+            raise InputError(f"migration month '{label}' is not in the panel ({labels[0]} to {labels[-1]}): choose "
+                             "two months in that range", key="customer_base.panel.migration")
+    a = labels.index(start) if start is not None else 0
+    b = labels.index(end) if end is not None else len(labels) - 1
+    counts = engine.query(f"""
+        SELECT COALESCE({tier_case('aum_a', tiers, unit)}, 'new') AS from_tier,
+               COALESCE({tier_case('aum_b', tiers, unit)}, 'closed') AS to_tier, COUNT(*) AS customers
+        FROM (SELECT id, MAX(CASE WHEN m = {a} THEN aum END) AS aum_a, MAX(CASE WHEN m = {b} THEN aum END) AS aum_b,
+                     MIN(m) AS first_m
+              FROM panel_rows GROUP BY id) c
+        WHERE first_m <= {b} GROUP BY 1, 2""")
     ids = [level.id for level in tiers.levels]
-    origin = pd.Series("new", index=data.customers)
-    present = ~np.isnan(data.aum[:, a])
-    origin[present] = assign_tiers(pd.Series(data.aum[present, a], index=data.customers[present]), tiers, unit)
-    target = pd.Series("closed", index=data.customers)
-    open_at_end = ~np.isnan(data.aum[:, b])
-    target[open_at_end] = assign_tiers(pd.Series(data.aum[open_at_end, b], index=data.customers[open_at_end]), tiers,
-                                       unit)
-    existed = data.first <= b
-    counts = pd.crosstab(origin[existed], target[existed]).reindex(index=ids + ["new"], columns=ids + ["closed"],
-                                                                   fill_value=0)
-    shares = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
-    table = counts.stack().rename("customers").to_frame().join(shares.stack().rename("row_share"))
+    matrix = counts.pivot(index="from_tier", columns="to_tier", values="customers").reindex(
+        index=ids + ["new"], columns=ids + ["closed"]).fillna(0).astype(int)
+    shares = matrix.div(matrix.sum(axis=1).replace(0, np.nan), axis=0)
+    table = matrix.stack(future_stack=True).rename("customers").to_frame().join(
+        shares.stack(future_stack=True).rename("row_share"))
     table.index.names = ["from_tier", "to_tier"]
-    return table.reset_index().assign(from_month=months[a], to_month=months[b])
+    return table.reset_index().assign(from_month=labels[a], to_month=labels[b])
 
 
-def lifecycle_stage(customers: pd.DataFrame, lifecycle: Lifecycle) -> pd.Series:
-    """Life-cycle stage of each customer: the first stage, in the params' order, whose conditions all hold.
+# --- tables per tier and stage ----------------------------------------------------------------------------------
 
-    Conditions: ``lost`` (the customer's loss flag), ``min_tenure`` <= tenure
-    < ``max_tenure``, ``min_trend`` <= trend < ``max_trend``. A missing trend
-    (too short a history) fails every trend condition. The last stage has no
-    conditions, so every customer gets one.
-    """
-    tenure = customers[lifecycle.tenure].to_numpy(dtype=float)
-    trend = customers[lifecycle.trend].to_numpy(dtype=float)
-    lost = customers["lost"].to_numpy() == 1
-    stage = np.full(len(customers), None, dtype=object)
-    for rule in lifecycle.stages:
-        match = stage == None  # noqa: E711 - element-wise on an object array
-        if rule.lost is not None:
-            match &= lost == rule.lost
-        for values, low, high in ((tenure, rule.min_tenure, rule.max_tenure), (trend, rule.min_trend, rule.max_trend)):
-            if low is not None:
-                match &= values >= low
-            if high is not None:
-                match &= values < high
-        stage[match] = rule.id
-    return pd.Series(stage, index=customers.index, name="lifecycle")
-
-
-def lifecycle_profile(customers: pd.DataFrame, lifecycle: Lifecycle, tiers: Tiers) -> pd.DataFrame:
+def lifecycle_profile(engine: Engine, lifecycle: Lifecycle, tiers: Tiers) -> pd.DataFrame:
     """Customers per life-cycle stage and tier.
 
     Returns
@@ -425,16 +519,17 @@ def lifecycle_profile(customers: pd.DataFrame, lifecycle: Lifecycle, tiers: Tier
         One row per stage, in the params' order: ``stage``, one count column per
         tier, ``customers``, ``share`` (of all customers).
     """
-    counts = pd.crosstab(customers["lifecycle"], customers["tier"]).reindex(
-        index=[s.id for s in lifecycle.stages], columns=[t.id for t in tiers.levels], fill_value=0)
-    counts.columns.name = None
-    counts["customers"] = counts.sum(axis=1)
-    counts["share"] = counts["customers"] / len(customers)
-    return counts.rename_axis("stage").reset_index()
+    counts = engine.query("SELECT lifecycle, tier, COUNT(*) AS n FROM customer_base GROUP BY lifecycle, tier")
+    table = counts.pivot(index="lifecycle", columns="tier", values="n").reindex(
+        index=[s.id for s in lifecycle.stages], columns=[t.id for t in tiers.levels]).fillna(0).astype(int)
+    table.columns.name = None
+    table["customers"] = table.sum(axis=1)
+    table["share"] = table["customers"] / counts["n"].sum()
+    return table.rename_axis("stage").reset_index()
 
 
-def tier_profile(customers: pd.DataFrame, tiers: Tiers, measures: list[str]) -> pd.DataFrame:
-    """Size of each tier and its share of customers and of each measure's total.
+def tier_profile(engine: Engine, tiers: Tiers, measures: list[str]) -> pd.DataFrame:
+    """Size of each tier and its share of customers and of each measure's total (exact sums).
 
     Returns
     -------
@@ -442,20 +537,22 @@ def tier_profile(customers: pd.DataFrame, tiers: Tiers, measures: list[str]) -> 
         ``tier``, ``label_en``, ``label_zh``, ``lower``, ``upper``, ``customers``,
         ``customer_share``, then ``<measure>_total`` and ``<measure>_share`` per measure.
     """
+    sums = "".join(f", SUM({_exact(quote(m))}) AS {quote(m)}" for m in measures)
+    totals = engine.query(f"SELECT tier, COUNT(*) AS customers{sums} FROM customer_base GROUP BY tier")
+    totals = totals.set_index("tier").astype(float)
     rows = pd.DataFrame([{"tier": t.id, "label_en": t.label_en, "label_zh": t.label_zh, "lower": t.lower,
                           "upper": np.inf if t.upper is None else t.upper} for t in tiers.levels]).set_index("tier")
-    groups = customers.groupby("tier", sort=False)
-    rows["customers"] = groups.size().reindex(rows.index, fill_value=0)
-    rows["customer_share"] = rows["customers"] / len(customers)
+    totals = totals.reindex(rows.index, fill_value=0.0)
+    rows["customers"] = totals["customers"].astype(int)
+    rows["customer_share"] = rows["customers"] / rows["customers"].sum()
     for measure in measures:
-        total = groups[measure].sum().reindex(rows.index, fill_value=0.0)
-        rows[f"{measure}_total"] = total
-        rows[f"{measure}_share"] = total / customers[measure].sum()
+        rows[f"{measure}_total"] = totals[measure]
+        rows[f"{measure}_share"] = totals[measure] / totals[measure].sum()
     return rows.reset_index()
 
 
-def attrition_by_tier(customers: pd.DataFrame, tiers: Tiers, assets: str) -> pd.DataFrame:
-    """Lost customers and lost assets per tier, with a total row ``all``.
+def attrition_by_tier(engine: Engine, tiers: Tiers, assets: str) -> pd.DataFrame:
+    """Lost customers and lost assets per tier, with a total row ``all`` (exact sums).
 
     Returns
     -------
@@ -464,15 +561,15 @@ def attrition_by_tier(customers: pd.DataFrame, tiers: Tiers, assets: str) -> pd.
         ``assets`` (sum of column ``assets``), ``assets_lost``, ``assets_lost_share``
         (assets_lost / assets), ``share_of_all_lost_assets``.
     """
+    table = engine.query(f"""
+        SELECT COALESCE(tier, 'all') AS tier, COUNT(*) AS customers, SUM(lost) AS lost,
+               CAST(SUM({_exact(quote(assets))}) AS DOUBLE) AS assets,
+               CAST(SUM({_exact('assets_lost')}) AS DOUBLE) AS assets_lost
+        FROM customer_base GROUP BY GROUPING SETS ((tier), ())""").set_index("tier")
     ids = [t.id for t in tiers.levels]
-    groups = customers.groupby("tier", sort=False)
-    table = pd.DataFrame({"customers": groups.size(), "lost": groups["lost"].sum(),
-                          "assets": groups[assets].sum(), "assets_lost": groups["assets_lost"].sum()}
-                         ).reindex(ids, fill_value=0)
-    table.loc["all"] = table.sum()
+    table = table.reindex(ids + ["all"], fill_value=0).astype({"customers": int, "lost": int})
     table["loss_rate"] = table["lost"] / table["customers"]
     table["assets_lost_share"] = table["assets_lost"] / table["assets"]
     table["share_of_all_lost_assets"] = table["assets_lost"] / table.loc["all", "assets_lost"]
-    table = table.astype({"customers": int, "lost": int})
     return table.rename_axis("tier").reset_index()[["tier", "customers", "lost", "loss_rate", "assets",
                                                      "assets_lost", "assets_lost_share", "share_of_all_lost_assets"]]

@@ -31,7 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
-from . import case_report, figures, io, provenance
+from . import case_report, engine, figures, io, provenance
 from . import stages as stages_module
 from .check import change_line, read_changes
 from .errors import InputError
@@ -198,20 +198,22 @@ class Kernel:
 PREPARATION_TAG = "crmlib-preparation"
 
 
-def _preparation(cwd: Path, output_dir: Path) -> nbformat.NotebookNode:
+def _preparation(cwd: Path, output_dir: Path, engine: dict[str, str]) -> nbformat.NotebookNode:
     code = (f"__import__('os').chdir({str(cwd)!r})  # first: the last case's directory may be gone\n"
             "get_ipython().run_line_magic('reset', '-f')\n"
             f"__import__('os').environ[{io.OUTPUT_DIR_ENV!r}] = {str(output_dir)!r}\n"
+            f"__import__('os').environ.update({engine!r})\n"
             "get_ipython().execution_count = 0  # the next cell is number 1\n")
     return nbformat.v4.new_code_cell(code, metadata={"tags": [PREPARATION_TAG]})
 
 
 def _execute(params, stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel,
-             output_root: Path) -> None:
-    """Run one stage notebook in ``kernel``, its tables written under ``output_root`` (``$CRMLIB_OUTPUT_DIR``)."""
+             output_root: Path, engine: dict[str, str]) -> None:
+    """Run one stage notebook in ``kernel``, its tables written under ``output_root`` (``$CRMLIB_OUTPUT_DIR``), on
+    the engine the variables ``engine`` name (:mod:`crmlib.engine`)."""
     output = staging_reports / f"{stage}.ipynb"
     notebook = assemble(params, stage)
-    notebook.cells.insert(0, _preparation(final_reports, output_root))
+    notebook.cells.insert(0, _preparation(final_reports, output_root, engine))
     try:
         papermill.execute_notebook(notebook, str(output), parameters=parameters,
                                    cwd=str(final_reports), kernel_name="python3", progress_bar=False,
@@ -229,8 +231,34 @@ def _execute(params, stage: str, staging_reports: Path, final_reports: Path, par
     (staging_reports / f"{stage}.html").write_text(html, encoding="utf-8")
 
 
+def engine_settings(params, name: str | None = None, master: str | None = None, remote: str | None = None
+                    ) -> dict[str, str]:
+    """The environment that tells the stage notebooks which engine computes (:mod:`crmlib.engine`), checked
+    against the case's families.
+
+    Raises
+    ------
+    InputError
+        For Spark when a family of the case has no engine path, or Spark cannot start here.
+    """
+    name = name or "duckdb"
+    if name not in engine.ENGINES:
+        raise InputError(f"unknown engine '{name}': choose one of {', '.join(engine.ENGINES)}")
+    if name != "duckdb":
+        for family in params.families:
+            if family.engine_path == "none":
+                raise InputError(f"--engine {name}: the {family.title_en.lower()} family ({family.folder}) of case "
+                                 f"'{params.case}' has no engine path yet (it computes in memory): run the case "
+                                 "without --engine")
+        reason = engine.spark_available() if remote is None else None
+        if reason is not None:
+            raise InputError(f"--engine {name}: Spark cannot start here: {reason}")
+    return {engine.ENGINE_ENV: name, engine.SPARK_MASTER_ENV: master or "", engine.SPARK_REMOTE_ENV: remote or ""}
+
+
 def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params", lang=None,
-             progress=print, kernel: Kernel | None = None) -> RunResult:
+             progress=print, kernel: Kernel | None = None, engine_name: str | None = None,
+             spark_master: str | None = None, spark_remote: str | None = None) -> RunResult:
     """Run a case through its stage notebooks.
 
     Parameters
@@ -253,6 +281,9 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     kernel : Kernel, optional
         The kernel to run the notebooks in (one for this case by default); ``crmlib run --all`` gives each of
         its worker processes one for all the cases it runs.
+    engine_name, spark_master, spark_remote : str, optional
+        The engine of the customer-base computations (``"duckdb"``, the default, or ``"spark"``) and where
+        Spark runs (:func:`engine_settings`). Every engine gives the same tables.
 
     Raises
     ------
@@ -264,6 +295,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
     params_path = _params_path(case_or_path, params_dir).resolve()
     params = load_params(params_path)
     chosen = resolve_stages(stages, params.stages)
+    settings = engine_settings(params, engine_name, spark_master, spark_remote)
     root = writable_root(output_dir)
     final_processed = root / "data" / "processed" / params.case
     final_reports = root / "reports" / params.case
@@ -294,7 +326,7 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
                 start = time.perf_counter()
                 try:
                     _execute(params, stage, staging_reports, final_reports, parameters, case_kernel,
-                             staging_processed.parent)
+                             staging_processed.parent, settings)
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None

@@ -14,20 +14,33 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
-__all__ = ["kaplan_meier", "retention_at"]
+__all__ = ["survival_counts", "kaplan_meier", "retention_at"]
 
 
-def _fit(duration: pd.Series, lost: pd.Series, level: float) -> KaplanMeierFitter:
-    return KaplanMeierFitter(alpha=1 - level).fit(duration.to_numpy(dtype=float), lost.to_numpy(dtype=bool))
+def survival_counts(engine) -> pd.DataFrame:
+    """Customers per (tier, duration, lost) of engine table ``customer_base``: all the Kaplan-Meier estimator
+    needs."""
+    return engine.query("SELECT tier, CAST(duration AS DOUBLE) AS duration, lost, COUNT(*) AS customers "
+                        "FROM customer_base GROUP BY tier, duration, lost ORDER BY tier, duration, lost")
 
 
-def kaplan_meier(customers: pd.DataFrame, groups: list[str], level: float = 0.95) -> pd.DataFrame:
+def _fit(counts: pd.DataFrame, level: float) -> KaplanMeierFitter:
+    return KaplanMeierFitter(alpha=1 - level).fit(counts["duration"].to_numpy(dtype=float),
+                                                  counts["lost"].to_numpy(dtype=bool),
+                                                  weights=counts["customers"].to_numpy(dtype=float))
+
+
+def kaplan_meier(counts: pd.DataFrame, groups: list[str], level: float = 0.95) -> pd.DataFrame:
     """Kaplan-Meier retention curve of each group of column ``tier`` and of ``all`` customers.
+
+    The estimator needs only the number of customers per (tier, duration, lost), which the engine counts
+    (:func:`survival_counts`); lifelines weights each distinct time by that count, which gives the curve and
+    interval of the customer-level data exactly.
 
     Parameters
     ----------
-    customers : DataFrame
-        Columns ``tier``, ``duration`` (months) and ``lost`` (1 = lost, 0 = censored).
+    counts : DataFrame
+        Columns ``tier``, ``duration`` (months), ``lost`` (1 = lost, 0 = censored) and ``customers``.
     groups : list of str
         Tier ids, in display order.
 
@@ -39,15 +52,15 @@ def kaplan_meier(customers: pd.DataFrame, groups: list[str], level: float = 0.95
     """
     parts = []
     for group in groups + ["all"]:
-        member = customers if group == "all" else customers[customers["tier"] == group]
+        member = counts if group == "all" else counts[counts["tier"] == group]
         if member.empty:
             continue
-        fit = _fit(member["duration"], member["lost"], level)
+        fit = _fit(member, level)
         events = fit.event_table
         interval = fit.confidence_interval_survival_function_
         parts.append(pd.DataFrame({
-            "tier": group, "month": events.index.to_numpy(dtype=float), "at_risk": events["at_risk"].to_numpy(),
-            "lost": events["observed"].to_numpy(), "censored": events["censored"].to_numpy(),
+            "tier": group, "month": events.index.to_numpy(dtype=float), "at_risk": events["at_risk"].to_numpy(dtype=int),
+            "lost": events["observed"].to_numpy(dtype=int), "censored": events["censored"].to_numpy(dtype=int),
             "retention": fit.survival_function_.iloc[:, 0].to_numpy(),
             "ci_lower": interval.iloc[:, 0].to_numpy(), "ci_upper": interval.iloc[:, 1].to_numpy(),
         }))

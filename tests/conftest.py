@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crmlib import load_params, pipeline
+from crmlib import engine, load_params, pipeline
 from crmlib.io import write_table
 from crmlib.privacy import SALT_ENV
 from crmlib.synthetic import synthesize_customers, synthesize_responses
@@ -21,6 +21,33 @@ def run_stages(params, directory) -> None:
     """Run every stage of a case in-process (:func:`crmlib.pipeline.run_stage`), tables into ``directory``."""
     for stage in params.stages:
         pipeline.run_stage(params, directory, stage)
+
+
+#: The engines of the customer-base computations. The Spark tests run on one xdist worker, which starts the one
+#: Spark session they share; without pyspark or a Java runtime they are skipped, saying why.
+ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.xdist_group("spark"))]
+#: Spark's tests run on one core (the other xdist worker has the other), unless the environment says otherwise.
+os.environ.setdefault(engine.SPARK_MASTER_ENV, "local[1]")
+
+
+def engine_or_skip(name: str) -> engine.Engine:
+    """A new engine ``name`` (:func:`crmlib.engine.current`), or the test skipped when Spark cannot start here."""
+    if name == "spark" and (reason := engine.spark_available()) is not None:
+        pytest.skip(f"Spark tests need pyspark and a Java runtime: {reason}")
+    return engine.current(name)
+
+
+@pytest.fixture(params=ENGINES)
+def sql_engine(request) -> engine.Engine:
+    """Each engine in turn (DuckDB, Spark): for the tests that hold the engines equal on a hand-made example;
+    the end-to-end comparison of the shipped cases is in test_pipeline.py."""
+    return engine_or_skip(request.param)
+
+
+@pytest.fixture
+def run() -> engine.Engine:
+    """A new DuckDB engine (the default)."""
+    return engine.current("duckdb")
 
 
 @pytest.fixture(scope="session")

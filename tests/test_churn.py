@@ -58,7 +58,8 @@ def test_cross_validation_is_seeded_and_out_of_fold(simulated):
 
 
 def test_kaplan_meier_hand_example():
-    customers = pd.DataFrame({"tier": ["t"] * 6, "duration": [1, 2, 2, 3, 4, 5], "lost": [1, 0, 1, 1, 0, 1]})
+    customers = pd.DataFrame({"tier": ["t"] * 6, "duration": [1, 2, 2, 3, 4, 5], "lost": [1, 0, 1, 1, 0, 1],
+                              "customers": 1})
     curve = survival.kaplan_meier(customers, ["t"])
     curve = curve[curve["tier"] == "t"].set_index("month")
     # S(1) = 5/6; at 2: 5 at risk, 1 lost (the censored one is still at risk) -> 5/6 * 4/5; at 3: * 2/3
@@ -67,6 +68,21 @@ def test_kaplan_meier_hand_example():
     table = survival.retention_at(survival.kaplan_meier(customers, ["t"]), [2, 3, 9])
     assert table.iloc[0]["retention_3m"] == pytest.approx(4 / 9)
     assert np.isnan(table.iloc[0]["retention_9m"])
+
+
+def test_kaplan_meier_of_counts_is_that_of_the_customers():
+    """The engine counts customers per (tier, duration, lost); weighting each time by its count gives the curve
+    and interval of the customer-level fit exactly."""
+    from lifelines import KaplanMeierFitter
+    rng = np.random.default_rng(4)
+    duration, lost = rng.integers(0, 24, 3000), rng.integers(0, 2, 3000)
+    counts = pd.DataFrame({"tier": "t", "duration": duration, "lost": lost}).value_counts().rename(
+        "customers").reset_index()
+    curve = survival.kaplan_meier(counts, ["t"]).query("tier == 'all'")
+    direct = KaplanMeierFitter().fit(duration, lost.astype(bool))
+    np.testing.assert_array_equal(curve["retention"], direct.survival_function_.iloc[:, 0])
+    np.testing.assert_array_equal(curve["ci_lower"], direct.confidence_interval_survival_function_.iloc[:, 0])
+    assert curve["at_risk"].tolist() == direct.event_table["at_risk"].tolist()
 
 
 def test_pseudonyms_are_keyed_hashes(monkeypatch):

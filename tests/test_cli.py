@@ -16,6 +16,8 @@ import yaml
 from crmlib import load_params
 from crmlib.cli import _Progress, main
 
+from conftest import engine_or_skip
+
 
 def crmlib(*args, cwd):
     return subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
@@ -241,7 +243,7 @@ def test_errors_name_the_final_paths_not_the_removed_staging_ones(make_case, tmp
     from crmlib import runner
     from crmlib.errors import InputError
 
-    def failing_stage(params, stage, staging_reports, final_reports, parameters, kernel, output_root):
+    def failing_stage(params, stage, staging_reports, final_reports, parameters, kernel, output_root, engine):
         raise InputError("stage table 'x' not found", file=output_root / "tiny" / "x.csv")
 
     monkeypatch.setattr(runner, "_execute", failing_stage)
@@ -336,3 +338,21 @@ def test_notebooks_for_exploring_carry_the_case_parameters(root, tmp_path, cli):
     assert "case = 'jd'" in parameters and "output_dir = 'tables'" in parameters
     assert "params_path = '" in parameters and parameters.count("jd.yaml") == 1
     assert any("value_matrix" in "".join(c["source"]) for c in notebook["cells"])  # the family's section is in
+
+
+def test_a_family_without_an_engine_path_refuses_spark(root, tmp_path, cli):
+    result = cli("--params-dir", root / "params", "run", "shaoxing", "--engine", "spark", "--output-dir", tmp_path)
+    assert_user_error(result, "--engine spark", "factor_grading", "has no engine path yet", "without --engine")
+    assert_no_outputs(tmp_path / "data")
+
+
+@pytest.mark.xdist_group("spark")
+def test_the_engine_choice_reaches_the_stage_notebooks(root, tmp_path, cli):
+    """`--engine spark --spark-master M` starts Spark in the notebooks' kernel with master M: a master Spark
+    cannot use stops the first stage the engine computes in (bank_churners: 02) with one line naming the master,
+    and leaves no outputs."""
+    engine_or_skip("spark")
+    result = cli("--params-dir", root / "params", "run", "bank_churners", "--engine", "spark", "--spark-master",
+                 "nowhere", "--output-dir", tmp_path)
+    assert_user_error(result, "Spark could not start with master 'nowhere'", "--spark-master", "stage 02_indicators")
+    assert_no_outputs(tmp_path / "data")

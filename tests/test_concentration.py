@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from crmlib import concentration
+from crmlib import concentration, engine
 from crmlib.errors import InputError
 from crmlib.params import Bootstrap
 
@@ -46,23 +46,59 @@ def test_closed_forms_on_large_samples():
     assert concentration.top_share(pareto, 20) == pytest.approx(0.2 ** (1 - 1 / alpha), abs=0.003)
 
 
+def customers(run, **columns) -> None:
+    """Register engine table ``customer_base`` with ids c0000, c0001, ... and the given columns."""
+    n = len(next(iter(columns.values())))
+    run.table("customer_base", pd.DataFrame({"customer_id": [f"c{i:04d}" for i in range(n)], **columns}))
+
+
+def test_the_engine_computes_the_statistics_of_the_numpy_functions(run):
+    """Gini, top shares and the Lorenz curve by the engine (exact cumulative sums) equal the NumPy ones, ties
+    included, to 1e-12."""
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.lognormal(10, 1.7, 997), [0.0, 5e4, 5e4]]).round(2)
+    customers(run, aum=values)
+    gini, top20, top10 = concentration.engine_statistics(run, "aum", [20.0, 10.0])
+    assert gini == pytest.approx(concentration.gini(values), abs=1e-12)
+    assert top20 == pytest.approx(concentration.top_share(values, 20), abs=1e-12)
+    assert top10 == pytest.approx(concentration.top_share(values, 10), abs=1e-12)
+    curve = concentration.engine_lorenz_curve(run, "aum")
+    np.testing.assert_allclose(curve["value_share"], concentration.lorenz_curve(values)["value_share"], atol=1e-12)
+
+
 def test_bootstrap_is_seeded_and_covers_the_estimate():
-    data = pd.DataFrame({"aum": np.random.default_rng(1).lognormal(0, 1.5, 2000)})
+    run = engine.current()
+    customers(run, aum=np.random.default_rng(1).lognormal(0, 1.5, 2000))
     settings = Bootstrap(replicates=200, seed=5)
-    first = concentration.concentration_statistics(data, ["aum"], [20.0], settings)
-    second = concentration.concentration_statistics(data, ["aum"], [20.0], settings)
+    first = concentration.concentration_statistics(run, ["aum"], [20.0], settings)
+    second = concentration.concentration_statistics(run, ["aum"], [20.0], settings)
     pd.testing.assert_frame_equal(first, second)
     assert first["statistic"].tolist() == ["gini", "top_20pct_share"]
     assert (first["ci_lower"] < first["estimate"]).all() and (first["estimate"] < first["ci_upper"]).all()
-    other = concentration.concentration_statistics(data, ["aum"], [20.0], Bootstrap(replicates=200, seed=6))
+    other = concentration.concentration_statistics(run, ["aum"], [20.0], Bootstrap(replicates=200, seed=6))
     assert not np.array_equal(first["ci_lower"], other["ci_lower"])
-    sampled = concentration.concentration_statistics(data, ["aum"], [20.0],
+    sampled = concentration.concentration_statistics(run, ["aum"], [20.0],
                                                      Bootstrap(replicates=200, seed=5, sample_size=500))
     assert sampled["bootstrap_customers"].iloc[0] == 500
     assert (sampled["estimate"] == first["estimate"]).all()  # point estimates use every customer
 
 
+def test_a_hash_sample_is_the_same_on_every_engine_and_depends_on_the_seed(sql_engine):
+    """The bootstrap's sample is the customers with the smallest MD5 of '<seed>:<id>': the same customers on
+    DuckDB and on Spark (checked against Python's hashlib), another set for another seed."""
+    import hashlib
+    ids = [f"c{i:04d}" for i in range(1000)]
+    customers(sql_engine, aum=np.arange(1000, dtype=float))
+    drawn = concentration.bootstrap_values(sql_engine, ["aum"], Bootstrap(seed=11, sample_size=200))[:, 0]
+    expected = sorted(sorted(ids, key=lambda c: (hashlib.md5(f"11:{c}".encode()).hexdigest(), c))[:200])
+    assert drawn.tolist() == [float(ids.index(c)) for c in expected]
+    other = concentration.bootstrap_values(sql_engine, ["aum"], Bootstrap(seed=12, sample_size=200))[:, 0]
+    assert set(other) != set(drawn)
+
+
 def test_negative_amount_is_an_input_error():
+    run = engine.current()
+    run.table("customer_base", pd.DataFrame({"customer_id": ["c1", "c2"], "profit": [1.0, -1.0]}))
     with pytest.raises(InputError, match="customer 'c2' has -1.0") as error:
-        concentration.check_non_negative(pd.Series([1.0, -1.0], index=["c1", "c2"], name="profit"), file="f.csv")
+        concentration.check_non_negative(run, "profit", file="f.csv")
     assert error.value.column == "profit"

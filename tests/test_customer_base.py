@@ -9,8 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from crmlib import customer_base, load_params
-from crmlib.customer_base import PanelData
+from crmlib import customer_base, engine, load_params
 from crmlib.errors import InputError
 from crmlib.params import Lifecycle, Panel, Tiers
 
@@ -23,9 +22,17 @@ PANEL = Panel(path="panel.csv", id_column="id", month_column="month", aum_column
               trend_months=1)
 
 
-def test_tier_bounds_are_lower_inclusive():
-    values = pd.Series([0, 49_999.99, 50_000, 499_999.99, 500_000, 4_999_999.99, 5_000_000, 1e12])
-    assert customer_base.assign_tiers(values, TIERS).tolist() == [
+def tiers_of(values, unit=None, run=None) -> list[str]:
+    """The tiers of ``values`` (in ``unit``) by :func:`crmlib.customer_base.tier_case`, in the engine ``run``."""
+    run = run or engine.current()
+    run.table("amounts", pd.DataFrame({"position": range(len(values)), "amount": values}))
+    return run.query(f"SELECT {customer_base.tier_case('amount', TIERS, unit)} AS tier FROM amounts "
+                     "ORDER BY position")["tier"].tolist()
+
+
+def test_tier_bounds_are_lower_inclusive(run):
+    values = [0, 49_999.99, 50_000, 499_999.99, 500_000, 4_999_999.99, 5_000_000, 1e12]
+    assert tiers_of(values, run=run) == [
         "mass", "mass", "affluent", "affluent", "jinkuihua", "jinkuihua", "private", "private"]
 
 
@@ -54,18 +61,11 @@ def test_tier_gap_in_a_params_file_names_file_and_key(root, tmp_path):
     assert "gap between tier 'affluent' (upper 500000) and tier 'jinkuihua' (lower 600000)" in str(error.value)
 
 
-def panel_of(rows: dict[str, list[float]]) -> PanelData:
-    """A panel from AUM rows (NaN = no row); months 2024-01 onwards."""
-    aum = np.array(list(rows.values()), dtype=float)
-    present = ~np.isnan(aum)
-    first = present.argmax(axis=1)
-    last = aum.shape[1] - 1 - present[:, ::-1].argmax(axis=1)
-    return PanelData(pd.Index(list(rows), name="customer_id"), pd.period_range("2024-01", periods=aum.shape[1],
-                     freq="M"), aum, None, first, last)
-
-
+LIFECYCLE = Lifecycle.model_validate({"tenure": "tenure", "trend": "aum_trend", "stages": [
+    {"id": "lost", "label_en": "", "label_zh": "", "lost": True},
+    {"id": "active", "label_en": "", "label_zh": ""}]})
 NAN = np.nan
-HAND = panel_of({
+HAND = {
     "below_then_back": [600e3, 600e3, 400e3, 400e3, 400e3, 600e3],   # lost in month 2, stays lost
     "short_dip": [600e3, 400e3, 400e3, 600e3, 600e3, 600e3],          # 2 months below: not lost
     "closes": [600e3, 600e3, 600e3, 700e3, NAN, NAN],                 # closes in month 4
@@ -73,11 +73,33 @@ HAND = panel_of({
     "new_and_falls": [NAN, NAN, 60e3, 40e3, 40e3, 40e3],              # opens in 2 (affluent), lost in 3
     "mass_small": [1e3, 0.0, 0.0, 0.0, 0.0, 0.0],                     # floor 0: never below
     "pending": [600e3, 600e3, 600e3, 600e3, 400e3, 400e3],            # 2 months left: not (yet) lost
-})
+}
 
 
-def test_loss_rule_on_a_hand_made_panel():
-    table = customer_base.panel_customer_table(HAND, TIERS, PANEL, None)
+def load_panel(run, rows: dict[str, list[float]], directory, panel=PANEL, tenure=None, scale=1.0):
+    """Register a panel made from AUM rows (NaN = no row; months 2024-01 onwards), written as a CSV, and the
+    customer file's ids (with ``tenure_start``), in the engine ``run``."""
+    months = pd.period_range("2024-01", periods=len(next(iter(rows.values()))), freq="M").astype(str)
+    long = [(customer, months[m], aum * scale) for customer, values in rows.items() for m, aum in enumerate(values)
+            if not np.isnan(aum)]
+    path = directory / "panel.csv"
+    pd.DataFrame(long, columns=["id", "month", "aum"]).to_csv(path, index=False)
+    run.table("indicators", pd.DataFrame({"customer_id": list(rows),
+                                          "tenure_start": tenure if tenure is not None else 0.0}))
+    return customer_base.read_panel(run, panel, path)
+
+
+def customers_of(run, rows, directory, panel=PANEL, tenure=None, scale=1.0):
+    """The customer table of a hand-made panel (:func:`crmlib.customer_base.panel_customer_table`), in the
+    order of ``rows``, and the panel's months."""
+    months = load_panel(run, rows, directory, panel, tenure, scale)
+    customer_base.panel_customer_table(run, months, TIERS, panel, LIFECYCLE,
+                                       "tenure_start" if tenure is not None else None)
+    return customer_base.customer_table(run).loc[list(rows)], months
+
+
+def test_loss_rule_on_a_hand_made_panel(sql_engine, tmp_path):
+    table, _ = customers_of(sql_engine, HAND, tmp_path)
     expected = pd.DataFrame({
         "tier": ["jinkuihua"] * 4 + ["affluent", "mass", "jinkuihua"],
         "lost": [1, 0, 1, 1, 1, 0, 0],
@@ -87,21 +109,21 @@ def test_loss_rule_on_a_hand_made_panel():
         "duration": [2, 6, 4, 4, 1, 6, 6],
         "aum_start": [600e3] * 4 + [60e3, 1e3, 600e3],
         "aum_end": [600e3, 600e3, 0, 0, 40e3, 0, 400e3],
-    }, index=HAND.customers)
+        "lifecycle": ["lost", "active", "lost", "lost", "lost", "active", "active"],
+    }, index=pd.Index(list(HAND), name="customer_id"))
     pd.testing.assert_frame_equal(table[expected.columns], expected, check_dtype=False)
     assert table["first_month"].tolist()[4] == "2024-03"
 
 
-def test_a_closure_is_labelled_closed_however_many_months_remain():
+def test_a_closure_is_labelled_closed_however_many_months_remain(run, tmp_path):
     """With k or more months left after a closure, the closed months alone form a run of k 'below floor' months;
     the reason is still 'closed' (the bug labelled these 'below floor', 1,355 mass-tier customers among them)."""
-    panel = panel_of({
+    table, _ = customers_of(run, {
         "closes_early": [600e3, 700e3, NAN, NAN, NAN, NAN],        # closes in month 2, 4 months left
         "mass_closes": [1e3, 2e3, NAN, NAN, NAN, NAN],             # floor 0: lost only by closing
         "below_then_closes": [600e3, 400e3, NAN, NAN, NAN, NAN],   # 1 month below, then closes
         "below_k_then_closes": [600e3, 400e3, 400e3, 400e3, NAN, NAN],  # k = 3 months below before closing
-    })
-    table = customer_base.panel_customer_table(panel, TIERS, PANEL, None)
+    }, tmp_path)
     assert table["loss_reason"].tolist() == ["closed", "closed", "closed", "below floor"]
     assert table["loss_month"].tolist() == ["2024-03", "2024-03", "2024-02", "2024-02"]
     assert table["assets_lost"].tolist() == [700e3, 2e3, 600e3, 600e3]
@@ -114,15 +136,14 @@ def test_committed_mass_tier_losses_are_closures(root):
     assert len(mass) > 1000 and set(mass["loss_reason"]) == {"closed"}
 
 
-def test_loss_rule_counts_k_months_below():
-    one_month = customer_base.loss_events(HAND, np.full(7, 500e3), months_below=1)
-    assert one_month.loc["short_dip", "loss_month_index"] == 1
-    assert one_month.loc["pending", "loss_month_index"] == 4
+def test_loss_rule_counts_k_months_below(tmp_path):
+    table, _ = customers_of(engine.current(), HAND, tmp_path, PANEL.model_copy(update={"months_below": 1}))
+    assert table.loc["short_dip", "loss_month"] == "2024-02"
+    assert table.loc["pending", "loss_month"] == "2024-05"
 
 
-def test_aum_trend_and_tenure():
-    table = customer_base.panel_customer_table(HAND, TIERS, PANEL, pd.Series([10, 10, 10, 10, 0, 10, 10],
-                                                                             index=HAND.customers))
+def test_aum_trend_and_tenure(tmp_path):
+    table, _ = customers_of(engine.current(), HAND, tmp_path, tenure=[10, 10, 10, 10, 0, 10, 10])
     # m = 1: the month before the loss (or the last month) over the month before that
     assert table.loc["below_then_closes", "aum_trend"] == pytest.approx(700 / 600 - 1)
     assert table.loc["pending", "aum_trend"] == pytest.approx(0.0)
@@ -131,16 +152,18 @@ def test_aum_trend_and_tenure():
     assert table["tenure"].tolist() == [12, 16, 14, 14, 1, 16, 16]
 
 
-def test_monthly_flows_and_migration_on_the_hand_panel():
-    customers = customer_base.panel_customer_table(HAND, TIERS, PANEL, None)
-    flows = customer_base.monthly_flows(HAND, customers, TIERS).set_index(["tier", "month"])
+def test_monthly_flows_and_migration_on_the_hand_panel(run, tmp_path):
+    _, months = customers_of(run, HAND, tmp_path)
+    flows = customer_base.monthly_flows(run, months, TIERS).set_index(["tier", "month"])
     jinkuihua = flows.loc["jinkuihua"]
     assert jinkuihua["lost"].tolist()[1:] == [0, 1, 0, 2, 0]
     assert jinkuihua["customers_start"].tolist()[1:] == [5, 5, 4, 4, 2]
     assert jinkuihua.loc["2024-05", "loss_rate"] == pytest.approx(2 / 4)
     assert jinkuihua.loc["2024-05", "assets_lost"] == 1.4e6
+    assert jinkuihua["aum"].tolist() == [3.0e6, 2.8e6, 2.2e6, 2.6e6, 1.0e6, 1.0e6]  # customers not yet lost
     assert flows.loc[("affluent", "2024-03"), "new"] == 1
-    migration = customer_base.tier_migration(HAND, TIERS, None, None).set_index(["from_tier", "to_tier"])
+    migration = customer_base.tier_migration(run, months, TIERS, None, None).set_index(
+        ["from_tier", "to_tier"])
     assert migration.loc[("jinkuihua", "jinkuihua"), "customers"] == 2   # below_then_back, short_dip
     assert migration.loc[("jinkuihua", "closed"), "customers"] == 2
     assert migration.loc[("jinkuihua", "affluent"), "customers"] == 1    # pending
@@ -165,17 +188,40 @@ def write_panel(tmp_path, rows):
 ])
 def test_panel_mistakes_name_file_and_row(tmp_path, rows, message, row):
     path = write_panel(tmp_path, rows)
+    run = engine.current()
+    run.table("indicators", pd.DataFrame({"customer_id": ["a", "b"]}))
     with pytest.raises(InputError, match=message) as error:
-        customer_base.read_panel(PANEL, path, pd.Index(["a", "b"]))
+        customer_base.read_panel(run, PANEL, path)
     assert error.value.file == str(path)
     assert error.value.row == row
 
 
 def test_panel_amounts_with_units_are_converted(tmp_path):
     path = write_panel(tmp_path, [("a", "2024-01", "1.5万元"), ("a", "2024-02", "20,000"), ("b", "2024-02", 3)])
-    data = customer_base.read_panel(PANEL, path, pd.Index(["a", "b"]))
-    np.testing.assert_array_equal(data.aum, [[15000, 20000], [np.nan, 3]])
-    assert data.first.tolist() == [0, 1]
+    run = engine.current()
+    run.table("indicators", pd.DataFrame({"customer_id": ["a", "b"]}))
+    months = customer_base.read_panel(run, PANEL, path)
+    rows = run.query("SELECT id, m, aum FROM panel_rows ORDER BY id, m")
+    assert rows.values.tolist() == [["a", 0, 15000.0], ["a", 1, 20000.0], ["b", 1, 3.0]]
+    assert months.labels == ["2024-01", "2024-02"]
+
+
+def test_a_panel_in_parquet_reads_as_the_csv(tmp_path):
+    """A Parquet panel (a file, or a directory of partitions) gives the customer table of the same CSV panel."""
+    run = engine.current()
+    from_csv, _ = customers_of(run, HAND, tmp_path)
+    frame = pd.read_csv(tmp_path / "panel.csv", dtype={"id": str, "month": str})
+    (tmp_path / "parts").mkdir()
+    run.table("csv_panel", frame)
+    run.write_parquet("SELECT * FROM csv_panel WHERE month < '2024-04'", tmp_path / "parts" / "a.parquet")
+    run.write_parquet("SELECT * FROM csv_panel WHERE month >= '2024-04'", tmp_path / "parts" / "b.parquet")
+    for source in (tmp_path / "parts", tmp_path / "parts" / "a.parquet"):
+        months = customer_base.read_panel(run, PANEL.model_copy(update={"path": source}), source)
+        if source.is_dir():
+            customer_base.panel_customer_table(run, months, TIERS, PANEL, LIFECYCLE, None)
+            pd.testing.assert_frame_equal(customer_base.customer_table(run).loc[list(HAND)], from_csv)
+        else:
+            assert months.labels == ["2024-01", "2024-02", "2024-03"]
 
 
 def test_lifecycle_first_matching_rule_wins():
@@ -185,20 +231,24 @@ def test_lifecycle_first_matching_rule_wins():
         {"id": "decline", "label_en": "", "label_zh": "", "max_trend": -0.1},
         {"id": "growth", "label_en": "", "label_zh": "", "min_trend": 0.1},
         {"id": "maturity", "label_en": "", "label_zh": ""}]})
-    customers = pd.DataFrame({"lost": [1, 0, 0, 0, 0, 0, 0], "tenure": [5, 11.9, 12, 12, 40, 40, 40],
-                              "trend": [0.5, -0.5, -0.1001, -0.1, 0.1, np.nan, 0.0]})
+    customers = pd.DataFrame({"customer_id": list("abcdefg"), "lost": [1, 0, 0, 0, 0, 0, 0],
+                              "tenure": [5, 11.9, 12, 12, 40, 40, 40], "trend": [0.5, -0.5, -0.1001, -0.1, 0.1, np.nan, 0.0]})
+    run = engine.current()
+    run.table("customers", customers)
+    stages = run.query(f"SELECT {customer_base.lifecycle_case(lifecycle)} AS stage FROM customers ORDER BY customer_id")
     # minimum inclusive, maximum exclusive; a missing trend fails every trend condition
-    assert customer_base.lifecycle_stage(customers, lifecycle).tolist() == [
+    assert stages["stage"].tolist() == [
         "lost", "acquisition", "decline", "maturity", "growth", "maturity", "maturity"]
     with pytest.raises(ValidationError, match="must have no conditions"):
         Lifecycle.model_validate({"tenure": "t", "trend": "t", "stages": [
             {"id": "a", "label_en": "", "label_zh": ""}, {"id": "b", "label_en": "", "label_zh": "", "lost": True}]})
 
 
-def test_attrition_by_tier_totals():
-    customers = pd.DataFrame({"tier": ["mass", "mass", "jinkuihua", "jinkuihua"], "lost": [1, 0, 1, 1],
-                              "assets": [10.0, 30.0, 600.0, 400.0], "assets_lost": [10.0, 0.0, 500.0, 100.0]})
-    table = customer_base.attrition_by_tier(customers, TIERS, "assets").set_index("tier")
+def test_attrition_by_tier_totals(run):
+    run.table("customer_base", pd.DataFrame({
+        "customer_id": list("abcd"), "tier": ["mass", "mass", "jinkuihua", "jinkuihua"], "lost": [1, 0, 1, 1],
+        "assets": [10.0, 30.0, 600.0, 400.0], "assets_lost": [10.0, 0.0, 500.0, 100.0]}))
+    table = customer_base.attrition_by_tier(run, TIERS, "assets").set_index("tier")
     assert table.loc["all", "lost"] == 3 and table.loc["all", "customers"] == 4
     assert table.loc["mass", "loss_rate"] == 0.5
     assert table.loc["jinkuihua", "assets_lost_share"] == pytest.approx(0.6)
@@ -208,16 +258,15 @@ def test_attrition_by_tier_totals():
 
 @pytest.mark.parametrize("value", [-1.0, np.nan, np.inf])
 def test_a_negative_or_missing_basis_has_no_tier(value):
-    """searchsorted put a negative or missing value in the top tier; now it is an error naming the customer."""
+    """A negative, missing or infinite basis value is an error naming the customer, never a tier."""
     with pytest.raises(InputError, match="customer 'c' has tier basis .*non-negative number"):
-        customer_base.assign_tiers(pd.Series([10.0, 1e6, value], index=["a", "b", "c"]), TIERS)
+        customer_base.check_tier_basis(pd.Series([10.0, 1e6, value], index=["a", "b", "c"]))
 
 
 def test_tier_bounds_are_converted_to_the_basis_unit():
     """Bounds in 元 cut values in 万元 at 5 万元 (50,000 元), 50 and 500 万元."""
-    values = pd.Series([4.99, 5.0, 49.99, 50.0, 500.0])
-    assert customer_base.assign_tiers(values, TIERS, "万元").tolist() == [
-        "mass", "affluent", "affluent", "jinkuihua", "private"]
+    assert tiers_of([4.99, 5.0, 49.99, 50.0, 500.0], "万元") == ["mass", "affluent", "affluent", "jinkuihua",
+                                                               "private"]
     assert customer_base.tier_floors(TIERS, "万元").tolist() == [0, 5, 50, 500]
 
 
@@ -233,12 +282,8 @@ def test_units_that_cannot_be_reconciled_are_an_error(root, tmp_path):
 def test_a_panel_in_wan_yuan_gives_the_same_tiers(root, tmp_path):
     """The same panel in 万元 with tiers in 元 gives the tiers, losses and flows of the panel in 元."""
     params = load_params(root / "params" / "a_branch.yaml")
-    customers = pd.Index([f"C{i}" for i in range(len(HAND.customers))], name="customer_id")
-    in_yuan = PanelData(customers, HAND.months, HAND.aum, None, HAND.first, HAND.last)
-    in_wan = PanelData(customers, HAND.months, HAND.aum / 1e4, None, HAND.first, HAND.last)
-    wan_panel = PANEL.model_copy(update={"unit": "万元"})
-    a = customer_base.panel_customer_table(in_yuan, TIERS, PANEL, None)
-    b = customer_base.panel_customer_table(in_wan, TIERS, wan_panel, None)
+    a, _ = customers_of(engine.current(), HAND, tmp_path)
+    b, _ = customers_of(engine.current(), HAND, tmp_path, PANEL.model_copy(update={"unit": "万元"}), scale=1e-4)
     pd.testing.assert_series_equal(a["tier"], b["tier"])
     pd.testing.assert_series_equal(a["loss_reason"], b["loss_reason"])
     assert a["assets_lost"].tolist() == pytest.approx((b["assets_lost"] * 1e4).tolist())

@@ -5,6 +5,7 @@ import base64
 import filecmp
 import json
 import re
+import shutil
 import struct
 import zipfile
 import zlib
@@ -15,9 +16,10 @@ import pandas as pd
 import python_calamine
 import pytest
 
-from crmlib import compare, load_params, tables
+from crmlib import churn, compare, engine, load_params, pipeline, tables
+from crmlib.privacy import SALT_ENV
 
-from conftest import CASES, run_stages
+from conftest import CASES, engine_or_skip, run_stages
 
 #: Cases cheap enough to run a second time for the byte-determinism check (the customer-base cases fit churn
 #: models for seconds; their seeding is checked in test_churn.py).
@@ -32,6 +34,51 @@ def test_committed_tables_are_reproduced(case, root, fresh_tables):
                                               tables.tolerances())
     assert not differences, (f"{len(differences)} differences, run `make reproduce` and commit the new results "
                              "if they are intended:\n" + "\n".join(map(str, differences[:20])))
+
+
+#: The cases whose customer base an engine computes.
+ENGINE_CASES = ["a_branch", "bank_churners"]
+
+
+@pytest.mark.xdist_group("spark")
+@pytest.mark.parametrize("case", ENGINE_CASES)
+def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monkeypatch):
+    """Stages 01, 02, 04 and 05 on Spark (local mode, the one session of the Spark tests) give the committed
+    tables, which the default engine, DuckDB, reproduces (test_committed_tables_are_reproduced): ids, tiers and
+    counts exactly, floats within each table's tolerance. Stage 03's engine part is the churn models' sample,
+    which Spark draws as DuckDB does; the models fitted on it are the same Python code on either engine, so the
+    committed stage-03 tables stand in for a second fit."""
+    spark = engine_or_skip("spark")
+    monkeypatch.setenv(engine.ENGINE_ENV, "spark")
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    params = load_params(root / "params" / f"{case}.yaml")
+    committed = root / "data" / "processed" / case
+    shutil.copytree(committed, tmp_path, dirs_exist_ok=True)
+    for stage in params.stages:
+        if stage != "03_factor_analysis":
+            pipeline.run_stage(params, tmp_path, stage)
+    differences = compare.compare_directories(committed, tmp_path, tables.tolerances())
+    assert not differences, "\n".join(map(str, differences[:20]))
+    settings = params.customer_base.churn_model.model_copy(update={"sample_size": 1000})
+    duckdb = engine.current("duckdb")
+    for run in (spark, duckdb):
+        run.table("customer_base", pd.read_csv(committed / "customer_base.csv", dtype={"customer_id": str}))
+    pd.testing.assert_frame_equal(churn.model_sample(spark, settings), churn.model_sample(duckdb, settings),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("case", ENGINE_CASES)
+def test_two_duckdb_runs_of_a_customer_base_give_the_same_bytes(case, root, fresh_tables, tmp_path, monkeypatch):
+    """DuckDB adds on several threads in no fixed order; the sums are exact (crmlib.engine.EXACT), so two runs
+    write the same bytes. Stages 01, 02 and 04 (the engine's; 03 fits the churn models, seeded)."""
+    params = load_params(root / "params" / f"{case}.yaml")
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    fresh = fresh_tables(case)
+    shutil.copytree(fresh, tmp_path, dirs_exist_ok=True)
+    for stage in ("01_clean", "02_indicators", "04_segmentation"):
+        written = pipeline.run_stage(params, tmp_path, stage)
+        names = [f"{name}.csv" for name in written]
+        assert filecmp.cmpfiles(tmp_path, fresh, names, shallow=False)[1:] == ([], [])
 
 
 @pytest.mark.parametrize("case", CHEAP_CASES)

@@ -67,7 +67,9 @@ class Family:
     (:mod:`crmlib.stages`) hashes them. ``stage_conditions`` say when the family takes part in a stage it has a
     function for. ``conditions`` decide the cells of its notebook sections that carry ``when="<name>"``.
     ``moved`` maps keys that moved into the family's section to their new place, for an error that says where
-    they went.
+    they went. ``engine_path`` says where its computations run (:mod:`crmlib.engine`): ``"engine"`` (SQL run by
+    the run's engine, DuckDB or Spark), ``"memory"`` (in this process, on any engine: inputs a person prepares,
+    such as a questionnaire) or ``"none"`` (in memory, and a run with ``--engine spark`` is refused).
     """
 
     package: str
@@ -81,6 +83,7 @@ class Family:
     figures: tuple[Figure, ...] = ()
     moved: dict[str, str] = field(default_factory=dict)
     stage_conditions: dict[str, Callable[["CaseParams"], bool]] = field(default_factory=dict)
+    engine_path: str = "none"
 
     @property
     def folder(self) -> str:

@@ -11,6 +11,7 @@ FAMILY = Family(
     key="customer_base",
     model=CustomerBase,
     tables=TABLES,
+    engine_path="engine",
     reads={"01_clean": ("data", "indicators", "customer_base.panel", "customer_base.churn", "customer_base.tiers"),
            "02_indicators": ("customer_base.panel", "customer_base.churn", "customer_base.tiers",
                              "customer_base.lifecycle"),

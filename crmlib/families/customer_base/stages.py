@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import concentration, customer_base, io, privacy, strategy
+from ... import concentration, customer_base, engine, io, privacy, strategy
 from ...errors import InputError
 
 
-def _read_panel(params, customers: pd.Index) -> customer_base.PanelData:
+def _engine(directory, *tables: str) -> engine.Engine:
+    """The run's engine (:func:`crmlib.engine.current`) holding the named stage tables of ``directory``."""
+    run = engine.current()
+    for name in tables:
+        run.table(name, io.read_table(directory, name))
+    return run
+
+
+def _read_panel(params, run: engine.Engine, check: bool = True) -> customer_base.PanelMonths:
     panel = params.customer_base.panel
-    return customer_base.read_panel(panel, params.resolve(panel.path), customers)
+    return customer_base.read_panel(run, panel, params.resolve(panel.path), check=check)
 
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: with a panel, read and check it; without one, check the tier basis (before cleaning) and read the
     loss flag of every customer the cleaning kept."""
     base = params.customer_base
-    customers = io.read_table(directory, "clean_indicators", index="customer_id").index
     if base.panel is not None:
-        return {"panel_summary": customer_base.panel_summary(_read_panel(params, customers))}
+        run = _engine(directory)
+        run.table("indicators", io.read_table(directory, "clean_indicators"))
+        return {"panel_summary": customer_base.panel_summary(run, _read_panel(params, run))}
+    customers = io.read_table(directory, "clean_indicators", index="customer_id").index
     # read as the customer file was (the same rows left out), for the flag column and the raw tier basis
     read = io.read_measures(params.data, params.data_path, params.indicators, {"status": base.churn.column})
     basis = next(i for i in params.indicators if i.id == base.tiers.basis)
@@ -42,32 +52,31 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 02: each customer's tier, loss, assets lost, duration and life-cycle stage; with a panel, the monthly
     flows per tier and the tier migration."""
     base = params.customer_base
-    data = io.read_table(directory, "clean_indicators", index="customer_id")
+    run = _engine(directory)
+    run.table("indicators", io.read_table(directory, "clean_indicators"))
     tables = {}
     if base.panel is not None:
-        panel = _read_panel(params, data.index)
-        tenure = data[base.panel.tenure_indicator] if base.panel.tenure_indicator is not None else None
-        customers = data.join(customer_base.panel_customer_table(panel, base.tiers, base.panel, tenure))
-        migration = base.panel.migration or (None, None)
-        tables["monthly_flows"] = customer_base.monthly_flows(panel, customers, base.tiers)
-        tables["tier_migration"] = customer_base.tier_migration(panel, base.tiers, *migration, base.panel.unit)
+        months = _read_panel(params, run, check=False)  # stage 01 checked it
+        customer_base.panel_customer_table(run, months, base.tiers, base.panel, base.lifecycle,
+                                           base.panel.tenure_indicator)
+        tables["monthly_flows"] = customer_base.monthly_flows(run, months, base.tiers)
+        tables["tier_migration"] = customer_base.tier_migration(run, months, base.tiers,
+                                                                *(base.panel.migration or (None, None)),
+                                                                base.panel.unit)
     else:
-        lost = io.read_table(directory, "churn_flags", index="customer_id")["lost"].loc[data.index]
-        tiers = customer_base.assign_tiers(data[base.tiers.basis], base.tiers, base.tier_basis_unit(params.indicators))
-        customers = data.assign(tier=tiers, lost=lost,
-                                assets_lost=data[base.churn.lost_assets].where(lost == 1, 0.0),
-                                duration=data[base.churn.duration])
-    customers["lifecycle"] = customer_base.lifecycle_stage(customers, base.lifecycle)
-    return {"customer_base": customers} | tables
+        run.table("churn_flags", io.read_table(directory, "churn_flags"))
+        customer_base.flag_customer_table(run, base.tiers, base.tier_basis_unit(params.indicators),
+                                          base.churn.lost_assets, base.churn.duration, base.lifecycle)
+    return {"customer_base": customer_base.customer_table(run)} | tables
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: logistic regression and gradient boosting of the loss flag, cross-validated."""
+    """Stage 03: logistic regression and gradient boosting of the loss flag, cross-validated, on the customers
+    the engine draws (:func:`crmlib.churn.model_sample`)."""
     from ... import churn  # statsmodels and scikit-learn: imported by the cases that use them
     settings = params.customer_base.churn_model
-    customers = io.read_table(directory, "customer_base", index="customer_id")
-    sample = churn.model_sample(customers.index, settings)
-    features, lost = customers.loc[sample, settings.features], customers.loc[sample, "lost"]
+    sample = churn.model_sample(_engine(directory, "customer_base"), settings)
+    features, lost = sample[settings.features], sample["lost"]
     result = churn.cross_validate(features, lost, settings)
     return {"churn_logistic": churn.logistic_drivers(features, lost),
             "churn_discrimination": churn.discrimination(result.predictions),
@@ -80,28 +89,28 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 04: tiers and concentration, attrition and retention per tier, life cycle, customers at risk."""
     from ... import churn, survival  # statsmodels, scikit-learn and lifelines: imported by the cases that use them
     base = params.customer_base
-    customers = io.read_table(directory, "customer_base", index="customer_id")
+    run = _engine(directory, "customer_base")
     measures = base.concentration.measures
     for measure in measures:
-        concentration.check_non_negative(customers[measure], file=params.data_path)
+        concentration.check_non_negative(run, measure, file=params.data_path)
     tier_ids = [t.id for t in base.tiers.levels]
-    curves = survival.kaplan_meier(customers, tier_ids)
-    lorenz = pd.concat([concentration.lorenz_curve(customers[m]).assign(measure=m) for m in measures],
+    curves = survival.kaplan_meier(survival.survival_counts(run), tier_ids)
+    lorenz = pd.concat([concentration.engine_lorenz_curve(run, m).assign(measure=m) for m in measures],
                        ignore_index=True)[["measure", "customer_share", "value_share"]]
     assets = "aum_start" if base.panel is not None else base.churn.lost_assets
     risk = io.read_table(directory, "churn_predictions", index="customer_id")[base.churn_model.risk_model]
     salt_key = "customer_base.pseudonym_salt"
     salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key=salt_key)
     return {
-        "tier_profile": customer_base.tier_profile(customers, base.tiers, measures),
-        "concentration": concentration.concentration_statistics(customers, measures, base.concentration.top_percent,
+        "tier_profile": customer_base.tier_profile(run, base.tiers, measures),
+        "concentration": concentration.concentration_statistics(run, measures, base.concentration.top_percent,
                                                                 base.concentration.bootstrap),
         "lorenz_curve": lorenz,
-        "attrition_by_tier": customer_base.attrition_by_tier(customers, base.tiers, assets),
+        "attrition_by_tier": customer_base.attrition_by_tier(run, base.tiers, assets),
         "retention_curves": curves,
         "retention": survival.retention_at(curves, base.retention_months),
-        "lifecycle_profile": customer_base.lifecycle_profile(customers, base.lifecycle, base.tiers),
-        "top_risk": churn.top_risk(customers, risk, base.tiers.focus, base.churn_model.top_risk, salt),
+        "lifecycle_profile": customer_base.lifecycle_profile(run, base.lifecycle, base.tiers),
+        "top_risk": churn.top_risk(run, risk, base.tiers.focus, base.churn_model.top_risk, salt),
         "pseudonym_key": pd.DataFrame({"salt_source": [privacy.salt_source(salt_key)],
                                        "method": [privacy.PSEUDONYM_METHOD]}),
     }

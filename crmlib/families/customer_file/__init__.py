@@ -9,6 +9,7 @@ FAMILY = Family(
     key=None,
     model=None,
     tables=TABLES,
+    engine_path="memory",
     reads={"01_clean": ("data", "indicators", "cleaning"),
            "02_indicators": ("data", "indicators", "cleaning")},
 )

@@ -12,6 +12,7 @@ FAMILY = Family(
     key="survey",
     model=Survey,
     tables=TABLES,
+    engine_path="memory",
     reads={"01_clean": ("survey",), "02_indicators": ("survey",), "03_factor_analysis": ("survey",),
            "04_segmentation": ("survey",), "05_strategy": ("survey",)},
     conditions={"comparison": lambda params: params.survey.comparison is not None,

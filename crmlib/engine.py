@@ -1,0 +1,260 @@
+"""Where the customer-base computations run: DuckDB in this process (the default) or Apache Spark.
+
+The computations are SQL written once, in DuckDB's dialect kept to a portable subset (no named windows refined
+with a frame, no DuckDB-only functions), and run as written by DuckDB or translated by sqlglot to Spark SQL. An
+:class:`Engine` registers tables (a CSV, Parquet file or directory of Parquet partitions, a Spark catalog table,
+or an in-memory DataFrame) under a name, runs queries and returns their (small) results as pandas DataFrames.
+
+Conventions that make the results the same on every engine and every run:
+
+- **Sums are exact.** Amounts are summed as ``DECIMAL(38, 6)`` (:data:`EXACT`): each amount is rounded to a
+  millionth of its unit, then added exactly, so the sum does not depend on the order in which threads add it.
+  Means, shares and the Gini are ratios of such sums, computed as doubles at the end.
+- **Quantiles are exact** (``quantile_cont``, Spark's ``percentile``), never approximate.
+- **Samples are drawn by hash**: a sample of n customers is the n with the smallest MD5 of ``'<seed>:<id>'``,
+  ties by id, so every engine draws the same customers.
+- **Every ordered output is ordered by its keys**, ties broken by customer id.
+
+The engine is chosen per run (``crmlib run --engine spark``; the environment variable ``CRMLIB_ENGINE`` passes
+it to the stage notebooks). Spark runs on ``local[*]`` unless ``CRMLIB_SPARK_MASTER`` (``--spark-master``) names
+a cluster's master or ``CRMLIB_SPARK_REMOTE`` (``--spark-remote``) a Spark Connect server. A process starts at
+most one Spark session, kept for all the stages a kernel runs.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "DuckDBEngine", "SparkEngine", "current", "spark_available",
+           "hash_order", "quote"]
+
+ENGINES = ("duckdb", "spark")
+ENGINE_ENV = "CRMLIB_ENGINE"
+SPARK_MASTER_ENV = "CRMLIB_SPARK_MASTER"
+SPARK_REMOTE_ENV = "CRMLIB_SPARK_REMOTE"
+
+#: The type amounts are summed in: exact, so a sum does not depend on the order of its terms.
+EXACT = "DECIMAL(38, 6)"
+
+
+def quote(name: str) -> str:
+    """An identifier quoted for SQL (any header, Chinese and brackets included)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def hash_order(seed: int, id_column: str = "id") -> str:
+    """The SQL expression that orders customers for a seeded sample: MD5 of ``'<seed>:<id>'`` (ties: by id)."""
+    return f"md5(CAST({seed} AS VARCHAR) || ':' || CAST({id_column} AS VARCHAR)), {id_column}"
+
+
+class Engine:
+    """A SQL engine holding named tables. Subclasses implement :meth:`_register`, :meth:`_frame` and
+    :meth:`_sql`; queries are written in DuckDB's dialect."""
+
+    name = "engine"
+
+    def table(self, name: str, source, columns: dict[str, str] | None = None, *, text: bool = False,
+              encoding: str = "utf-8") -> None:
+        """Register ``source`` as table ``name``.
+
+        ``source`` is a DataFrame, a path (``.csv``, ``.csv.gz``, ``.parquet``, or a directory of Parquet files)
+        or, on Spark, a catalog table name (``catalog:db.table``). ``columns`` maps the names the queries use to
+        the source's headers (all columns, as they are, by default); ``text`` reads every column of a CSV as text.
+        """
+        if isinstance(source, pd.DataFrame):
+            frame = source.reset_index() if source.index.name is not None else source
+            if columns is not None:
+                frame = frame[list(columns.values())].set_axis(list(columns), axis=1)
+            self._frame(name, frame)
+        else:
+            self._register(name, source, columns, text, encoding)
+
+    def create(self, name: str, sql: str) -> None:
+        """Materialize the result of ``sql`` as table ``name`` (it is read more than once)."""
+        raise NotImplementedError
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """The result of ``sql`` as a pandas DataFrame (meant for aggregates and samples, not the whole base)."""
+        raise NotImplementedError
+
+    def write_parquet(self, sql: str, path) -> Path:
+        """Write the result of ``sql`` to ``path`` as Parquet (a file on DuckDB, a directory on Spark)."""
+        raise NotImplementedError
+
+    def columns(self, name: str) -> list[str]:
+        """The column names of table ``name``."""
+        return list(self.query(f"SELECT * FROM {name} LIMIT 0").columns)
+
+    def _register(self, name, source, columns, text, encoding):
+        raise NotImplementedError
+
+    def _frame(self, name, frame):
+        raise NotImplementedError
+
+
+def _source_kind(path: Path) -> str:
+    if path.is_dir() or path.suffix == ".parquet":
+        return "parquet"
+    if path.name.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    raise InputError("a table file must be CSV (.csv, .csv.gz) or Parquet (.parquet, or a directory of Parquet "
+                     "files)", file=path)
+
+
+def _selection(columns: dict[str, str] | None) -> str:
+    if columns is None:
+        return "*"
+    return ", ".join(f"{quote(source)} AS {quote(target)}" for target, source in columns.items())
+
+
+class DuckDBEngine(Engine):
+    """DuckDB in this process: nothing to start; memory bounded by DuckDB (it spills to a temporary directory)."""
+
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None):
+        import duckdb
+        self.connection = duckdb.connect(":memory:", config={"threads": threads} if threads else {})
+        self.connection.execute("SET preserve_insertion_order = false")
+
+    def _register(self, name, source, columns, text, encoding):
+        path = Path(source)
+        if _source_kind(path) == "parquet":
+            pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+            scan = f"read_parquet('{_literal(pattern)}')"
+        else:
+            options = ", all_varchar = true" if text else ""
+            if encoding.lower() not in ("utf-8", "utf8"):
+                raise InputError(f"DuckDB reads CSV files in UTF-8 only; save the file as UTF-8 (it is {encoding})",
+                                 file=path)
+            scan = f"read_csv('{_literal(str(path))}', header = true{options})"
+        self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {_selection(columns)} FROM {scan}")
+
+    def _frame(self, name, frame):
+        self.connection.register(f"{name}_frame", frame)
+        self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_frame")
+
+    def create(self, name, sql):
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def query(self, sql):
+        return self.connection.execute(sql).df()
+
+    def write_parquet(self, sql, path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection.execute(f"COPY ({sql}) TO '{_literal(str(path))}' (FORMAT parquet)")
+        return path
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+@functools.cache
+def _spark_session(master: str | None, remote: str | None):
+    """The process's one Spark session (created on first use, kept for the kernel's later stages)."""
+    from pyspark.sql import SparkSession
+    builder = SparkSession.builder.appName("crmlib")
+    if remote:
+        return builder.remote(remote).getOrCreate()
+    log = Path(__file__).resolve().parent / "templates" / "spark" / "log4j2.properties"
+    session = (builder.master(master or "local[*]")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", str(max(2, 2 * (os.cpu_count() or 1))))
+               .config("spark.driver.memory", os.environ.get("CRMLIB_SPARK_DRIVER_MEMORY", "4g"))
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_available() -> str | None:
+    """None when Spark can run here; otherwise why not (no pyspark, or no Java runtime)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    if os.environ.get("JAVA_HOME") is None and shutil.which("java") is None:
+        return "no Java runtime (install one, e.g. Debian's openjdk-17-jre-headless)"
+    return None
+
+
+class SparkEngine(Engine):
+    """Apache Spark (``local[*]``, a cluster's master, or a Spark Connect server); queries are translated from
+    DuckDB's dialect to Spark SQL by sqlglot."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None, remote: str | None = None):
+        reason = spark_available()
+        if reason is not None:
+            raise InputError(f"the Spark engine cannot start: {reason}")
+        try:
+            self.spark = _spark_session(master, remote)
+        except Exception as error:  # the JVM's own message went to the log; name what to check
+            where = f"Spark Connect server {remote}" if remote else f"master '{master or 'local[*]'}'"
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise InputError(f"Spark could not start with {where} ({first}): check --spark-master or "
+                             "--spark-remote, and the Java runtime") from None
+        self._views: list[str] = []
+
+    @staticmethod
+    def translate(sql: str) -> str:
+        """``sql`` in Spark's dialect (sqlglot)."""
+        import sqlglot
+        return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+    def _register(self, name, source, columns, text, encoding):
+        if isinstance(source, str) and source.startswith("catalog:"):
+            frame = self.spark.table(source.removeprefix("catalog:"))
+        else:
+            path = Path(source)
+            if _source_kind(path) == "parquet":
+                frame = self.spark.read.parquet(str(path))
+            else:
+                frame = self.spark.read.csv(str(path), header=True, encoding=encoding, inferSchema=not text)
+        if columns is not None:
+            from pyspark.sql import functions
+            frame = frame.select([functions.col(f"`{source}`").alias(target) for target, source in columns.items()])
+        frame.createOrReplaceTempView(name)
+
+    def _frame(self, name, frame):
+        self.spark.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def create(self, name, sql):
+        frame = self.spark.sql(self.translate(sql)).cache()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+
+    def query(self, sql):
+        return self.spark.sql(self.translate(sql)).toPandas()
+
+    def write_parquet(self, sql, path):
+        self.spark.sql(self.translate(sql)).write.mode("overwrite").parquet(str(path))
+        return Path(path)
+
+
+def current(name: str | None = None) -> Engine:
+    """A new engine of the run's kind: ``name``, else ``$CRMLIB_ENGINE``, else DuckDB.
+
+    Raises
+    ------
+    InputError
+        For an unknown engine name, or Spark where it cannot start.
+    """
+    name = name or os.environ.get(ENGINE_ENV) or "duckdb"
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine(os.environ.get(SPARK_MASTER_ENV), os.environ.get(SPARK_REMOTE_ENV))
+    raise InputError(f"unknown engine '{name}': choose one of {', '.join(ENGINES)}")
