@@ -23,10 +23,9 @@ def run_stages(params, directory) -> None:
         pipeline.run_stage(params, directory, stage)
 
 
-#: The engines of the customer-base computations. The Spark tests run on one xdist worker, which starts the one
-#: Spark session they share; without pyspark or a Java runtime they are skipped, saying why.
-ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.xdist_group("spark"))]
-#: Spark's tests run on one core (the other xdist worker has the other), unless the environment says otherwise.
+#: The Spark tests (marked ``xdist_group("spark")``) run on one xdist worker, which starts the one Spark session
+#: they share; without pyspark or a Java runtime they are skipped, saying why. They run on one core (the other
+#: worker has the other), unless the environment says otherwise.
 os.environ.setdefault(engine.SPARK_MASTER_ENV, "local[1]")
 
 
@@ -35,13 +34,6 @@ def engine_or_skip(name: str) -> engine.Engine:
     if name == "spark" and (reason := engine.spark_available()) is not None:
         pytest.skip(f"Spark tests need pyspark and a Java runtime: {reason}")
     return engine.current(name)
-
-
-@pytest.fixture(params=ENGINES)
-def sql_engine(request) -> engine.Engine:
-    """Each engine in turn (DuckDB, Spark): for the tests that hold the engines equal on a hand-made example;
-    the end-to-end comparison of the shipped cases is in test_pipeline.py."""
-    return engine_or_skip(request.param)
 
 
 @pytest.fixture

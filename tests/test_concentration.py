@@ -83,16 +83,16 @@ def test_bootstrap_is_seeded_and_covers_the_estimate():
     assert (sampled["estimate"] == first["estimate"]).all()  # point estimates use every customer
 
 
-def test_a_hash_sample_is_the_same_on_every_engine_and_depends_on_the_seed(sql_engine):
-    """The bootstrap's sample is the customers with the smallest MD5 of '<seed>:<id>': the same customers on
-    DuckDB and on Spark (checked against Python's hashlib), another set for another seed."""
+def test_a_hash_sample_is_the_same_on_every_engine_and_depends_on_the_seed(run):
+    """The bootstrap's sample is the customers with the smallest MD5 of '<seed>:<id>' (checked against Python's
+    hashlib), another set for another seed; Spark draws the same (test_spark_gives_the_tables_of_the_default_engine)."""
     import hashlib
     ids = [f"c{i:04d}" for i in range(1000)]
-    customers(sql_engine, aum=np.arange(1000, dtype=float))
-    drawn = concentration.bootstrap_values(sql_engine, ["aum"], Bootstrap(seed=11, sample_size=200))[:, 0]
+    customers(run, aum=np.arange(1000, dtype=float))
+    drawn = concentration.bootstrap_values(run, ["aum"], Bootstrap(seed=11, sample_size=200))[:, 0]
     expected = sorted(sorted(ids, key=lambda c: (hashlib.md5(f"11:{c}".encode()).hexdigest(), c))[:200])
     assert drawn.tolist() == [float(ids.index(c)) for c in expected]
-    other = concentration.bootstrap_values(sql_engine, ["aum"], Bootstrap(seed=12, sample_size=200))[:, 0]
+    other = concentration.bootstrap_values(run, ["aum"], Bootstrap(seed=12, sample_size=200))[:, 0]
     assert set(other) != set(drawn)
 
 

@@ -98,8 +98,8 @@ def customers_of(run, rows, directory, panel=PANEL, tenure=None, scale=1.0):
     return customer_base.customer_table(run).loc[list(rows)], months
 
 
-def test_loss_rule_on_a_hand_made_panel(sql_engine, tmp_path):
-    table, _ = customers_of(sql_engine, HAND, tmp_path)
+def test_loss_rule_on_a_hand_made_panel(run, tmp_path):
+    table, _ = customers_of(run, HAND, tmp_path)
     expected = pd.DataFrame({
         "tier": ["jinkuihua"] * 4 + ["affluent", "mass", "jinkuihua"],
         "lost": [1, 0, 1, 1, 1, 0, 0],
