@@ -62,8 +62,7 @@ results = {
     "sample": churn.model_sample(run, base.churn_model),
 }
 for measure in base.concentration.measures:
-    results[f"concentration_{measure}"] = concentration.engine_statistics(run, measure, [20.0])
-    results[f"lorenz_{measure}"] = concentration.engine_lorenz_curve(run, measure)
+    results[f"concentration_{measure}"] = concentration.engine_concentration(run, measure, [20.0])[0]
 seconds = time.perf_counter() - began
 usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20

@@ -3,7 +3,7 @@
 All statistics treat customers as equally weighted units and values as
 non-negative amounts (a negative amount is an input error, see
 :func:`check_non_negative`). The point estimates on the whole customer base are
-computed by the engine (:func:`engine_statistics`, :func:`engine_lorenz_curve`:
+computed by the engine (:func:`engine_concentration`:
 the cumulative sums of the sorted values at the ranks needed, exact, so every
 engine gives the same figures); the bootstrap resamples customers in memory
 and computes each replicate with the NumPy functions below, which the tests
@@ -20,7 +20,7 @@ from .errors import InputError
 from .params import Bootstrap
 
 __all__ = ["check_non_negative", "lorenz_curve", "gini", "top_share", "concentration_statistics",
-           "engine_statistics", "engine_lorenz_curve", "bootstrap_values"]
+           "engine_concentration", "bootstrap_values"]
 
 
 def check_non_negative(engine, measure: str, *, file=None, table: str = "customer_base") -> None:
@@ -37,19 +37,19 @@ def check_non_negative(engine, measure: str, *, file=None, table: str = "custome
 def _cumulative_sums(engine, measure: str, ranks: list[int], n: int, table: str
                      ) -> tuple[dict[int, float], float]:
     """C(k), the exact sum of the k smallest values, at each rank k (ties ordered by customer id), and the Gini's
-    numerator (n + 1) T - 2 sum_k C(k), computed exactly."""
+    numerator (n + 1) T - 2 sum_k C(k), computed exactly. The ranked values are materialized once (one sort)."""
     value = f"CAST({quote(measure)} AS {EXACT})"
+    engine.create("ranked_values", f"""
+        SELECT ROW_NUMBER() OVER (ORDER BY {quote(measure)}, customer_id) AS k,
+               SUM({value}) OVER (ORDER BY {quote(measure)}, customer_id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS c,
+               {value} AS x
+        FROM {table}""")
     listed = ", ".join(str(k) for k in ranks) or "0"
     cumulative = engine.query(f"""
-        WITH ranked AS (
-            SELECT ROW_NUMBER() OVER (ORDER BY {quote(measure)}, customer_id) AS k,
-                   SUM({value}) OVER (ORDER BY {quote(measure)}, customer_id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS c,
-                   {value} AS x
-            FROM {table})
-        SELECT k, CAST(c AS DOUBLE) AS c, 0 AS whole FROM ranked WHERE k IN ({listed})
+        SELECT k, CAST(c AS DOUBLE) AS c, 0 AS whole FROM ranked_values WHERE k IN ({listed})
         UNION ALL
-        SELECT 0, CAST({n + 1} * SUM(x) - 2 * SUM(c) AS DOUBLE), 1 FROM ranked""")
+        SELECT 0, CAST({n + 1} * SUM(x) - 2 * SUM(c) AS DOUBLE), 1 FROM ranked_values""")
     numerator = cumulative[cumulative["whole"] == 1]["c"].iloc[0]
     points = cumulative[cumulative["whole"] == 0]
     sums = dict(zip(points["k"].astype(int), points["c"].astype(float)))
@@ -67,27 +67,22 @@ def _lorenz_at(shares: np.ndarray, sums: dict[int, float], n: int) -> np.ndarray
     return np.interp(shares, ranks / n, np.array([sums[k] for k in ranks]) / sums[n])
 
 
-def engine_lorenz_curve(engine, measure: str, points: int = 101, table: str = "customer_base") -> pd.DataFrame:
-    """:func:`lorenz_curve` of column ``measure`` of engine table ``table``, computed by the engine."""
-    n = int(engine.query(f"SELECT COUNT(*) AS n FROM {table}")["n"].iloc[0])
-    share = np.linspace(0.0, 1.0, points)
-    sums, _ = _cumulative_sums(engine, measure, _bracketing(share, n), n, table)
-    return pd.DataFrame({"customer_share": share, "value_share": _lorenz_at(share, sums, n)})
-
-
-def engine_statistics(engine, measure: str, top_percent: list[float], table: str = "customer_base") -> list[float]:
-    r"""Gini and the top-x% shares (:func:`gini`, :func:`top_share`) of column ``measure`` of engine table
-    ``table``, computed by the engine.
+def engine_concentration(engine, measure: str, top_percent: list[float], points: int = 101,
+                         table: str = "customer_base") -> tuple[list[float], pd.DataFrame]:
+    r"""Gini and the top-x% shares (:func:`gini`, :func:`top_share`), and the Lorenz curve (:func:`lorenz_curve`),
+    of column ``measure`` of engine table ``table``, computed by the engine from one sort of the values.
 
     With C(k) the sum of the k smallest values and T = C(n),
     :math:`\sum_i i\, x_{(i)} = (n + 1) T - \sum_{k=1}^{n} C(k)`, so
-    :math:`G = ((n + 1) T - 2 \sum_k C(k)) / (n T)`.
+    :math:`G = ((n + 1) T - 2 \sum_k C(k)) / (n T)`; the Lorenz curve and the top shares interpolate C(k)/T
+    linearly between the ranks around each share.
     """
     n = int(engine.query(f"SELECT COUNT(*) AS n FROM {table}")["n"].iloc[0])
-    shares = np.array([1.0 - p / 100.0 for p in top_percent])
-    sums, numerator = _cumulative_sums(engine, measure, _bracketing(shares, n), n, table)
-    gini_value = numerator / (n * sums[n])
-    return [float(gini_value)] + [float(1.0 - v) for v in _lorenz_at(shares, sums, n)]
+    share = np.linspace(0.0, 1.0, points)
+    tops = np.array([1.0 - p / 100.0 for p in top_percent])
+    sums, numerator = _cumulative_sums(engine, measure, _bracketing(np.concatenate([share, tops]), n), n, table)
+    statistics = [float(numerator / (n * sums[n]))] + [float(1.0 - v) for v in _lorenz_at(tops, sums, n)]
+    return statistics, pd.DataFrame({"customer_share": share, "value_share": _lorenz_at(share, sums, n)})
 
 
 def bootstrap_values(engine, measures: list[str], bootstrap: Bootstrap, table: str = "customer_base") -> np.ndarray:
@@ -164,11 +159,13 @@ def _statistics(x_sorted: np.ndarray, top_percent: list[float]) -> list[float]:
 
 
 def concentration_statistics(engine, measures: list[str], top_percent: list[float],
-                             bootstrap: Bootstrap, table: str = "customer_base") -> pd.DataFrame:
+                             bootstrap: Bootstrap, estimates: dict[str, list[float]],
+                             table: str = "customer_base") -> pd.DataFrame:
     """Gini and top-x% shares of each measure of engine table ``table``, with percentile bootstrap confidence
     intervals.
 
-    Point estimates use every customer (:func:`engine_statistics`). The bootstrap draws ``replicates``
+    Point estimates use every customer: ``estimates`` maps each measure to its Gini and top shares
+    (:func:`engine_concentration`). The bootstrap draws ``replicates``
     resamples of customers with replacement (NumPy PCG64, ``bootstrap.seed``) from the customers in id order,
     the same resample for every measure; with ``sample_size`` it resamples a
     sample of that many customers drawn by hash instead (:func:`bootstrap_values`), so the interval is the
@@ -194,7 +191,7 @@ def concentration_statistics(engine, measures: list[str], top_percent: list[floa
     lower, upper = np.quantile(replicates, [alpha, 1 - alpha], axis=0)
     rows = []
     for j, measure in enumerate(measures):
-        estimate = engine_statistics(engine, measure, top_percent, table)
+        estimate = estimates[measure]
         rows += [(measure, name, estimate[s], lower[j, s], upper[j, s]) for s, name in enumerate(names)]
     table = pd.DataFrame(rows, columns=["measure", "statistic", "estimate", "ci_lower", "ci_upper"])
     return table.assign(level=bootstrap.level, replicates=bootstrap.replicates, bootstrap_customers=m)

@@ -58,11 +58,10 @@ def test_the_engine_computes_the_statistics_of_the_numpy_functions(run):
     rng = np.random.default_rng(7)
     values = np.concatenate([rng.lognormal(10, 1.7, 997), [0.0, 5e4, 5e4]]).round(2)
     customers(run, aum=values)
-    gini, top20, top10 = concentration.engine_statistics(run, "aum", [20.0, 10.0])
+    (gini, top20, top10), curve = concentration.engine_concentration(run, "aum", [20.0, 10.0])
     assert gini == pytest.approx(concentration.gini(values), abs=1e-12)
     assert top20 == pytest.approx(concentration.top_share(values, 20), abs=1e-12)
     assert top10 == pytest.approx(concentration.top_share(values, 10), abs=1e-12)
-    curve = concentration.engine_lorenz_curve(run, "aum")
     np.testing.assert_allclose(curve["value_share"], concentration.lorenz_curve(values)["value_share"], atol=1e-12)
 
 
@@ -70,15 +69,18 @@ def test_bootstrap_is_seeded_and_covers_the_estimate():
     run = engine.current()
     customers(run, aum=np.random.default_rng(1).lognormal(0, 1.5, 2000))
     settings = Bootstrap(replicates=200, seed=5)
-    first = concentration.concentration_statistics(run, ["aum"], [20.0], settings)
-    second = concentration.concentration_statistics(run, ["aum"], [20.0], settings)
+    estimates = {"aum": concentration.engine_concentration(run, "aum", [20.0])[0]}
+    first = concentration.concentration_statistics(run, ["aum"], [20.0], settings, estimates)
+    second = concentration.concentration_statistics(run, ["aum"], [20.0], settings, estimates)
     pd.testing.assert_frame_equal(first, second)
     assert first["statistic"].tolist() == ["gini", "top_20pct_share"]
     assert (first["ci_lower"] < first["estimate"]).all() and (first["estimate"] < first["ci_upper"]).all()
-    other = concentration.concentration_statistics(run, ["aum"], [20.0], Bootstrap(replicates=200, seed=6))
+    other = concentration.concentration_statistics(run, ["aum"], [20.0], Bootstrap(replicates=200, seed=6),
+                                                   estimates)
     assert not np.array_equal(first["ci_lower"], other["ci_lower"])
     sampled = concentration.concentration_statistics(run, ["aum"], [20.0],
-                                                     Bootstrap(replicates=200, seed=5, sample_size=500))
+                                                     Bootstrap(replicates=200, seed=5, sample_size=500),
+                                                     estimates)
     assert sampled["bootstrap_customers"].iloc[0] == 500
     assert (sampled["estimate"] == first["estimate"]).all()  # point estimates use every customer
 

@@ -95,7 +95,8 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
         concentration.check_non_negative(run, measure, file=params.data_path)
     tier_ids = [t.id for t in base.tiers.levels]
     curves = survival.kaplan_meier(survival.survival_counts(run), tier_ids)
-    lorenz = pd.concat([concentration.engine_lorenz_curve(run, m).assign(measure=m) for m in measures],
+    computed = {m: concentration.engine_concentration(run, m, base.concentration.top_percent) for m in measures}
+    lorenz = pd.concat([curve.assign(measure=m) for m, (_, curve) in computed.items()],
                        ignore_index=True)[["measure", "customer_share", "value_share"]]
     assets = "aum_start" if base.panel is not None else base.churn.lost_assets
     risk = io.read_table(directory, "churn_predictions", index="customer_id")[base.churn_model.risk_model]
@@ -103,8 +104,9 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     salt = privacy.pseudonym_salt(base.pseudonym_salt, file=params.source_file, key=salt_key)
     return {
         "tier_profile": customer_base.tier_profile(run, base.tiers, measures),
-        "concentration": concentration.concentration_statistics(run, measures, base.concentration.top_percent,
-                                                                base.concentration.bootstrap),
+        "concentration": concentration.concentration_statistics(
+            run, measures, base.concentration.top_percent, base.concentration.bootstrap,
+            {m: estimate for m, (estimate, _) in computed.items()}),
         "lorenz_curve": lorenz,
         "attrition_by_tier": customer_base.attrition_by_tier(run, base.tiers, assets),
         "retention_curves": curves,
