@@ -34,10 +34,11 @@ reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (
 	Rscript tests/reference/psych_reference.R
 	Rscript tests/reference/psych_reliability.R
 
-benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel
+benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel; the customer-base computations on DuckDB and Spark
 	$(BIN)/python benchmarks/bench_loop.py
 	$(BIN)/python benchmarks/bench_shaoxing.py
 	$(BIN)/python benchmarks/bench_a_branch.py
+	$(BIN)/python benchmarks/bench_engines.py
 
 lab: $(STAMP)  ## JupyterLab on notebooks/, with crmlib in its kernel (installs the lab extra the first time)
 	test -x $(BIN)/jupyter-lab || $(BIN)/pip install --quiet --disable-pip-version-check -e ".[test,spark,lab]"

@@ -176,7 +176,7 @@ def _type_panel(engine: Engine, panel: Panel) -> None:
     profit = "TRY_CAST(profit AS DOUBLE)" if panel.profit_column is not None else "CAST(NULL AS DOUBLE)"
     engine.create("panel_typed", f"SELECT TRIM(CAST(id AS VARCHAR)) AS id, TRIM(CAST(month AS VARCHAR)) AS month, "
                                  f"TRY_CAST(aum AS DOUBLE) AS aum, {profit} AS profit, "
-                                 f"CASE WHEN {unparsed} THEN 1 ELSE 0 END AS unparsed FROM panel_raw")
+                                 f"CASE WHEN {unparsed} THEN 1 ELSE 0 END AS unparsed FROM panel_raw", rows=True)
 
 
 def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators", *, check: bool = True
@@ -232,7 +232,7 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                          "cell (0 for an empty account)", file=path, column=panel.aum_column,
                          row=_first_row_of(path, panel, bad["id"], bad["month"]))
     engine.create("panel_rows", "SELECT p.id, l.m, p.aum, p.profit FROM panel_typed p "
-                                "JOIN panel_month_labels l ON p.month = l.month")
+                                "JOIN panel_month_labels l ON p.month = l.month", rows=True)
     if not check:
         return PanelMonths(months)
     bad = _first(engine, "SELECT id, m, COUNT(*) AS n FROM panel_rows GROUP BY id, m HAVING COUNT(*) > 1 "

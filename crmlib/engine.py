@@ -75,8 +75,10 @@ class Engine:
         else:
             self._register(name, source, columns, text, encoding)
 
-    def create(self, name: str, sql: str) -> None:
-        """Materialize the result of ``sql`` as table ``name`` (it is read more than once)."""
+    def create(self, name: str, sql: str, *, rows: bool = False) -> None:
+        """Make table ``name`` from ``sql``, to be read more than once: materialized, or with ``rows`` (one row
+        per customer and month: the panel) left to the engine, which may read its source again rather than
+        hold it (DuckDB keeps it a view over the file; Spark caches it, spilling to disk)."""
         raise NotImplementedError
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -140,8 +142,12 @@ class DuckDBEngine(Engine):
         self.connection.register(f"{name}_frame", frame)
         self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_frame")
 
-    def create(self, name, sql):
-        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    def create(self, name, sql, *, rows=False):
+        kinds = self.connection.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                                        [name]).fetchall()
+        for (kind,) in kinds:
+            self.connection.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
+        self.connection.execute(f"CREATE {'VIEW' if rows else 'TEMP TABLE'} {name} AS {sql}")
 
     def query(self, sql):
         return self.connection.execute(sql).df()
@@ -231,7 +237,7 @@ class SparkEngine(Engine):
     def _frame(self, name, frame):
         self.spark.createDataFrame(frame).createOrReplaceTempView(name)
 
-    def create(self, name, sql):
+    def create(self, name, sql, *, rows=False):
         frame = self.spark.sql(self.translate(sql)).cache()
         frame.count()
         frame.createOrReplaceTempView(name)
