@@ -183,7 +183,8 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                ) -> PanelMonths:
     """Read and check a monthly panel (long format: a CSV, ``.csv.gz``, Parquet file or directory of Parquet
     files) against the customer ids of engine table ``customers``; registers ``panel_rows`` (``id``, ``m``,
-    ``aum``, ``profit``) in the engine. With ``check`` false, only the checks the reading needs are made (the
+    ``aum``, ``profit``) and ``panel_spans`` (per customer: first and last month, rows, AUM in the first and the
+    last month of the window, exact profit sum) in the engine. With ``check`` false, only the checks the reading needs are made (the
     months must be dates): for a later stage of a run whose stage 01 checked the same file (the stage records
     say when it changed since, :mod:`crmlib.stages`).
 
@@ -233,21 +234,27 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                          row=_first_row_of(path, panel, bad["id"], bad["month"]))
     engine.create("panel_rows", "SELECT p.id, l.m, p.aum, p.profit FROM panel_typed p "
                                 "JOIN panel_month_labels l ON p.month = l.month", rows=True)
+    t = len(months)
+    profit = f"SUM({_exact('profit')})" if panel.profit_column is not None else "NULL"
+    engine.create("panel_spans", f"""
+        SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n,
+               ARG_MIN(aum, m) AS aum_start, SUM(CASE WHEN m = {t - 1} THEN aum ELSE 0 END) AS aum_end,
+               {profit} AS profit
+        FROM panel_rows GROUP BY id""")
     if not check:
         return PanelMonths(months)
-    bad = _first(engine, "SELECT id, m, COUNT(*) AS n FROM panel_rows GROUP BY id, m HAVING COUNT(*) > 1 "
-                         "ORDER BY id, m LIMIT 1")
+    bad = _first(engine, "SELECT id, m FROM panel_rows GROUP BY id, m HAVING COUNT(*) > 1 ORDER BY id, m LIMIT 1")
     if bad is not None:
         month = months[int(bad["m"])]
         raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
                          row=_repeated_row(path, panel, bad["id"], month))
-    bad = _first(engine, f"SELECT c.customer_id FROM {customers} c LEFT JOIN (SELECT DISTINCT id FROM panel_rows) p "
+    bad = _first(engine, f"SELECT c.customer_id FROM {customers} c LEFT JOIN panel_spans p "
                          "ON c.customer_id = p.id WHERE p.id IS NULL ORDER BY c.customer_id LIMIT 1")
     if bad is not None:
         raise InputError(f"customer '{bad['customer_id']}' has no panel rows: add its months, or remove the customer "
                          "from the customer file", file=path, column=panel.id_column)
-    bad = _first(engine, "SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n FROM panel_rows GROUP BY id "
-                         "HAVING COUNT(*) <> MAX(m) - MIN(m) + 1 ORDER BY id LIMIT 1")
+    bad = _first(engine, "SELECT id, first_m, last_m FROM panel_spans WHERE n <> last_m - first_m + 1 "
+                         "ORDER BY id LIMIT 1")
     if bad is not None:
         present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])}")["m"])
         hole = next(m for m in range(int(bad["first_m"]), int(bad["last_m"]) + 1) if m not in present)
@@ -343,14 +350,11 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
     before; missing when the customer has fewer than 2m months up to e or the earlier mean is 0.
     """
     t, k, m = len(months.months), panel.months_below, panel.trend_months
-    profit = f"SUM({_exact('profit')})" if panel.profit_column is not None else "NULL"
     engine.create("panel_starts", f"""
         SELECT id, first_m, last_m, aum_start, aum_end, profit,
                {tier_case('aum_start', tiers, panel.unit)} AS tier,
                {tier_case('aum_start', tiers, panel.unit, floor=True)} AS floor
-        FROM (SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, ARG_MIN(aum, m) AS aum_start,
-                     SUM(CASE WHEN m = {t - 1} THEN aum ELSE 0 END) AS aum_end, {profit} AS profit
-              FROM panel_rows GROUP BY id) s""")
+        FROM panel_spans""")
     engine.create("panel_losses", f"""
         WITH below AS (
             SELECT p.id, p.m, p.m - ROW_NUMBER() OVER (PARTITION BY p.id ORDER BY p.m) AS island

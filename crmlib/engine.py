@@ -38,6 +38,8 @@ ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
 SPARK_MASTER_ENV = "CRMLIB_SPARK_MASTER"
 SPARK_REMOTE_ENV = "CRMLIB_SPARK_REMOTE"
+#: DuckDB's memory limit (a DuckDB size, ``1GB`` by default).
+DUCKDB_MEMORY_ENV = "CRMLIB_DUCKDB_MEMORY"
 
 #: The type amounts are summed in: exact, so a sum does not depend on the order of its terms.
 EXACT = "DECIMAL(38, 6)"
@@ -116,13 +118,17 @@ def _selection(columns: dict[str, str] | None) -> str:
 
 
 class DuckDBEngine(Engine):
-    """DuckDB in this process: nothing to start; memory bounded by DuckDB (it spills to a temporary directory)."""
+    """DuckDB in this process: nothing to start. Its memory is bounded (``CRMLIB_DUCKDB_MEMORY``, 1GB by default);
+    past the bound it spills to a directory under the system's temporary directory, never the working one."""
 
     name = "duckdb"
 
     def __init__(self, threads: int | None = None):
         import duckdb
-        self.connection = duckdb.connect(":memory:", config={"threads": threads} if threads else {})
+        import tempfile
+        config = {"memory_limit": os.environ.get(DUCKDB_MEMORY_ENV, "1GB"),
+                  "temp_directory": str(Path(tempfile.gettempdir()) / f"crmlib-duckdb-{os.getpid()}")}
+        self.connection = duckdb.connect(":memory:", config=config | ({"threads": threads} if threads else {}))
         self.connection.execute("SET preserve_insertion_order = false")
 
     def _register(self, name, source, columns, text, encoding):
