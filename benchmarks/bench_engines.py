@@ -65,7 +65,10 @@ for measure in base.concentration.measures:
     results[f"concentration_{measure}"] = concentration.engine_concentration(run, measure, [20.0])[0]
 seconds = time.perf_counter() - began
 usage = resource.getrusage(resource.RUSAGE_SELF)
-cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so a child of the generating process would report
+# the generator's peak
+own = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+cpu, peak = usage.ru_utime + usage.ru_stime, int(own["VmHWM"].split()[0]) / 2**20
 if name == "spark":
     jvm = run.spark.sparkContext._gateway.proc.pid
     fields = Path(f"/proc/{jvm}/stat").read_text().rsplit(")", 1)[1].split()
