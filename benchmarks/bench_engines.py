@@ -137,8 +137,11 @@ def main() -> None:
         results = {}
         for run in range(args.runs):
             for name in args.engines.split(","):  # engines alternate, so both see the same machine load
-                output = subprocess.run([sys.executable, "-c", RUN, str(params), name, str(directory)], check=True,
-                                        capture_output=True, text=True, cwd=ROOT, env=environment).stdout
+                done = subprocess.run([sys.executable, "-c", RUN, str(params), name, str(directory)],
+                                      capture_output=True, text=True, cwd=ROOT, env=environment)
+                if done.returncode != 0:
+                    sys.exit(f"{name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+                output = done.stdout
                 results.setdefault(name, []).append(json.loads(output.strip().splitlines()[-1]))
                 print(f"run {run + 1} {name}: {results[name][-1]}", file=sys.stderr)
     checks = {name: runs[0]["check"] for name, runs in results.items()}
