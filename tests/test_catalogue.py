@@ -512,7 +512,10 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_previous_results(make_case, tm
             break
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
-    assert err.strip().splitlines() == ["crmlib: interrupted; the previous results are kept"]
+    # The kernel, which gets the Ctrl-C too, sometimes logs "[IPKernelApp] ERROR | KeyboardInterrupt caught in
+    # kernel." on the shared stderr (when the signal lands between cells): the kernel's own log, not crmlib's.
+    lines = [line for line in err.strip().splitlines() if not line.startswith("[IPKernelApp]")]
+    assert lines == ["crmlib: interrupted; the previous results are kept"]
     assert {p: p.read_bytes() for p in (tmp_path / "data" / "processed" / "tiny").iterdir()} == before
     assert (tmp_path / "reports" / "tiny" / "report.html").read_bytes() == report
     assert not list((tmp_path / "data" / "processed").glob(".staging-*"))
