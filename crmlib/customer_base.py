@@ -141,14 +141,17 @@ def _parsed_panel(path: Path, panel: Panel) -> pd.DataFrame:
     return table[list(columns.values())].set_axis(list(columns), axis=1)
 
 
-def _file_row(path: Path, panel: Panel, column: str, value) -> int | None:
-    """The file row (header = row 1) of the first cell of ``column`` equal to ``value``, for an error message; a
-    CSV is read again (only on this error path), a Parquet source has no rows to name."""
+def _file_row(path: Path, panel: Panel, match, nth: int = 0) -> int | None:
+    """The file row (header = row 1) of the ``nth`` row of a CSV panel where ``match(ids, months)`` holds (the id
+    and month cells as trimmed text), for an error message: the file is read again only on this error path. A
+    Parquet source has no rows to name (None)."""
     if path.is_dir() or path.suffix == ".parquet":
         return None
-    cells = pd.read_csv(path, usecols=[column], encoding=panel.encoding, dtype=str, keep_default_na=False)[column]
-    match = np.flatnonzero((cells.str.strip() == str(value).strip()).to_numpy())
-    return int(match[0]) + 2 if match.size else None
+    cells = pd.read_csv(path, usecols=[panel.id_column, panel.month_column], encoding=panel.encoding, dtype=str,
+                        keep_default_na=False)
+    hits = np.flatnonzero(match(cells[panel.id_column].str.strip(), cells[panel.month_column].str.strip())
+                          .to_numpy())
+    return int(hits[nth]) + 2 if hits.size > nth else None
 
 
 def _register_raw(engine: Engine, panel: Panel, path: Path) -> None:
@@ -208,19 +211,19 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     bad = _first(engine, "SELECT id FROM panel_typed WHERE id IS NULL OR id = '' LIMIT 1") if check else None
     if bad is not None:
         raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
-                         row=_file_row(path, panel, panel.id_column, ""))
+                         row=_file_row(path, panel, lambda ids, months: ids == ""))
     bad = _first(engine, f"SELECT p.id FROM panel_typed p LEFT JOIN {customers} c ON p.id = c.customer_id "
                          "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1") if check else None
     if bad is not None:
         raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
-                         "rows", file=path, column=panel.id_column, row=_file_row(path, panel, panel.id_column,
-                                                                                   bad["id"]))
+                         "rows", file=path, column=panel.id_column, row=_file_row(path, panel,
+                                                                                   lambda ids, months: ids == bad["id"]))
     labels = engine.query("SELECT DISTINCT month FROM panel_typed ORDER BY month")["month"]
     parsed = pd.to_datetime(labels.fillna(""), errors="coerce", format="mixed")
     if parsed.isna().any():
         label = labels[parsed.isna()].iloc[0]
         raise InputError(f"'{label}' is not a month (use YYYY-MM)", file=path, column=panel.month_column,
-                         row=_file_row(path, panel, panel.month_column, label if label is not None else ""))
+                         row=_file_row(path, panel, lambda ids, months: months == (label or "")))
     periods = parsed.dt.to_period("M")
     months = pd.period_range(periods.min(), periods.max(), freq="M")
     index = pd.DataFrame({"month": labels.to_numpy(), "m": [(p - months[0]).n for p in periods]})
@@ -231,7 +234,8 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     if bad is not None:
         raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
                          "cell (0 for an empty account)", file=path, column=panel.aum_column,
-                         row=_first_row_of(path, panel, bad["id"], bad["month"]))
+                         row=_file_row(path, panel,
+                                       lambda ids, months: (ids == bad["id"]) & (months == bad["month"])))
     engine.create("panel_rows", "SELECT p.id, l.m, p.aum, p.profit FROM panel_typed p "
                                 "JOIN panel_month_labels l ON p.month = l.month", rows=True)
     t = len(months)
@@ -247,7 +251,9 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     if bad is not None:
         month = months[int(bad["m"])]
         raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
-                         row=_repeated_row(path, panel, bad["id"], month))
+                         row=_file_row(path, panel, lambda ids, months: (ids == bad["id"]) & (
+                             pd.to_datetime(months, errors="coerce", format="mixed").dt.to_period("M") == month),
+                             nth=1))
     bad = _first(engine, f"SELECT c.customer_id FROM {customers} c LEFT JOIN panel_spans p "
                          "ON c.customer_id = p.id WHERE p.id IS NULL ORDER BY c.customer_id LIMIT 1")
     if bad is not None:
@@ -262,31 +268,6 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                          "add that month's row (AUM 0 if the account was empty)", file=path,
                          column=panel.month_column)
     return PanelMonths(months)
-
-
-def _rows_of(path: Path, panel: Panel) -> pd.DataFrame | None:
-    if path.is_dir() or path.suffix == ".parquet":
-        return None
-    return pd.read_csv(path, usecols=[panel.id_column, panel.month_column], encoding=panel.encoding, dtype=str,
-                       keep_default_na=False)
-
-
-def _first_row_of(path: Path, panel: Panel, customer, month) -> int | None:
-    rows = _rows_of(path, panel)
-    if rows is None:
-        return None
-    match = np.flatnonzero(((rows[panel.id_column].str.strip() == customer)
-                            & (rows[panel.month_column].str.strip() == month)).to_numpy())
-    return int(match[0]) + 2 if match.size else None
-
-
-def _repeated_row(path: Path, panel: Panel, customer, month: pd.Period) -> int | None:
-    rows = _rows_of(path, panel)
-    if rows is None:
-        return None
-    parsed = pd.to_datetime(rows[panel.month_column], errors="coerce", format="mixed").dt.to_period("M")
-    match = np.flatnonzero(((rows[panel.id_column].str.strip() == customer) & (parsed == month)).to_numpy())
-    return int(match[1]) + 2 if match.size > 1 else None
 
 
 def panel_summary(engine: Engine, months: PanelMonths) -> pd.DataFrame:

@@ -70,7 +70,9 @@ def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monk
 @pytest.mark.parametrize("case", ENGINE_CASES)
 def test_two_duckdb_runs_of_a_customer_base_give_the_same_bytes(case, root, fresh_tables, tmp_path, monkeypatch):
     """DuckDB adds on several threads in no fixed order; the sums are exact (crmlib.engine.EXACT), so two runs
-    write the same bytes. Stages 01, 02 and 04 (the engine's; 03 fits the churn models, seeded)."""
+    write the same bytes. Stages 01, 02 and 04 (the engine's; 03 fits the churn models, seeded). Both runs are
+    made here, in this test session, so their bytes must agree; the committed tables, made elsewhere, are compared
+    numerically (test_committed_tables_are_reproduced)."""
     params = load_params(root / "params" / f"{case}.yaml")
     monkeypatch.delenv(SALT_ENV, raising=False)
     fresh = fresh_tables(case)
