@@ -187,9 +187,9 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     """Read and check a monthly panel (long format: a CSV, ``.csv.gz``, Parquet file or directory of Parquet
     files) against the customer ids of engine table ``customers``; registers ``panel_rows`` (``id``, ``m``,
     ``aum``, ``profit``) and ``panel_spans`` (per customer: first and last month, rows, AUM in the first and the
-    last month of the window, exact profit sum) in the engine. With ``check`` false, only the checks the reading needs are made (the
-    months must be dates): for a later stage of a run whose stage 01 checked the same file (the stage records
-    say when it changed since, :mod:`crmlib.stages`).
+    last month of the window, exact profit sum) in the engine. With ``check`` false, only the checks the reading
+    needs are made (the months must be dates): for a later stage of a run whose stage 01 checked the same file
+    (the stage records say when it changed since, :mod:`crmlib.stages`).
 
     Raises
     ------
@@ -216,8 +216,8 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                          "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1") if check else None
     if bad is not None:
         raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
-                         "rows", file=path, column=panel.id_column, row=_file_row(path, panel,
-                                                                                   lambda ids, months: ids == bad["id"]))
+                         "rows", file=path, column=panel.id_column,
+                         row=_file_row(path, panel, lambda ids, months: ids == bad["id"]))
     labels = engine.query("SELECT DISTINCT month FROM panel_typed ORDER BY month")["month"]
     parsed = pd.to_datetime(labels.fillna(""), errors="coerce", format="mixed")
     if parsed.isna().any():
