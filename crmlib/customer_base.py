@@ -208,16 +208,6 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     if engine.query("SELECT MAX(unparsed) AS n FROM panel_typed")["n"].iloc[0] == 1:
         engine.table("panel_raw", _parsed_panel(path, panel))  # amounts with units or separators: parse each cell
         _type_panel(engine, panel)
-    bad = _first(engine, "SELECT id FROM panel_typed WHERE id IS NULL OR id = '' LIMIT 1") if check else None
-    if bad is not None:
-        raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
-                         row=_file_row(path, panel, lambda ids, months: ids == ""))
-    bad = _first(engine, f"SELECT p.id FROM panel_typed p LEFT JOIN {customers} c ON p.id = c.customer_id "
-                         "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1") if check else None
-    if bad is not None:
-        raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
-                         "rows", file=path, column=panel.id_column,
-                         row=_file_row(path, panel, lambda ids, months: ids == bad["id"]))
     labels = engine.query("SELECT DISTINCT month FROM panel_typed ORDER BY month")["month"]
     parsed = pd.to_datetime(labels.fillna(""), errors="coerce", format="mixed")
     if parsed.isna().any():
@@ -229,27 +219,54 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     index = pd.DataFrame({"month": labels.to_numpy(), "m": [(p - months[0]).n for p in periods]})
     engine.table("panel_month_labels", index)
     engine.table("panel_months", pd.DataFrame({"m": np.arange(len(months)), "label": months.astype(str)}))
-    bad = _first(engine, "SELECT id, month, aum FROM panel_typed WHERE aum IS NULL OR isnan(aum) OR aum < 0 "
-                         "ORDER BY id, month LIMIT 1") if check else None
-    if bad is not None:
-        raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
-                         "cell (0 for an empty account)", file=path, column=panel.aum_column,
-                         row=_file_row(path, panel,
-                                       lambda ids, months: (ids == bad["id"]) & (months == bad["month"])))
     engine.create("panel_rows", "SELECT p.id, l.m, p.aum, p.profit FROM panel_typed p "
                                 "JOIN panel_month_labels l ON p.month = l.month", rows=True)
     t = len(months)
     profit = f"SUM({_exact('profit')})" if panel.profit_column is not None else "NULL"
     engine.create("panel_spans", f"""
-        SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n,
+        SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n, {_distinct_months(t)} AS months_present,
                ARG_MIN(aum, m) AS aum_start, SUM(CASE WHEN m = {t - 1} THEN aum ELSE 0 END) AS aum_end,
-               {profit} AS profit
+               {profit} AS profit,
+               SUM(CASE WHEN aum IS NULL OR isnan(aum) OR aum < 0 THEN 1 ELSE 0 END) AS bad_aum
         FROM panel_rows GROUP BY id""")
-    if not check:
-        return PanelMonths(months)
-    bad = _first(engine, "SELECT id, m FROM panel_rows GROUP BY id, m HAVING COUNT(*) > 1 ORDER BY id, m LIMIT 1")
+    if check:
+        _check_spans(engine, panel, path, months, customers)
+    return PanelMonths(months)
+
+
+def _distinct_months(t: int) -> str:
+    """SQL aggregate: the number of distinct months m (0 .. t-1) among a customer's rows, as the bits set in
+    62-month words (one pass, no sort; BIT_OR and BIT_COUNT exist on every engine)."""
+    words = [f"BIT_COUNT(BIT_OR(CASE WHEN m >= {w} AND m < {w + 62} THEN CAST(1 AS BIGINT) << (m - {w}) ELSE 0 END))"
+             for w in range(0, t, 62)]
+    return " + ".join(words)
+
+
+def _check_spans(engine: Engine, panel: Panel, path: Path, months: pd.PeriodIndex, customers: str) -> None:
+    """The panel checks, each on the per-customer table ``panel_spans``; the panel's rows are read again only to
+    name the offending cell."""
+    bad = _first(engine, "SELECT id FROM panel_spans WHERE id IS NULL OR id = '' LIMIT 1")
     if bad is not None:
-        month = months[int(bad["m"])]
+        raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
+                         row=_file_row(path, panel, lambda ids, months: ids == ""))
+    bad = _first(engine, f"SELECT p.id FROM panel_spans p LEFT JOIN {customers} c ON p.id = c.customer_id "
+                         "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1")
+    if bad is not None:
+        raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
+                         "rows", file=path, column=panel.id_column,
+                         row=_file_row(path, panel, lambda ids, months: ids == bad["id"]))
+    bad = _first(engine, "SELECT id FROM panel_spans WHERE bad_aum > 0 ORDER BY id LIMIT 1")
+    if bad is not None:
+        bad = _first(engine, f"SELECT id, month, aum FROM panel_typed WHERE id = {_text(bad['id'])} AND "
+                             "(aum IS NULL OR isnan(aum) OR aum < 0) ORDER BY month LIMIT 1")
+        raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
+                         "cell (0 for an empty account)", file=path, column=panel.aum_column,
+                         row=_file_row(path, panel,
+                                       lambda ids, months: (ids == bad["id"]) & (months == bad["month"])))
+    bad = _first(engine, "SELECT id FROM panel_spans WHERE n <> months_present ORDER BY id LIMIT 1")
+    if bad is not None:
+        month = months[int(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])} GROUP BY m "
+                                        "HAVING COUNT(*) > 1 ORDER BY m LIMIT 1")["m"].iloc[0])]
         raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
                          row=_file_row(path, panel, lambda ids, months: (ids == bad["id"]) & (
                              pd.to_datetime(months, errors="coerce", format="mixed").dt.to_period("M") == month),
@@ -259,7 +276,7 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
     if bad is not None:
         raise InputError(f"customer '{bad['customer_id']}' has no panel rows: add its months, or remove the customer "
                          "from the customer file", file=path, column=panel.id_column)
-    bad = _first(engine, "SELECT id, first_m, last_m FROM panel_spans WHERE n <> last_m - first_m + 1 "
+    bad = _first(engine, "SELECT id, first_m, last_m FROM panel_spans WHERE months_present <> last_m - first_m + 1 "
                          "ORDER BY id LIMIT 1")
     if bad is not None:
         present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])}")["m"])
@@ -267,7 +284,6 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
         raise InputError(f"customer '{bad['id']}' has no row for {months[hole]} between its first and last month: "
                          "add that month's row (AUM 0 if the account was empty)", file=path,
                          column=panel.month_column)
-    return PanelMonths(months)
 
 
 def panel_summary(engine: Engine, months: PanelMonths) -> pd.DataFrame:
@@ -275,8 +291,7 @@ def panel_summary(engine: Engine, months: PanelMonths) -> pd.DataFrame:
     t = len(months.months)
     counts = engine.query(
         "SELECT COUNT(*) AS customers, SUM(n) AS rows, SUM(CASE WHEN first_m > 0 THEN 1 ELSE 0 END) AS opened, "
-        f"SUM(CASE WHEN last_m < {t - 1} THEN 1 ELSE 0 END) AS closed FROM "
-        "(SELECT id, COUNT(*) AS n, MIN(m) AS first_m, MAX(m) AS last_m FROM panel_rows GROUP BY id) c").iloc[0]
+        f"SUM(CASE WHEN last_m < {t - 1} THEN 1 ELSE 0 END) AS closed FROM panel_spans").iloc[0]
     return pd.DataFrame([{
         "first_month": months.labels[0], "last_month": months.labels[-1], "months": t,
         "customers": int(counts["customers"]), "rows": int(counts["rows"]),
@@ -369,7 +384,8 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
     tenure = (f"CAST(i.{quote(tenure_indicator)} AS DOUBLE)" if tenure_indicator is not None else "0.0")
     columns = ", ".join(f"i.{quote(c)}" for c in engine.columns("indicators"))
     profit_column = "CAST(c.profit AS DOUBLE) AS profit, " if panel.profit_column is not None else ""
-    engine.create("panel_customers", f"""
+    engine.create("customer_base", f"""
+        SELECT *, {lifecycle_case(lifecycle)} AS lifecycle FROM (
         SELECT {columns}, f.label AS first_month, c.tier, c.aum_start, c.aum_end, {profit_column}
                CASE WHEN c.loss < {t} THEN 1 ELSE 0 END AS lost,
                COALESCE(l.label, '') AS loss_month,
@@ -385,8 +401,7 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
           ON i.customer_id = c.id
         JOIN panel_sums s ON s.id = c.id
         JOIN panel_months f ON f.m = c.first_m
-        LEFT JOIN panel_months l ON l.m = c.loss""")
-    engine.create("customer_base", f"SELECT *, {lifecycle_case(lifecycle)} AS lifecycle FROM panel_customers")
+        LEFT JOIN panel_months l ON l.m = c.loss) customers""")
 
 
 def flag_customer_table(engine: Engine, tiers: Tiers, basis_unit: str, lost_assets: str, duration: str,
@@ -479,10 +494,11 @@ def tier_migration(engine: Engine, months: PanelMonths, tiers: Tiers, start: str
     counts = engine.query(f"""
         SELECT COALESCE({tier_case('aum_a', tiers, unit)}, 'new') AS from_tier,
                COALESCE({tier_case('aum_b', tiers, unit)}, 'closed') AS to_tier, COUNT(*) AS customers
-        FROM (SELECT id, MAX(CASE WHEN m = {a} THEN aum END) AS aum_a, MAX(CASE WHEN m = {b} THEN aum END) AS aum_b,
-                     MIN(m) AS first_m
-              FROM panel_rows GROUP BY id) c
-        WHERE first_m <= {b} GROUP BY 1, 2""")
+        FROM panel_spans s
+        LEFT JOIN (SELECT id, MAX(CASE WHEN m = {a} THEN aum END) AS aum_a, MAX(CASE WHEN m = {b} THEN aum END)
+                          AS aum_b
+                   FROM panel_rows WHERE m IN ({a}, {b}) GROUP BY id) r ON s.id = r.id
+        WHERE s.first_m <= {b} GROUP BY 1, 2""")
     ids = [level.id for level in tiers.levels]
     matrix = counts.pivot(index="from_tier", columns="to_tier", values="customers").reindex(
         index=ids + ["new"], columns=ids + ["closed"]).fillna(0).astype(int)
