@@ -82,6 +82,9 @@ def check_case(params: CaseParams) -> list[str]:
     """
     lines = [f"case {params.case}: {params.title_en}"]
     for key, source in params.data_sources():
+        if source.transactions is not None:
+            lines.append(f"{key}: {params.resolve(source.path)} ({source.kind} data, a transactions table)")
+            continue
         where = f", sheet {source.sheet!r}" if params.resolve(source.path).suffix.lower() != ".csv" else ""
         lines.append(f"{key}: {params.resolve(source.path)} ({source.kind} data{where}, header row "
                      f"{source.header_row})")
@@ -89,6 +92,11 @@ def check_case(params: CaseParams) -> list[str]:
         directory = Path(scratch)
         for stage in params.stages:
             pipeline.run_stage(params, directory, stage)
+        if (directory / "transaction_summary.csv").is_file():
+            summary = io.read_table(directory, "transaction_summary").iloc[0]
+            lines.append(f"transactions: {summary['rows']:,} rows, {summary['rows_used']:,} before {summary['as_of']} "
+                         f"({summary['rows_after_end']:,} on or after it, left out), {summary['customers']:,} "
+                         f"customers, {summary['first_day']} to {summary['last_day']}")
         for name, label in (("dropped_rows", "customer file"), ("survey_dropped_rows", "responses")):
             if (directory / f"{name}.csv").is_file():
                 lines.append(f"rows left out of the {label}: {_dropped(io.read_table(directory, name))}")

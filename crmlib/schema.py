@@ -12,12 +12,13 @@ to read it. Unknown keys are errors, so a misspelt option is never silently igno
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "DataSource",
+__all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "Transactions", "DataSource",
            "CleaningRules", "FactorCount", "FactorAnalysisSettings", "SyntheticIndicator", "SyntheticSpec",
            "SyntheticFeature", "SyntheticPanelSpec", "ReportSettings"]
 
@@ -78,6 +79,30 @@ class Indicator(Strict):
         return self.column if self.column is not None else self.id
 
 
+class Transactions(Strict):
+    """The customer file given as a transactions table (one row per transaction: customer, date, amount, and a
+    type or product where the data have one): the engine builds one row of indicators per customer from it
+    (:mod:`crmlib.transactions`), which the case's ``indicators`` name by their ``column``: ``recency_days``,
+    ``frequency``, ``monetary``, ``average_amount``, ``tenure_days``, ``amount_trend`` and, with a
+    ``type_column``, ``products``."""
+
+    date_column: str = Field(description="Header of the transaction date column.")
+    amount_column: str = Field(description="Header of the transaction amount column (a number; a refund may be "
+                               "negative).")
+    type_column: str | None = Field(default=None, description="Header of the transaction type or product column "
+                                    "(gives the indicator `products`, distinct types per customer).")
+    date_format: Literal["iso", "yyyymmdd"] = Field(
+        default="iso", description="How dates are written: iso (2024-03-31, a time after it is ignored) or "
+        "yyyymmdd (20240331).")
+    separator: Literal[",", "whitespace"] = Field(
+        default=",", description="Column separator of a text file: a comma (CSV), or runs of spaces and tabs.")
+    as_of: date | None = Field(
+        default=None, description="End of the observation (exclusive): the indicators are as of this date, and "
+        "later transactions are left out and counted. Default: the day after the last transaction.")
+    trend_months: int = Field(default=6, ge=1, description="Months in each of the two periods `amount_trend` "
+                              "compares (the last n months before `as_of` against the n months before them).")
+
+
 class DataSource(Strict):
     """Where a data file (a customer file, a questionnaire's responses) is and how to read it."""
 
@@ -102,6 +127,9 @@ class DataSource(Strict):
     decimal: Literal[".", ","] = Field(
         default=".", description="Decimal mark of numbers written as text: '.' (1,234.5) or ',' (1.234,5 or 1 234,5)."
     )
+    transactions: Transactions | None = Field(
+        default=None, description="The file is a transactions table (CSV, text or Parquet) from which the customer "
+        "file is built; needs `id_column`.")
 
 
     @field_validator("kind", mode="before")
@@ -111,6 +139,13 @@ class DataSource(Strict):
             raise ValueError("kind 'real' does not say who may see the data: write 'public' (a published data set; "
                              "give citation and licence) or 'private' (a bank's own records)")
         return value
+
+    @model_validator(mode="after")
+    def _transactions_name_their_customers(self):
+        if self.transactions is not None and self.id_column is None:
+            raise ValueError("a transactions table needs `id_column`: the column that says whose transaction each "
+                             "row is")
+        return self
 
     @model_validator(mode="after")
     def _public_data_is_cited(self):

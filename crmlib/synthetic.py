@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import InputError
 from .params import CaseParams
 
-__all__ = ["synthesize_customers", "synthesize_responses", "synthesize_panel"]
+__all__ = ["synthesize_customers", "synthesize_responses", "synthesize_panel", "synthesize_transactions"]
 
 
 def synthesize_customers(params: CaseParams, n_customers: int | None = None,
@@ -200,3 +200,47 @@ def synthesize_panel(params: CaseParams, n_customers: int | None = None,
     if panel_spec.profit_column is not None:
         panel[panel_spec.profit_column] = np.round(profit[row, col], 2)
     return customers, panel
+
+
+def synthesize_transactions(n_customers: int, seed: int, *, first_day: str = "2023-01-01", months: int = 24,
+                            products: tuple[str, ...] = ("deposit", "card", "fund", "insurance", "loan"),
+                            ) -> pd.DataFrame:
+    """A synthetic transactions table (``customer_id``, ``date`` YYYY-MM-DD, ``amount``, ``product``): customers
+    who buy at a rate until they lapse, in the spirit of the Pareto/NBD model.
+
+    Model, per customer i (days counted from ``first_day``, the window ``months`` months long):
+
+    - first transaction on a day uniform in the first quarter of the window;
+    - purchase rate :math:`\\lambda_i \\sim \\text{Gamma}(0.6, 1)` per 30 days, lifetime
+      :math:`\\tau_i \\sim \\text{Exp}(\\text{mean } 360 \\text{ days})` from the first transaction; the repeat
+      transactions are a Poisson process of rate :math:`\\lambda_i` on the days of
+      :math:`[\\text{first}, \\min(\\text{first} + \\tau_i, \\text{end}))`;
+    - amounts :math:`\\exp(\\mu_i + 0.5 z)`, :math:`\\mu_i \\sim N(5, 0.8)`, rounded to 0.01; a product drawn with
+      probabilities proportional to 5, 4, 3, 2, 1 (first product the most common).
+
+    Draws use NumPy's PCG64 generator seeded with ``seed``, in the order of the list above, so a seed gives the
+    same table. Rows are ordered by customer and date; ids are ``T`` and a zero-padded number.
+    """
+    rng = np.random.default_rng(seed)
+    days = int((pd.Timestamp(first_day) + pd.DateOffset(months=months) - pd.Timestamp(first_day)).days)
+    first = rng.integers(0, max(1, days // 4), size=n_customers)
+    rate = rng.gamma(0.6, 1.0, size=n_customers) / 30
+    lifetime = rng.exponential(360.0, size=n_customers)
+    active = np.minimum(first + lifetime, days) - first
+    repeats = rng.poisson(rate * active)
+    owner = np.repeat(np.arange(n_customers), 1 + repeats)
+    offset = np.concatenate([[0], np.cumsum(1 + repeats)[:-1]])
+    is_first = np.zeros(owner.size, dtype=bool)
+    is_first[offset] = True
+    day = np.where(is_first, first[owner], first[owner] + np.floor(rng.random(owner.size) * active[owner]))
+    location = rng.normal(5.0, 0.8, size=n_customers)
+    amount = np.round(np.exp(location[owner] + 0.5 * rng.standard_normal(owner.size)), 2)
+    weights = np.arange(len(products), 0, -1, dtype=float)
+    product = np.asarray(products)[rng.choice(len(products), size=owner.size, p=weights / weights.sum())]
+    width = len(str(n_customers))
+    ids = np.array([f"T{k:0{width}d}" for k in range(1, n_customers + 1)])
+    table = pd.DataFrame({"customer_id": ids[owner], "day": day.astype(int), "amount": amount, "product": product})
+    table = table.sort_values(["customer_id", "day"], kind="stable", ignore_index=True)
+    dates = (pd.Timestamp(first_day) + pd.to_timedelta(table.pop("day"), unit="D")).dt.strftime("%Y-%m-%d")
+    table.insert(1, "date", dates)
+    return table

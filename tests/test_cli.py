@@ -56,7 +56,7 @@ def assert_no_outputs(out):
 def test_list(root):
     result = crmlib("list", cwd=root)
     assert result.returncode == 0
-    assert result.stdout.split() == ["a_branch", "bank_churners", "credit_value", "islr_credit", "jd",
+    assert result.stdout.split() == ["a_branch", "bank_churners", "cdnow", "credit_value", "islr_credit", "jd",
                                      "satisfaction", "shaoxing", "sz"]
 
 

@@ -10,6 +10,7 @@ FAMILY = Family(
     model=None,
     tables=TABLES,
     engine_path="memory",
+    conditions={"transactions": lambda params: params.data.transactions is not None},
     reads={"01_clean": ("data", "indicators", "cleaning"),
            "02_indicators": ("data", "indicators", "cleaning")},
 )

@@ -3,20 +3,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import cleaning, indicators, io
+from ... import cleaning, engine, indicators, io, transactions
 
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file (leaving out blank, header, total and average rows, listed in
     ``dropped_rows``), winsorize, handle missing values, check (:mod:`crmlib.cleaning`); the cleaning log counts
-    per indicator the cells converted from another unit, the missing, imputed and clipped values."""
-    read = io.read_measures(params.data, params.data_path, params.indicators)
+    per indicator the cells converted from another unit, the missing, imputed and clipped values. A customer file
+    given as a transactions table is built by the run's engine first (:mod:`crmlib.transactions`), with its summary
+    and monthly activity."""
+    built = None
+    if params.data.transactions is not None:
+        built = transactions.read_measures(engine.current(), params.data, params.data_path, params.indicators)
+        read = built.measures
+    else:
+        read = io.read_measures(params.data, params.data_path, params.indicators)
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
     result = cleaning.clean_indicators(read.values, params.cleaning, file=params.data_path, declared=declared,
                                        headers={i.id: i.source_column for i in params.indicators})
     log = result.log
     log.insert(1, "n_converted", read.converted.reindex(log["indicator"]).to_numpy())
-    return {"clean_indicators": result.data, "cleaning_log": log, "dropped_rows": read.dropped}
+    tables = {"clean_indicators": result.data, "cleaning_log": log, "dropped_rows": read.dropped}
+    if built is not None:
+        tables |= {"transaction_summary": built.summary, "transaction_months": built.months}
+    return tables
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:

@@ -15,6 +15,15 @@ TABLES = (
     Table("dropped_rows", "01_clean", "Rows of the customer file that are not customers", "客户数据中不是客户的行",
           {"row": "file row", "reason": "blank row, repeated header row, total or subtotal row (合计, 小计, 总计, 平均, "
            "Total, ...), or a row equal to the sum or the mean of the others"}),
+    Table("transaction_summary", "01_clean", "Transactions read", "读取的交易记录",
+          {"rows": "transaction rows in the file", "rows_used": "rows before the observation end",
+           "rows_after_end": "rows on or after the observation end, left out", "customers": "customers with a row "
+           "used", "first_day, last_day": "first and last transaction date used", "as_of": "observation end "
+           "(exclusive): the indicators are as of this date", "amount": "sum of the amounts used"}),
+    Table("transaction_months", "01_clean", "Transactions per month", "各月交易情况",
+          {"month": "calendar month (YYYY-MM)", "customers": "customers with a transaction in the month",
+           "new_customers": "customers whose first transaction is in the month", "transactions": "transaction rows",
+           "amount": "sum of the amounts"}, shown="workbook"),
     Table("descriptives", "02_indicators", "Descriptive statistics of the indicators (cleaned, own units)",
           "指标描述统计（清洗后，原单位）",
           {"indicator": "indicator id", "label_en": "English label", "label_zh": "Chinese label", "unit": "unit",

@@ -1,3 +1,22 @@
+# %% [markdown] when="transactions"
+# ### Customer file: built from transactions
+#
+# The customer file is a transactions table (params `data.transactions`): one row per transaction. The run's
+# engine builds one row per customer from the transactions before the observation end (`as_of`, exclusive;
+# later ones are left out and counted): recency (days since the last purchase day), frequency (distinct purchase
+# days), monetary value (sum of the amounts, exact), average amount per purchase day, tenure (days since the first
+# purchase), amount trend (the last `trend_months` months against the ones before, missing for a shorter
+# history) and, with a type column, the distinct products (`crmlib/transactions.py`). The case's indicators
+# name the ones it uses; from here on they are cleaned like any customer file.
+
+# %% when="transactions"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "transaction_summary")
+
+# %% when="transactions"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "transaction_months")
+
 # %% [markdown]
 # ### Customer file
 #
