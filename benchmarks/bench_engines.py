@@ -14,7 +14,8 @@ Reported per engine: the wall seconds of the computations, the seconds to start 
 connection), the CPU seconds of the process and, for Spark, of its JVM, and the peak resident memory of both.
 Medians of ``--runs`` runs.
 
-Usage: ``python benchmarks/bench_engines.py [--customers 1000000] [--runs 3] [--engines duckdb,spark]``
+Usage: ``python benchmarks/bench_engines.py [--customers 1000000] [--runs 3] [--engines duckdb,spark] [--data DIR]``
+(``--data``: generate into DIR, or reuse the case DIR holds; ``CRMLIB_DUCKDB_MEMORY`` sets DuckDB's memory limit).
 """
 from __future__ import annotations
 
@@ -128,12 +129,16 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50_000)
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--data", help="keep the generated data in this directory, and reuse what it holds")
     args = parser.parse_args()
     environment = os.environ | {engine.SPARK_MASTER_ENV: args.spark_master,
                                 "CRMLIB_SPARK_DRIVER_MEMORY": os.environ.get("CRMLIB_SPARK_DRIVER_MEMORY", "12g")}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
-        directory = Path(folder)
-        params = make_case(directory, args.customers, args.sample)
+        directory = Path(args.data or folder)
+        params = directory / "a_branch_large.yaml"
+        if not params.is_file():
+            directory.mkdir(parents=True, exist_ok=True)
+            params = make_case(directory, args.customers, args.sample)
         results = {}
         for run in range(args.runs):
             for name in args.engines.split(","):  # engines alternate, so both see the same machine load

@@ -136,7 +136,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     ``processed``; returns the path of ``report.html``."""
     declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
     tables = report.read_tables(processed, [t.name for t in declared if (t.shown != "stage" or t.per_customer)
-                                            and (Path(processed) / f"{t.name}.csv").is_file()])
+                                            and io.table_file(processed, t.name).is_file()])
     localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():

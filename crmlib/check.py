@@ -62,7 +62,7 @@ def change_line(counts: dict[str, int], lang: str = "en") -> str:
 def read_changes(directory) -> dict[str, int]:
     """:func:`change_counts` of the stage-01 tables in ``directory``."""
     return change_counts({name: io.read_table(directory, name) for name in CHANGE_TABLES
-                          if (Path(directory) / f"{name}.csv").is_file()})
+                          if io.table_file(directory, name).is_file()})
 
 
 def _dropped(table: pd.DataFrame) -> str:

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io import read_parquet_table
+
 __all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Difference", "read_csv", "compare_tables",
            "compare_directories"]
 
@@ -58,7 +60,9 @@ class Difference:
 
 def read_csv(path) -> pd.DataFrame:
     """A CSV table as :func:`compare_tables` compares it: empty cells missing, every other text kept as text
-    (``NA`` is a label), floats read back exactly."""
+    (``NA`` is a label), floats read back exactly; a Parquet table as it is."""
+    if Path(path).suffix == ".parquet":
+        return read_parquet_table(path)
     return pd.read_csv(path, encoding="utf-8", keep_default_na=False, na_values=[""], float_precision="round_trip")
 
 
@@ -107,17 +111,18 @@ def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: 
 
 def compare_directories(committed, new, tolerances: dict[str, Tolerance] | None = None, *,
                         limit: int = 5) -> list[Difference]:
-    """Compare every CSV table of a committed stage-table directory with a new run's (:func:`compare_tables`),
+    """Compare every table (CSV or Parquet) of a committed stage-table directory with a new run's (:func:`compare_tables`),
     each within its tolerance in ``tolerances`` (:func:`crmlib.tables.tolerances`) or the default.
 
     A table present in only one of the directories is a difference too.
     """
     committed, new = Path(committed), Path(new)
-    old_names = {p.stem for p in committed.glob("*.csv")}
-    new_names = {p.stem for p in new.glob("*.csv")}
+    old_files = {p.stem: p for pattern in ("*.csv", "*.parquet") for p in committed.glob(pattern)}
+    new_files = {p.stem: p for pattern in ("*.csv", "*.parquet") for p in new.glob(pattern)}
+    old_names, new_names = set(old_files), set(new_files)
     found = [Difference(name, "committed, but the new run did not write it") for name in sorted(old_names - new_names)]
     found += [Difference(name, "written by the new run, but not committed") for name in sorted(new_names - old_names)]
     for name in sorted(old_names & new_names):
-        found += compare_tables(read_csv(committed / f"{name}.csv"), read_csv(new / f"{name}.csv"), name,
+        found += compare_tables(read_csv(old_files[name]), read_csv(new_files[name]), name,
                                 (tolerances or {}).get(name, DEFAULT_TOLERANCE), limit=limit)
     return found

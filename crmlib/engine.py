@@ -38,6 +38,10 @@ ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
 SPARK_MASTER_ENV = "CRMLIB_SPARK_MASTER"
 SPARK_REMOTE_ENV = "CRMLIB_SPARK_REMOTE"
+#: More options for the Spark driver's JVM (in local mode, the whole of Spark), such as
+#: ``-XX:TieredStopAtLevel=1 -XX:+UseSerialGC``, which halve the CPU that short runs on small data spend compiling and
+#: collecting (the tests use them), at the cost of slower long runs.
+SPARK_JAVA_OPTIONS_ENV = "CRMLIB_SPARK_JAVA_OPTIONS"
 #: DuckDB's memory limit (a DuckDB size, ``1GB`` by default).
 DUCKDB_MEMORY_ENV = "CRMLIB_DUCKDB_MEMORY"
 
@@ -180,7 +184,8 @@ def _spark_session(master: str | None, remote: str | None):
     session = (builder.master(master or "local[*]")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}")
+               .config("spark.driver.extraJavaOptions",
+                       f"-Dlog4j2.configurationFile=file:{log} {os.environ.get(SPARK_JAVA_OPTIONS_ENV, '')}".strip())
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", str(max(2, 2 * (os.cpu_count() or 1))))

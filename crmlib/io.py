@@ -42,6 +42,10 @@ __all__ = [
     "read_indicators",
     "write_bytes",
     "write_table",
+    "PARQUET_ROWS",
+    "table_file",
+    "write_stage_table",
+    "read_parquet_table",
     "read_table",
     "processed_dir",
     "OUTPUT_DIR_ENV",
@@ -489,14 +493,49 @@ def write_table(table: pd.DataFrame, path, *, bom: bool = False) -> Path:
     return write_bytes(gzip.compress(text, compresslevel=9, mtime=0) if path.suffix == ".gz" else text, path)
 
 
+#: A stage table of more rows than this is written as Parquet (``<name>.parquet``), not CSV: the per-customer
+#: tables of a bank-scale base, which CSV makes slow to write and read and Excel cannot open anyway (the shipped
+#: cases' tables, at most 23,570 rows, stay CSV).
+PARQUET_ROWS = 1_000_000
+
+
+def table_file(directory, name: str) -> Path:
+    """The file of stage table ``name``: ``<name>.parquet`` when there is one, else ``<name>.csv``."""
+    parquet = Path(directory) / f"{name}.parquet"
+    return parquet if parquet.is_file() else Path(directory) / f"{name}.csv"
+
+
+def write_stage_table(table: pd.DataFrame, directory, name: str) -> Path:
+    """Write stage table ``name`` into ``directory``: CSV (:func:`write_table`), or Parquet when it has more than
+    :data:`PARQUET_ROWS` rows (written atomically too; no timestamps, so equal tables give equal bytes). The file of
+    the other format, from an earlier run, is removed."""
+    directory = Path(directory)
+    if len(table) > PARQUET_ROWS:
+        path = directory / f"{name}.parquet"
+        write_bytes(table.to_parquet(index=table.index.name is not None), path)
+        (directory / f"{name}.csv").unlink(missing_ok=True)
+        return path
+    (directory / f"{name}.parquet").unlink(missing_ok=True)
+    return write_table(table, directory / f"{name}.csv")
+
+
+def read_parquet_table(path) -> pd.DataFrame:
+    """A stage table written as Parquet, with its key (``customer_id``) as a column, as in the CSV."""
+    table = pd.read_parquet(path)
+    return table.reset_index() if table.index.name is not None else table
+
+
 def read_table(directory, name: str, index: str | None = None) -> pd.DataFrame:
-    """Read a stage table written by :func:`write_table` (``<directory>/<name>.csv``); customer ids (and the
-    ``index`` column) as text."""
-    path = Path(directory) / f"{name}.csv"
+    """Read a stage table written by :func:`write_stage_table` (``<directory>/<name>.csv`` or ``.parquet``);
+    customer ids (and the ``index`` column) as text."""
+    path = table_file(directory, name)
     if not path.is_file():
         raise InputError(f"stage table '{name}' not found: run the earlier stages first", file=path)
-    table = pd.read_csv(path, encoding="utf-8", dtype={"customer_id": str} | ({index: str} if index else {}),
-                        float_precision="round_trip")
+    if path.suffix == ".parquet":
+        table = read_parquet_table(path)
+    else:
+        table = pd.read_csv(path, encoding="utf-8", dtype={"customer_id": str} | ({index: str} if index else {}),
+                            float_precision="round_trip")
     return table.set_index(index) if index else table
 
 

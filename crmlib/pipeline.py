@@ -44,7 +44,7 @@ def run_stage(params: CaseParams, directory, stage: str) -> dict[str, pd.DataFra
             if entry is None or entry.family != family.folder or entry.stage != stage:
                 raise ValueError(f"{family.folder} returned table '{name}' in stage {stage}, which it does not "
                                  f"declare there (crmlib/families/{family.folder}/tables.py)")
-            io.write_table(table, Path(directory) / f"{name}.csv")
+            io.write_stage_table(table, directory, name)
             written[name] = table.reset_index() if table.index.name is not None else table
     stages.record_stage(params, directory, stage, written)
     return written

@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 
 from .errors import InputError
-from .io import write_bytes
+from .io import table_file, write_bytes
 from .params import CaseParams
 from .provenance import input_files, sha256
 
@@ -69,7 +69,7 @@ def record_stage(params: CaseParams, directory, stage: str, tables) -> dict:
     directory = Path(directory)
     records = read_records(directory)
     earlier = [s for s in params.stages if s < stage]
-    written = {name: sha256(directory / f"{name}.csv") for name in sorted(tables)}
+    written = {name: sha256(table_file(directory, name)) for name in sorted(tables)}
     inputs = input_files(params)
     records[stage] = {
         "params": _params_digests(params, stage),
@@ -98,9 +98,9 @@ def _why_stale(params: CaseParams, directory: Path, stage: str, records: dict, i
         if earlier not in records or record["upstream"].get(earlier) != records[earlier]["digest"]:
             return f"stage {earlier} was rerun after it"
     for name, digest in record["tables"].items():
-        path = directory / f"{name}.csv"
+        path = table_file(directory, name)
         if not path.is_file() or sha256(path) != digest:
-            return f"its table {name}.csv was changed or removed since it was written"
+            return f"its table {path.name} was changed or removed since it was written"
     return None
 
 

@@ -26,7 +26,10 @@ def run_stages(params, directory) -> None:
 #: The Spark tests (marked ``xdist_group("spark")``) run on one xdist worker, which starts the one Spark session
 #: they share; without pyspark or a Java runtime they are skipped, saying why. They run on one core (the other
 #: worker has the other), unless the environment says otherwise.
+#: Their JVM compiles with C1 only and collects with one thread: these short runs on small tables then cost half the
+#: CPU, which the other worker needs.
 os.environ.setdefault(engine.SPARK_MASTER_ENV, "local[1]")
+os.environ.setdefault(engine.SPARK_JAVA_OPTIONS_ENV, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
 def engine_or_skip(name: str) -> engine.Engine:

@@ -16,7 +16,7 @@ import pandas as pd
 import python_calamine
 import pytest
 
-from crmlib import churn, compare, engine, load_params, pipeline, tables
+from crmlib import churn, compare, engine, io, load_params, pipeline, stages, tables
 from crmlib.privacy import SALT_ENV
 
 from conftest import CASES, engine_or_skip, run_stages
@@ -354,3 +354,21 @@ def test_readme_lists_every_declared_table(root):
     """The column reference in README.md is the registry's (regenerate it with `crmlib tables`)."""
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert tables.markdown() in readme
+
+
+def test_a_table_of_more_rows_than_the_parquet_bound_is_written_as_parquet(root, tmp_path, monkeypatch):
+    """A stage table of more than crmlib.io.PARQUET_ROWS rows is written as Parquet (here the bound is lowered to
+    100 rows, so islr_credit's 400-customer tables qualify): the later stages read it, the stage records hash it,
+    and it compares equal to the committed CSV."""
+    monkeypatch.setattr(io, "PARQUET_ROWS", 100)
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    params = load_params(root / "params" / "islr_credit.yaml")
+    (tmp_path / "clean_indicators.csv").write_text("stale\n")  # from an earlier run with a smaller file
+    run_stages(params, tmp_path)
+    assert (tmp_path / "clean_indicators.parquet").is_file() and not (tmp_path / "clean_indicators.csv").exists()
+    assert (tmp_path / "cleaning_log.csv").is_file() and not (tmp_path / "cleaning_log.parquet").exists()
+    assert stages.stale_stages(params, tmp_path) == []
+    assert compare.compare_directories(root / "data" / "processed" / "islr_credit", tmp_path, tables.tolerances()) == []
+    (tmp_path / "factor_scores.parquet").write_bytes(b"edited")
+    assert stages.stale_stages(params, tmp_path)[0][1] == ("its table factor_scores.parquet was changed or removed "
+                                                           "since it was written")
