@@ -50,7 +50,7 @@ run = engine.current(name)
 start_seconds = time.perf_counter() - started
 began = time.perf_counter()
 run.table("indicators", directory / "customers.parquet")
-months = customer_base.read_panel(run, base.panel, directory / "panel")
+months = customer_base.read_panel(run, base.panel, directory / "panel", tiers=base.tiers)
 customer_base.panel_customer_table(run, months, base.tiers, base.panel, base.lifecycle, base.panel.tenure_indicator)
 results = {
     "panel_summary": customer_base.panel_summary(run, months),

@@ -182,14 +182,23 @@ def _type_panel(engine: Engine, panel: Panel) -> None:
                                  f"CASE WHEN {unparsed} THEN 1 ELSE 0 END AS unparsed FROM panel_raw", rows=True)
 
 
-def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators", *, check: bool = True
-               ) -> PanelMonths:
+#: Panels of at most this many months apply the loss rule to bit masks of the months below each tier floor (one
+#: 62-bit word per customer, made in the pass that reads the panel); longer panels find the runs below the floor
+#: as islands of rows, in two more passes.
+MASK_MONTHS = 62
+
+
+def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators", *, check: bool = True,
+               tiers: Tiers | None = None) -> PanelMonths:
     """Read and check a monthly panel (long format: a CSV, ``.csv.gz``, Parquet file or directory of Parquet
     files) against the customer ids of engine table ``customers``; registers ``panel_rows`` (``id``, ``m``,
     ``aum``, ``profit``) and ``panel_spans`` (per customer: first and last month, rows, AUM in the first and the
     last month of the window, exact profit sum) in the engine. With ``check`` false, only the checks the reading
     needs are made (the months must be dates): for a later stage of a run whose stage 01 checked the same file
-    (the stage records say when it changed since, :mod:`crmlib.stages`).
+    (the stage records say when it changed since, :mod:`crmlib.stages`). With ``tiers`` (and a window of at most
+    :data:`MASK_MONTHS` months), ``panel_spans`` also holds, per tier floor f > 0, the months below f as the bits of
+    ``below_<j>`` and the last month at or above f as ``last_above_<j>`` (j: the tier's position), from which
+    :func:`panel_customer_table` applies the loss rule without reading the rows again.
 
     Raises
     ------
@@ -223,15 +232,26 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                                 "JOIN panel_month_labels l ON p.month = l.month", rows=True)
     t = len(months)
     profit = f"SUM({_exact('profit')})" if panel.profit_column is not None else "NULL"
+    masks = "".join(f"BIT_OR(CASE WHEN aum < {_number(floor)} THEN CAST(1 AS BIGINT) << m ELSE 0 END) AS below_{j}, "
+                    f"MAX(CASE WHEN aum >= {_number(floor)} THEN m END) AS last_above_{j}, "
+                    for j, floor in _floors(tiers, panel, t))
     engine.create("panel_spans", f"""
         SELECT id, MIN(m) AS first_m, MAX(m) AS last_m, COUNT(*) AS n, {_distinct_months(t)} AS months_present,
                ARG_MIN(aum, m) AS aum_start, SUM(CASE WHEN m = {t - 1} THEN aum ELSE 0 END) AS aum_end,
-               {profit} AS profit,
+               {masks}{profit} AS profit,
                SUM(CASE WHEN aum IS NULL OR isnan(aum) OR aum < 0 THEN 1 ELSE 0 END) AS bad_aum
         FROM panel_rows GROUP BY id""")
     if check:
         _check_spans(engine, panel, path, months, customers)
     return PanelMonths(months)
+
+
+def _floors(tiers: Tiers | None, panel: Panel, t: int) -> list[tuple[int, float]]:
+    """(position, floor in the panel's unit) of each tier with a floor above 0, when the loss rule is applied to
+    bit masks (:data:`MASK_MONTHS`); none otherwise."""
+    if tiers is None or t > MASK_MONTHS:
+        return []
+    return [(j, floor) for j, floor in enumerate(tier_floors(tiers, panel.unit)) if floor > 0]
 
 
 def _distinct_months(t: int) -> str:
@@ -347,26 +367,13 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
     """
     t, k, m = len(months.months), panel.months_below, panel.trend_months
     engine.create("panel_starts", f"""
-        SELECT id, first_m, last_m, aum_start, aum_end, profit,
-               {tier_case('aum_start', tiers, panel.unit)} AS tier,
+        SELECT *, {tier_case('aum_start', tiers, panel.unit)} AS tier,
                {tier_case('aum_start', tiers, panel.unit, floor=True)} AS floor
         FROM panel_spans""")
-    engine.create("panel_losses", f"""
-        WITH below AS (
-            SELECT p.id, p.m, p.m - ROW_NUMBER() OVER (PARTITION BY p.id ORDER BY p.m) AS island
-            FROM panel_rows p JOIN panel_starts s ON p.id = s.id WHERE p.aum < s.floor),
-        runs AS (
-            SELECT id, MIN(m) AS run_start, MAX(m) AS run_end, COUNT(*) AS run_length FROM below GROUP BY id, island),
-        starts AS (
-            SELECT r.id, MIN(CASE WHEN r.run_length >= {k} THEN r.run_start END) AS open_run_start,
-                   MIN(CASE WHEN r.run_end = s.last_m THEN r.run_start END) AS closing_run_start
-            FROM runs r JOIN panel_starts s ON r.id = s.id GROUP BY r.id),
-        events AS (
-            SELECT s.*, COALESCE(r.open_run_start, {t}) AS open_run_start,
-                   CASE WHEN s.last_m < {t - 1} THEN COALESCE(r.closing_run_start, s.last_m + 1) ELSE {t} END
-                       AS closure_start
-            FROM panel_starts s LEFT JOIN starts r ON s.id = r.id)
-        SELECT *, LEAST(open_run_start, closure_start) AS loss FROM events""")
+    if t <= MASK_MONTHS:
+        _losses_from_masks(engine, tiers, panel, t, k)
+    else:
+        _losses_from_islands(engine, t, k)
     engine.create("panel_sums", f"""
         SELECT p.id, c.tier, p.m,
                SUM(CASE WHEN c.loss < {t} AND p.m = c.loss - 1 THEN p.aum ELSE 0 END) AS assets_lost,
@@ -402,6 +409,57 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
         JOIN panel_sums s ON s.id = c.id
         JOIN panel_months f ON f.m = c.first_m
         LEFT JOIN panel_months l ON l.m = c.loss) customers""")
+
+
+_STARTS = "id, first_m, last_m, aum_start, aum_end, profit, tier, floor"
+
+
+def _losses_from_islands(engine: Engine, t: int, k: int) -> None:
+    """Engine table ``panel_losses`` (the loss rule, :func:`panel_customer_table`) from the rows: the runs of months
+    below the start tier's floor are islands (month minus its rank among the customer's months below the floor)."""
+    engine.create("panel_losses", f"""
+        WITH below AS (
+            SELECT p.id, p.m, p.m - ROW_NUMBER() OVER (PARTITION BY p.id ORDER BY p.m) AS island
+            FROM panel_rows p JOIN panel_starts s ON p.id = s.id WHERE p.aum < s.floor),
+        runs AS (
+            SELECT id, MIN(m) AS run_start, MAX(m) AS run_end, COUNT(*) AS run_length FROM below GROUP BY id, island),
+        starts AS (
+            SELECT r.id, MIN(CASE WHEN r.run_length >= {k} THEN r.run_start END) AS open_run_start,
+                   MIN(CASE WHEN r.run_end = s.last_m THEN r.run_start END) AS closing_run_start
+            FROM runs r JOIN panel_starts s ON r.id = s.id GROUP BY r.id),
+        events AS (
+            SELECT s.id, s.first_m, s.last_m, s.aum_start, s.aum_end, s.profit, s.tier, s.floor,
+                   COALESCE(r.open_run_start, {t}) AS open_run_start,
+                   CASE WHEN s.last_m < {t - 1} THEN COALESCE(r.closing_run_start, s.last_m + 1) ELSE {t} END
+                       AS closure_start
+            FROM panel_starts s LEFT JOIN starts r ON s.id = r.id)
+        SELECT *, LEAST(open_run_start, closure_start) AS loss FROM events""")
+
+
+def _losses_from_masks(engine: Engine, tiers: Tiers, panel: Panel, t: int, k: int) -> None:
+    """Engine table ``panel_losses`` from the bit masks of ``panel_spans`` (:func:`read_panel` with ``tiers``): the
+    months below the start tier's floor are the bits of ``below``; a run of k of them starts at the lowest bit of
+    ``below & (below >> 1) & ... & (below >> (k - 1))`` (its position: the bits below it, counted); the run that
+    reaches a closure starts after the last month at or above the floor."""
+    floors = _floors(tiers, panel, t)
+    if not floors:
+        raise ValueError("panel_spans has no bit masks: read the panel with its tiers (read_panel(..., tiers=...))")
+    ids = [level.id for level in tiers.levels]
+    below = " ".join(f"WHEN {_text(ids[j])} THEN below_{j}" for j, _ in floors)
+    above = " ".join(f"WHEN {_text(ids[j])} THEN last_above_{j}" for j, _ in floors)
+    runs = " & ".join(["below"] + [f"(below >> {shift})" for shift in range(1, k)])
+    engine.create("panel_losses", f"""
+        WITH masks AS (
+            SELECT {_STARTS}, CASE tier {below} ELSE CAST(0 AS BIGINT) END AS below,
+                   CASE tier {above} ELSE last_m END AS last_above
+            FROM panel_starts),
+        events AS (
+            SELECT {_STARTS},
+                   CASE WHEN ({runs}) = 0 THEN {t} ELSE BIT_COUNT((({runs}) & -({runs})) - 1) END AS open_run_start,
+                   CASE WHEN last_m >= {t - 1} THEN {t} WHEN last_above IS NULL THEN first_m
+                        ELSE last_above + 1 END AS closure_start
+            FROM masks)
+        SELECT *, LEAST(open_run_start, closure_start) AS loss FROM events""")
 
 
 def flag_customer_table(engine: Engine, tiers: Tiers, basis_unit: str, lost_assets: str, duration: str,
@@ -491,13 +549,16 @@ def tier_migration(engine: Engine, months: PanelMonths, tiers: Tiers, start: str
                              "two months in that range", key="customer_base.panel.migration")
     a = labels.index(start) if start is not None else 0
     b = labels.index(end) if end is not None else len(labels) - 1
+    if (a, b) == (0, len(labels) - 1):  # the window's first and last month: the AUM panel_spans holds
+        amounts = (f"SELECT id, CASE WHEN first_m = 0 THEN aum_start END AS aum_a, CASE WHEN last_m = {b} THEN "
+                   "aum_end END AS aum_b FROM panel_spans")
+    else:
+        amounts = (f"SELECT id, MAX(CASE WHEN m = {a} THEN aum END) AS aum_a, MAX(CASE WHEN m = {b} THEN aum END) "
+                   f"AS aum_b FROM panel_rows WHERE m IN ({a}, {b}) GROUP BY id")
     counts = engine.query(f"""
         SELECT COALESCE({tier_case('aum_a', tiers, unit)}, 'new') AS from_tier,
                COALESCE({tier_case('aum_b', tiers, unit)}, 'closed') AS to_tier, COUNT(*) AS customers
-        FROM panel_spans s
-        LEFT JOIN (SELECT id, MAX(CASE WHEN m = {a} THEN aum END) AS aum_a, MAX(CASE WHEN m = {b} THEN aum END)
-                          AS aum_b
-                   FROM panel_rows WHERE m IN ({a}, {b}) GROUP BY id) r ON s.id = r.id
+        FROM panel_spans s LEFT JOIN ({amounts}) r ON s.id = r.id
         WHERE s.first_m <= {b} GROUP BY 1, 2""")
     ids = [level.id for level in tiers.levels]
     matrix = counts.pivot(index="from_tier", columns="to_tier", values="customers").reindex(

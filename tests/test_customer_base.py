@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -86,16 +87,23 @@ def load_panel(run, rows: dict[str, list[float]], directory, panel=PANEL, tenure
     pd.DataFrame(long, columns=["id", "month", "aum"]).to_csv(path, index=False)
     run.table("indicators", pd.DataFrame({"customer_id": list(rows),
                                           "tenure_start": tenure if tenure is not None else 0.0}))
-    return customer_base.read_panel(run, panel, path)
+    return customer_base.read_panel(run, panel, path, tiers=TIERS)
 
 
 def customers_of(run, rows, directory, panel=PANEL, tenure=None, scale=1.0):
     """The customer table of a hand-made panel (:func:`crmlib.customer_base.panel_customer_table`), in the
-    order of ``rows``, and the panel's months."""
-    months = load_panel(run, rows, directory, panel, tenure, scale)
-    customer_base.panel_customer_table(run, months, TIERS, panel, LIFECYCLE,
-                                       "tenure_start" if tenure is not None else None)
-    return customer_base.customer_table(run).loc[list(rows)], months
+    order of ``rows``, and the panel's months. Made twice, with the loss rule applied to the runs of rows below the
+    floor as islands (as for a panel longer than MASK_MONTHS) and to bit masks (the default), which must agree; the
+    engine keeps the second."""
+    tables = []
+    for mask_months in (0, customer_base.MASK_MONTHS):
+        with mock.patch.object(customer_base, "MASK_MONTHS", mask_months):
+            months = load_panel(run, rows, directory, panel, tenure, scale)
+            customer_base.panel_customer_table(run, months, TIERS, panel, LIFECYCLE,
+                                               "tenure_start" if tenure is not None else None)
+            tables.append(customer_base.customer_table(run).loc[list(rows)])
+    pd.testing.assert_frame_equal(*tables)
+    return tables[1], months
 
 
 def test_loss_rule_on_a_hand_made_panel(run, tmp_path):
@@ -136,6 +144,29 @@ def test_committed_mass_tier_losses_are_closures(root):
     assert len(mass) > 1000 and set(mass["loss_reason"]) == {"closed"}
 
 
+@pytest.mark.parametrize("months_below", [1, 3])
+def test_bit_masks_and_islands_give_the_same_losses_on_a_synthetic_base(root, tmp_path, months_below):
+    """The two ways of applying the loss rule agree on 3,000 synthetic A-branch customers (24 months, closures,
+    dips below the floor, customers opening in the window)."""
+    from crmlib.synthetic import synthesize_panel
+    params = load_params(root / "params" / "a_branch.yaml")
+    base = params.customer_base
+    panel = base.panel.model_copy(update={"months_below": months_below})
+    customers, rows = synthesize_panel(params, n_customers=3000, seed=11)
+    path = tmp_path / "panel.csv"
+    rows.to_csv(path, index=False)
+    run = engine.current()
+    run.table("indicators", customers.rename(columns={params.data.id_column: "customer_id"}))
+    tables = []
+    for mask_months in (0, customer_base.MASK_MONTHS):
+        with mock.patch.object(customer_base, "MASK_MONTHS", mask_months):
+            months = customer_base.read_panel(run, panel, path, tiers=base.tiers)
+            customer_base.panel_customer_table(run, months, base.tiers, panel, base.lifecycle, None)
+            tables.append(customer_base.customer_table(run))
+    pd.testing.assert_frame_equal(*tables)
+    assert 0 < tables[0]["lost"].sum() < 3000 and set(tables[0]["loss_reason"]) == {"", "closed", "below floor"}
+
+
 def test_loss_rule_counts_k_months_below(tmp_path):
     table, _ = customers_of(engine.current(), HAND, tmp_path, PANEL.model_copy(update={"months_below": 1}))
     assert table.loc["short_dip", "loss_month"] == "2024-02"
@@ -169,6 +200,12 @@ def test_monthly_flows_and_migration_on_the_hand_panel(run, tmp_path):
     assert migration.loc[("jinkuihua", "affluent"), "customers"] == 1    # pending
     assert migration.loc[("new", "mass"), "customers"] == 1
     assert migration.loc[("jinkuihua", "closed"), "row_share"] == pytest.approx(2 / 5)
+    # months other than the window's first and last are read from the rows
+    between = customer_base.tier_migration(run, months, TIERS, "2024-02", "2024-05").set_index(
+        ["from_tier", "to_tier"])["customers"]
+    assert between[between > 0].to_dict() == {("mass", "mass"): 1, ("affluent", "jinkuihua"): 1,
+                                              ("jinkuihua", "affluent"): 3, ("jinkuihua", "closed"): 1,
+                                              ("new", "mass"): 1}
 
 
 def write_panel(tmp_path, rows):
@@ -216,7 +253,7 @@ def test_a_panel_in_parquet_reads_as_the_csv(tmp_path):
     run.write_parquet("SELECT * FROM csv_panel WHERE month < '2024-04'", tmp_path / "parts" / "a.parquet")
     run.write_parquet("SELECT * FROM csv_panel WHERE month >= '2024-04'", tmp_path / "parts" / "b.parquet")
     for source in (tmp_path / "parts", tmp_path / "parts" / "a.parquet"):
-        months = customer_base.read_panel(run, PANEL.model_copy(update={"path": source}), source)
+        months = customer_base.read_panel(run, PANEL.model_copy(update={"path": source}), source, tiers=TIERS)
         if source.is_dir():
             customer_base.panel_customer_table(run, months, TIERS, PANEL, LIFECYCLE, None)
             pd.testing.assert_frame_equal(customer_base.customer_table(run).loc[list(HAND)], from_csv)

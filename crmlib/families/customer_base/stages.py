@@ -18,8 +18,8 @@ def _engine(directory, *tables: str) -> engine.Engine:
 
 
 def _read_panel(params, run: engine.Engine, check: bool = True) -> customer_base.PanelMonths:
-    panel = params.customer_base.panel
-    return customer_base.read_panel(run, panel, params.resolve(panel.path), check=check)
+    base = params.customer_base
+    return customer_base.read_panel(run, base.panel, params.resolve(base.panel.path), check=check, tiers=base.tiers)
 
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
