@@ -20,10 +20,13 @@ Conventions (all stated once here):
   however few months remain). The loss month is the first month below the floor
   (for a plain closure, the closing month); a customer is lost at most once and
   counts as lost even if its AUM recovers later. The lowest tier's floor is 0,
-  so its customers are lost only by closing. In SQL: the runs of consecutive
-  months below the floor are found as islands (month minus its rank among the
-  customer's months below the floor); the loss month is the start of the first
-  run of k months, or of the run that reaches the closure.
+  so its customers are lost only by closing. In SQL, for a window of at most
+  :data:`MASK_MONTHS` months, the months below each floor are the bits of a
+  mask made in the pass that reads the panel, and the first run of k of them is
+  the lowest bit of the mask ANDed with its k - 1 shifts; for a longer window,
+  the runs are islands of rows (month minus its rank among the customer's months
+  below the floor). Either way the loss month is the start of the first run of k
+  months, or of the run that reaches the closure.
 - **Loss reason**: "below floor" when the open months alone meet the rule at the
   loss month (k months below the floor before any closure), else "closed" (the
   account closed, possibly after fewer than k months below the floor).
