@@ -95,8 +95,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "months": ("months since start", "自起点起的月数"),
     "retention": ("share not lost (Kaplan-Meier)", "未流失比例（Kaplan-Meier）"),
     "all_customers": ("all customers", "全部客户"),
-    "full_table": ("... {n:,} more customers: Excel holds 1,048,576 rows; the full table is tables/customers.csv",
-                   "……另有 {n:,} 位客户：Excel 最多 1,048,576 行；完整表格见 tables/customers.csv"),
+    "full_table": ("... {n:,} more customers: the workbook lists the first {shown:,}; the full table is "
+                   "tables/customers.csv",
+                   "……另有 {n:,} 位客户：工作簿只列出前 {shown:,} 位；完整表格见 tables/customers.csv"),
     "composite_score": ("composite score", "综合得分"),
     "values_changed": ("Values changed or left out by the cleaning: ", "清洗所改动或剔除的数据："),
     "composite_formula": ("Composite score: F = {terms} (weights: {convention} shares of the retained factors; "

@@ -328,11 +328,11 @@ def test_index_is_bilingual(root):
     assert "因子数" in page or "保留因子" in page
 
 
-def test_a_sheet_beyond_excel_rows_says_where_the_full_table_is(monkeypatch):
-    monkeypatch.setattr(case_report, "EXCEL_ROWS", 5)
+def test_a_customer_sheet_beyond_its_rows_says_where_the_full_table_is(monkeypatch):
+    monkeypatch.setattr(case_report, "SHEET_ROWS", 5)
     frame = pd.DataFrame({"customer": [f"C{n:06d}" for n in range(1, 11)], "score": range(10)})
-    shown = case_report._within_excel_rows(frame, "en")
+    shown = case_report._within_sheet_rows(frame, "en")
     assert len(shown) + 1 == 5  # header, 3 customers, the note
     assert list(shown["customer"][:3]) == ["C000001", "C000002", "C000003"]
-    assert shown["customer"].iloc[-1].startswith("... 7 more customers") and "tables/customers.csv" in \
-        shown["customer"].iloc[-1]
+    assert shown["customer"].iloc[-1] == ("... 7 more customers: the workbook lists the first 3; the full table is "
+                                          "tables/customers.csv")
