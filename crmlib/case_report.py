@@ -128,6 +128,18 @@ def _within_sheet_rows(frame: pd.DataFrame, lang: Language) -> pd.DataFrame:
     return pd.concat([frame.iloc[:SHEET_ROWS - 2], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
 
 
+def _write_key(customers: pd.DataFrame, processed: Path) -> Path:
+    """The link from each pseudonym to its customer id, beside the stage tables: ``customers_with_ids.xlsx``, or for
+    more customers than the customer sheet holds (:data:`SHEET_ROWS`), every one of them, in
+    ``customers_with_ids.csv.gz``; the file of the other kind, from an earlier run, is removed."""
+    workbook, text_ = processed / "customers_with_ids.xlsx", processed / "customers_with_ids.csv.gz"
+    if len(customers) < SHEET_ROWS:
+        text_.unlink(missing_ok=True)
+        return write_workbook({"customers": (customers, {})}, workbook)
+    workbook.unlink(missing_ok=True)
+    return io.write_table(customers, text_, bom=True)
+
+
 def _write_text(text_: str, path: Path) -> Path:
     return io.write_bytes(text_.encode("utf-8"), path)
 
@@ -150,8 +162,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
         io.write_table(shown, out / "tables" / "customers.csv", bom=True)
         sheets["customers"] = (_within_sheet_rows(shown, lang), {c: number_format(c, shown[c]) for c in shown})
         if "private" in data_kinds(params):  # the link from pseudonym to id stays with the stage tables
-            write_workbook({"customers": (customers.assign(customer_id=key.index.to_numpy()), {})},
-                           Path(processed) / "customers_with_ids.xlsx")
+            _write_key(customers.assign(customer_id=key.index.to_numpy()), Path(processed))
     write_workbook(sheets, out / "tables.xlsx")
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}

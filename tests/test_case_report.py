@@ -231,6 +231,25 @@ def test_a_private_case_is_never_labelled_public(make_case, tmp_path):
                                          command="crmlib run x", progress=lambda _: None).read_text(encoding="utf-8")
     assert '<div class="banner private">非公开数据' in page and "公开数据：" not in page.replace("非公开数据：", "")
     assert json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))["kind"] == "private"
+    assert (tmp_path / "processed" / "customers_with_ids.xlsx").is_file()
+
+
+def test_a_key_beyond_the_sheet_rows_is_written_whole_as_text(make_case, tmp_path, monkeypatch):
+    """A private base of more customers than the customer sheet holds gets its whole pseudonym key, as a gzipped
+    CSV (an Excel sheet would cut it at 1,048,576 rows without a word)."""
+    from conftest import run_stages
+    params = load_params(make_case(n=80, edit_params=lambda p: p["data"].update(kind="private")))
+    run_stages(params, tmp_path / "processed")
+    case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en", command="x",
+                                  progress=lambda _: None)
+    monkeypatch.setattr(case_report, "SHEET_ROWS", 10)
+    case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en", command="x",
+                                  progress=lambda _: None)
+    assert not (tmp_path / "processed" / "customers_with_ids.xlsx").exists()
+    key = pd.read_csv(tmp_path / "processed" / "customers_with_ids.csv.gz", dtype=str, encoding="utf-8-sig")
+    clean = pd.read_csv(tmp_path / "processed" / "clean_indicators.csv", dtype=str)
+    assert len(key) == len(clean) and set(key["customer_id"]) == set(clean["customer_id"])
+    assert list(key["customer"][:2]) == ["C000001", "C000002"]
 
 
 def test_the_a_branch_thesis_is_one_report(root):
