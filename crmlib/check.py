@@ -92,7 +92,7 @@ def check_case(params: CaseParams) -> list[str]:
         directory = Path(scratch)
         for stage in params.stages:
             pipeline.run_stage(params, directory, stage)
-        if (directory / "transaction_summary.csv").is_file():
+        if io.table_file(directory, "transaction_summary").is_file():
             summary = io.read_table(directory, "transaction_summary").iloc[0]
             lines.append(f"transactions: {summary['rows']:,} rows, {summary['rows_used']:,} before {summary['as_of']} "
                          f"({summary['rows_after_end']:,} on or after it, left out), {summary['customers']:,} "

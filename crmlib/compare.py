@@ -111,8 +111,9 @@ def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: 
 
 def compare_directories(committed, new, tolerances: dict[str, Tolerance] | None = None, *,
                         limit: int = 5) -> list[Difference]:
-    """Compare every table (CSV or Parquet) of a committed stage-table directory with a new run's (:func:`compare_tables`),
-    each within its tolerance in ``tolerances`` (:func:`crmlib.tables.tolerances`) or the default.
+    """Compare every table (CSV or Parquet) of a committed stage-table directory with a new run's
+    (:func:`compare_tables`), each within its tolerance in ``tolerances`` (:func:`crmlib.tables.tolerances`) or the
+    default.
 
     A table present in only one of the directories is a difference too.
     """

@@ -42,9 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import EXACT, Engine, quote
+from .engine import EXACT, Engine, quote, text
 from .errors import InputError
-from .io import parse_numbers
+from .io import parse_numbers, table_file_row
 from .params import Lifecycle, Panel, Tiers
 
 __all__ = [
@@ -114,15 +114,6 @@ def tier_case(column: str, tiers: Tiers, unit: str | None = None, *, floor: bool
     return f"CASE {cases} END"
 
 
-def _text(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _first(engine: Engine, sql: str) -> dict | None:
-    table = engine.query(sql)
-    return None if table.empty else table.iloc[0].to_dict()
-
-
 # --- reading the panel -------------------------------------------------------------------------------------------
 
 def _panel_columns(panel: Panel) -> dict[str, str]:
@@ -145,16 +136,9 @@ def _parsed_panel(path: Path, panel: Panel) -> pd.DataFrame:
 
 
 def _file_row(path: Path, panel: Panel, match, nth: int = 0) -> int | None:
-    """The file row (header = row 1) of the ``nth`` row of a CSV panel where ``match(ids, months)`` holds (the id
-    and month cells as trimmed text), for an error message: the file is read again only on this error path. A
-    Parquet source has no rows to name (None)."""
-    if path.is_dir() or path.suffix == ".parquet":
-        return None
-    cells = pd.read_csv(path, usecols=[panel.id_column, panel.month_column], encoding=panel.encoding, dtype=str,
-                        keep_default_na=False)
-    hits = np.flatnonzero(match(cells[panel.id_column].str.strip(), cells[panel.month_column].str.strip())
-                          .to_numpy())
-    return int(hits[nth]) + 2 if hits.size > nth else None
+    """The file row of the ``nth`` row of the panel where ``match(ids, months)`` holds
+    (:func:`crmlib.io.table_file_row`)."""
+    return table_file_row(path, [panel.id_column, panel.month_column], match, nth=nth, encoding=panel.encoding)
 
 
 def _register_raw(engine: Engine, panel: Panel, path: Path) -> None:
@@ -268,41 +252,41 @@ def _distinct_months(t: int) -> str:
 def _check_spans(engine: Engine, panel: Panel, path: Path, months: pd.PeriodIndex, customers: str) -> None:
     """The panel checks, each on the per-customer table ``panel_spans``; the panel's rows are read again only to
     name the offending cell."""
-    bad = _first(engine, "SELECT id FROM panel_spans WHERE id IS NULL OR id = '' LIMIT 1")
+    bad = engine.first("SELECT id FROM panel_spans WHERE id IS NULL OR id = '' LIMIT 1")
     if bad is not None:
         raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
                          row=_file_row(path, panel, lambda ids, months: ids == ""))
-    bad = _first(engine, f"SELECT p.id FROM panel_spans p LEFT JOIN {customers} c ON p.id = c.customer_id "
+    bad = engine.first(f"SELECT p.id FROM panel_spans p LEFT JOIN {customers} c ON p.id = c.customer_id "
                          "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1")
     if bad is not None:
         raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
                          "rows", file=path, column=panel.id_column,
                          row=_file_row(path, panel, lambda ids, months: ids == bad["id"]))
-    bad = _first(engine, "SELECT id FROM panel_spans WHERE bad_aum > 0 ORDER BY id LIMIT 1")
+    bad = engine.first("SELECT id FROM panel_spans WHERE bad_aum > 0 ORDER BY id LIMIT 1")
     if bad is not None:
-        bad = _first(engine, f"SELECT id, month, aum FROM panel_typed WHERE id = {_text(bad['id'])} AND "
+        bad = engine.first(f"SELECT id, month, aum FROM panel_typed WHERE id = {text(bad['id'])} AND "
                              "(aum IS NULL OR isnan(aum) OR aum < 0) ORDER BY month LIMIT 1")
         raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
                          "cell (0 for an empty account)", file=path, column=panel.aum_column,
                          row=_file_row(path, panel,
                                        lambda ids, months: (ids == bad["id"]) & (months == bad["month"])))
-    bad = _first(engine, "SELECT id FROM panel_spans WHERE n <> months_present ORDER BY id LIMIT 1")
+    bad = engine.first("SELECT id FROM panel_spans WHERE n <> months_present ORDER BY id LIMIT 1")
     if bad is not None:
-        month = months[int(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])} GROUP BY m "
+        month = months[int(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(bad['id'])} GROUP BY m "
                                         "HAVING COUNT(*) > 1 ORDER BY m LIMIT 1")["m"].iloc[0])]
         raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
                          row=_file_row(path, panel, lambda ids, months: (ids == bad["id"]) & (
                              pd.to_datetime(months, errors="coerce", format="mixed").dt.to_period("M") == month),
                              nth=1))
-    bad = _first(engine, f"SELECT c.customer_id FROM {customers} c LEFT JOIN panel_spans p "
+    bad = engine.first(f"SELECT c.customer_id FROM {customers} c LEFT JOIN panel_spans p "
                          "ON c.customer_id = p.id WHERE p.id IS NULL ORDER BY c.customer_id LIMIT 1")
     if bad is not None:
         raise InputError(f"customer '{bad['customer_id']}' has no panel rows: add its months, or remove the customer "
                          "from the customer file", file=path, column=panel.id_column)
-    bad = _first(engine, "SELECT id, first_m, last_m FROM panel_spans WHERE months_present <> last_m - first_m + 1 "
+    bad = engine.first("SELECT id, first_m, last_m FROM panel_spans WHERE months_present <> last_m - first_m + 1 "
                          "ORDER BY id LIMIT 1")
     if bad is not None:
-        present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {_text(bad['id'])}")["m"])
+        present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(bad['id'])}")["m"])
         hole = next(m for m in range(int(bad["first_m"]), int(bad["last_m"]) + 1) if m not in present)
         raise InputError(f"customer '{bad['id']}' has no row for {months[hole]} between its first and last month: "
                          "add that month's row (AUM 0 if the account was empty)", file=path,
@@ -343,9 +327,9 @@ def lifecycle_case(lifecycle: Lifecycle) -> str:
             if high is not None:
                 conditions.append(f"{column} < {_number(high)}")
         if not conditions:
-            cases.append(f"ELSE {_text(rule.id)}")
+            cases.append(f"ELSE {text(rule.id)}")
             break
-        cases.append(f"WHEN {' AND '.join(conditions)} THEN {_text(rule.id)}")
+        cases.append(f"WHEN {' AND '.join(conditions)} THEN {text(rule.id)}")
     return f"CASE {' '.join(cases)} END"
 
 
@@ -448,8 +432,8 @@ def _losses_from_masks(engine: Engine, tiers: Tiers, panel: Panel, t: int, k: in
     if not floors:
         raise ValueError("panel_spans has no bit masks: read the panel with its tiers (read_panel(..., tiers=...))")
     ids = [level.id for level in tiers.levels]
-    below = " ".join(f"WHEN {_text(ids[j])} THEN below_{j}" for j, _ in floors)
-    above = " ".join(f"WHEN {_text(ids[j])} THEN last_above_{j}" for j, _ in floors)
+    below = " ".join(f"WHEN {text(ids[j])} THEN below_{j}" for j, _ in floors)
+    above = " ".join(f"WHEN {text(ids[j])} THEN last_above_{j}" for j, _ in floors)
     runs = " & ".join(["below"] + [f"(below >> {shift})" for shift in range(1, k)])
     engine.create("panel_losses", f"""
         WITH masks AS (

@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "DuckDBEngine", "SparkEngine", "current", "spark_available",
-           "hash_order", "quote"]
+           "hash_order", "quote", "text"]
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
@@ -52,6 +52,11 @@ EXACT = "DECIMAL(38, 6)"
 def quote(name: str) -> str:
     """An identifier quoted for SQL (any header, Chinese and brackets included)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def text(value) -> str:
+    """A SQL string literal of ``value``."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def hash_order(seed: int, id_column: str = "id") -> str:
@@ -90,6 +95,11 @@ class Engine:
     def query(self, sql: str) -> pd.DataFrame:
         """The result of ``sql`` as a pandas DataFrame (meant for aggregates and samples, not the whole base)."""
         raise NotImplementedError
+
+    def first(self, sql: str) -> dict | None:
+        """The first row of the result of ``sql`` as a dict, or None when it has no rows (a check's finding)."""
+        table = self.query(sql)
+        return None if table.empty else table.iloc[0].to_dict()
 
     def write_parquet(self, sql: str, path) -> Path:
         """Write the result of ``sql`` to ``path`` as Parquet (a file on DuckDB, a directory on Spark)."""

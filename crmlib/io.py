@@ -42,6 +42,7 @@ __all__ = [
     "read_indicators",
     "write_bytes",
     "write_table",
+    "table_file_row",
     "PARQUET_ROWS",
     "table_file",
     "write_stage_table",
@@ -491,6 +492,21 @@ def write_table(table: pd.DataFrame, path, *, bom: bool = False) -> Path:
     path = Path(path)
     text = table.to_csv(index=table.index.name is not None, lineterminator="\n").encode("utf-8-sig" if bom else "utf-8")
     return write_bytes(gzip.compress(text, compresslevel=9, mtime=0) if path.suffix == ".gz" else text, path)
+
+
+def table_file_row(path, columns: list[str], match, *, nth: int = 0, encoding: str = "utf-8",
+                   blanks: bool = False) -> int | None:
+    """The file row (header = row 1) of the ``nth`` row of a text table (CSV; with ``blanks``, columns separated by
+    runs of blanks) where ``match(*cells)`` holds, ``cells`` being the ``columns`` as trimmed text; for an error
+    found by an engine, which does not keep row numbers: the file is read again only on that error path. A Parquet
+    source has no rows to name (None)."""
+    path = Path(path)
+    if path.is_dir() or path.suffix == ".parquet":
+        return None
+    table = pd.read_csv(path, sep=r"\s+" if blanks else ",", usecols=columns, encoding=encoding, dtype=str,
+                        keep_default_na=False)
+    hits = np.flatnonzero(np.asarray(match(*(table[c].str.strip() for c in columns))))
+    return int(hits[nth]) + 2 if hits.size > nth else None
 
 
 #: A stage table of more rows than this is written as Parquet (``<name>.parquet``), not CSV: the per-customer

@@ -18,9 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "Transactions", "DataSource",
-           "CleaningRules", "FactorCount", "FactorAnalysisSettings", "SyntheticIndicator", "SyntheticSpec",
-           "SyntheticFeature", "SyntheticPanelSpec", "ReportSettings"]
+__all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "Transactions",
+           "DataSource", "CleaningRules", "FactorCount", "FactorAnalysisSettings", "SyntheticIndicator",
+           "SyntheticSpec", "SyntheticFeature", "SyntheticPanelSpec", "ReportSettings"]
 
 #: A cell such as ``"1,234.5万元"`` is converted to the indicator's declared unit.
 UNITS: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "亿元": 1e8}

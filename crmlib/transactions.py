@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .engine import EXACT, Engine, quote
 from .errors import InputError
-from .io import Measures
+from .io import Measures, table_file_row
 from .schema import DataSource, Transactions
 
 __all__ = ["INDICATORS", "read_transactions", "observation_end", "customer_indicators", "transaction_summary",
@@ -46,10 +45,6 @@ INDICATORS = {
     "amount_trend": "amount of the last trend_months months over the trend_months before them, minus 1",
     "products": "distinct transaction types or products (with a type_column)",
 }
-
-
-def _text(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _date(day: date) -> str:
@@ -76,21 +71,9 @@ def _columns(source: DataSource) -> dict[str, str]:
     return columns
 
 
-def _text_table(path: Path, spec: Transactions) -> pd.DataFrame:
-    """A text file whose columns are separated by runs of blanks, every cell as text (such files are small
-    exports; a large table comes as CSV or Parquet, which the engine reads itself)."""
-    return pd.read_csv(path, sep=r"\s+", dtype=str, keep_default_na=False)
-
-
 def _file_row(path: Path, spec: Transactions, column: str, value: str) -> int | None:
-    """The file row (header = row 1) of the first row whose ``column`` holds ``value`` (trimmed), for an error
-    message; None for Parquet, which has no rows to name."""
-    if path.is_dir() or path.suffix == ".parquet":
-        return None
-    cells = (_text_table(path, spec) if spec.separator == "whitespace"
-             else pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False))[column].str.strip()
-    hits = np.flatnonzero((cells == value).to_numpy())
-    return int(hits[0]) + 2 if hits.size else None
+    """The file row of the first row whose ``column`` holds ``value`` (:func:`crmlib.io.table_file_row`)."""
+    return table_file_row(path, [column], lambda cells: cells == value, blanks=spec.separator == "whitespace")
 
 
 def read_transactions(engine: Engine, source: DataSource, path) -> None:
@@ -109,8 +92,8 @@ def read_transactions(engine: Engine, source: DataSource, path) -> None:
                          file=path, key="data.path")
     columns = _columns(source)
     text = not (path.is_dir() or path.suffix == ".parquet")
-    if spec.separator == "whitespace":
-        engine.table("transactions_file", _text_table(path, spec))
+    if spec.separator == "whitespace":  # small exports; a large table comes as CSV or Parquet
+        engine.table("transactions_file", pd.read_csv(path, sep=r"\s+", dtype=str, keep_default_na=False))
     else:
         engine.table("transactions_file", path, text=text)
     header = engine.columns("transactions_file")
@@ -126,29 +109,24 @@ def read_transactions(engine: Engine, source: DataSource, path) -> None:
                TRY_CAST(amount AS DOUBLE) AS amount, {kind} AS type,
                TRIM(CAST(day AS VARCHAR)) AS day_text, TRIM(CAST(amount AS VARCHAR)) AS amount_text
         FROM transactions_raw""", rows=True)
-    bad = _first(engine, "SELECT id FROM transactions_typed WHERE id IS NULL OR id = '' LIMIT 1")
+    bad = engine.first("SELECT id FROM transactions_typed WHERE id IS NULL OR id = '' LIMIT 1")
     if bad is not None:
         raise InputError("empty customer id: fill it in, or remove the row", file=path, column=source.id_column,
                          row=_file_row(path, spec, source.id_column, ""))
-    bad = _first(engine, "SELECT day_text FROM transactions_typed WHERE day IS NULL ORDER BY day_text LIMIT 1")
+    bad = engine.first("SELECT day_text FROM transactions_typed WHERE day IS NULL ORDER BY day_text LIMIT 1")
     if bad is not None:
         shown = "an empty cell" if not bad["day_text"] else f"'{bad['day_text']}'"
         form = "YYYY-MM-DD" if spec.date_format == "iso" else "YYYYMMDD"
         raise InputError(f"{shown} is not a date written {form}: correct the cell, or set "
                          "data.transactions.date_format", file=path, column=spec.date_column,
                          row=_file_row(path, spec, spec.date_column, bad["day_text"] or ""))
-    bad = _first(engine, "SELECT amount_text FROM transactions_typed WHERE amount IS NULL OR isnan(amount) "
+    bad = engine.first("SELECT amount_text FROM transactions_typed WHERE amount IS NULL OR isnan(amount) "
                          "ORDER BY amount_text LIMIT 1")
     if bad is not None:
         shown = "an empty cell" if not bad["amount_text"] else f"'{bad['amount_text']}'"
         raise InputError(f"the amount is {shown}, not a number: write a plain number (a refund as a negative one)",
                          file=path, column=spec.amount_column,
                          row=_file_row(path, spec, spec.amount_column, bad["amount_text"] or ""))
-
-
-def _first(engine: Engine, sql: str) -> dict | None:
-    table = engine.query(sql)
-    return None if table.empty else table.iloc[0].to_dict()
 
 
 def observation_end(engine: Engine, spec: Transactions) -> date:

@@ -79,7 +79,7 @@ def test_two_duckdb_runs_of_a_customer_base_give_the_same_bytes(case, root, fres
     shutil.copytree(fresh, tmp_path, dirs_exist_ok=True)
     for stage in ("01_clean", "02_indicators", "04_segmentation"):
         written = pipeline.run_stage(params, tmp_path, stage)
-        names = [f"{name}.csv" for name in written]
+        names = [io.table_file(tmp_path, name).name for name in written]
         assert filecmp.cmpfiles(tmp_path, fresh, names, shallow=False)[1:] == ([], [])
 
 
@@ -88,7 +88,7 @@ def test_two_runs_on_one_machine_give_byte_identical_tables(case, root, fresh_ta
     """Both runs are made here, so their bytes must agree; the committed tables, made elsewhere, are compared
     numerically (test_committed_tables_are_reproduced)."""
     run_stages(load_params(root / "params" / f"{case}.yaml"), tmp_path)
-    names = sorted(p.name for p in tmp_path.glob("*.csv")) + ["stages.json"]
+    names = sorted(p.name for pattern in ("*.csv", "*.parquet") for p in tmp_path.glob(pattern)) + ["stages.json"]
     assert len(names) >= 10
     match, mismatch, errors = filecmp.cmpfiles(tmp_path, fresh_tables(case), names, shallow=False)
     assert (mismatch, errors) == ([], [])
