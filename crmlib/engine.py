@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "DuckDBEngine", "SparkEngine", "current", "spark_available",
-           "hash_order", "quote", "text"]
+           "exact_mean", "hash_order", "number", "quote", "text"]
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
@@ -57,6 +57,18 @@ def quote(name: str) -> str:
 def text(value) -> str:
     """A SQL string literal of ``value``."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def number(value: float) -> str:
+    """A SQL double of ``value``, exactly: its shortest decimal form cast from text (a bare decimal literal would be
+    read as a DECIMAL by DuckDB, then rounded to a double, which may miss the value by a unit in the last place)."""
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def exact_mean(expression: str, decimals: int) -> str:
+    """The SQL mean of ``expression`` (a double), each value rounded to ``decimals`` places and summed exactly as
+    ``DECIMAL(38, decimals)``, so that the mean does not depend on the order in which threads add the values."""
+    return f"CAST(SUM(CAST({expression} AS DECIMAL(38, {decimals}))) AS DOUBLE) / COUNT({expression})"
 
 
 def hash_order(seed: int, id_column: str = "id") -> str:
@@ -237,9 +249,18 @@ class SparkEngine(Engine):
 
     @staticmethod
     def translate(sql: str) -> str:
-        """``sql`` in Spark's dialect (sqlglot)."""
+        """``sql`` in Spark's dialect (sqlglot). DuckDB's exact ``quantile_cont(x, q)`` becomes Spark's exact
+        ``percentile(x, q)`` (both interpolate linearly, R's type 7), which sqlglot would write as Spark's
+        ``percentile_cont``, a function of another form."""
         import sqlglot
-        return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+        from sqlglot import expressions
+
+        def exact_percentile(node):
+            if isinstance(node, expressions.PercentileCont) and node.expression is not None:
+                return expressions.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+            return node
+
+        return sqlglot.parse_one(sql, read="duckdb").transform(exact_percentile).sql(dialect="spark")
 
     def _register(self, name, source, columns, text, encoding):
         if isinstance(source, str) and source.startswith("catalog:"):

@@ -4,12 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .engine import exact_mean, number, quote, text
 from .params import AxisThreshold, Grading, RelationshipStages, ValueMatrix
 
 __all__ = [
     "grade_thresholds",
-    "assign_grades",
+    "grade_customers",
     "grade_profile",
+    "grade_indicator_means",
     "axis_threshold",
     "value_matrix_classes",
     "class_summary",
@@ -18,61 +20,90 @@ __all__ = [
 ]
 
 
-def grade_thresholds(score: pd.Series, grading: Grading) -> pd.DataFrame:
-    """Score lower bound of each grade, best grade first.
+def grade_thresholds(run, table: str, grading: Grading) -> pd.DataFrame:
+    """Score lower bound of each grade, best grade first, from the ``composite_score`` of engine table ``table``.
 
-    For ``method="quantile"`` the bound of a grade with ``lower = q`` is the
-    q-quantile of the composite scores (linear interpolation, R ``type = 7``);
-    for ``method="cutoff"`` it is ``lower`` itself. The lowest grade's bound is
-    minus infinity.
+    For ``method="quantile"`` the bound of a grade with ``lower = q`` is the q-quantile of the composite scores,
+    computed exactly by the engine (linear interpolation, R's ``quantile(type = 7)``: DuckDB's ``quantile_cont``,
+    Spark's ``percentile``); for ``method="cutoff"`` it is ``lower`` itself. The lowest grade's bound is minus
+    infinity.
 
     Returns
     -------
     DataFrame
         Columns ``grade``, ``lower_quantile`` (NaN for cut-offs), ``lower_score``.
     """
+    quantiles = {g.id: g.lower for g in grading.grades if g.lower is not None and grading.method == "quantile"}
+    found = {}
+    if quantiles:
+        found = run.first("SELECT " + ", ".join(f"quantile_cont(CAST(composite_score AS DOUBLE), {number(q)}) AS q{n}"
+                                                for n, q in enumerate(quantiles.values())) + f" FROM {table}")
+        found = dict(zip(quantiles, found.values()))
     rows = []
     for grade in grading.grades:
         if grade.lower is None:
             rows.append((grade.id, np.nan, -np.inf))
         elif grading.method == "quantile":
-            rows.append((grade.id, grade.lower, float(np.quantile(score.to_numpy(), grade.lower))))
+            rows.append((grade.id, grade.lower, float(found[grade.id])))
         else:
             rows.append((grade.id, np.nan, grade.lower))
     return pd.DataFrame(rows, columns=["grade", "lower_quantile", "lower_score"])
 
 
-def assign_grades(score: pd.Series, thresholds: pd.DataFrame) -> pd.Series:
-    """The first grade, best first, whose lower bound the score reaches.
+def grade_customers(run, table: str, thresholds: pd.DataFrame) -> None:
+    """Make engine table ``customer_grades`` from the ``composite_score`` of engine table ``table``: each
+    customer's score, rank (1 = highest; tied scores share the best rank, as ``RANK()``) and grade, the first grade,
+    best first, whose lower bound the score reaches.
 
-    Grades are half-open intervals ``[lower, next higher lower)``: a customer
-    exactly on a bound gets the better grade.
+    Grades are half-open intervals ``[lower, next higher lower)``: a customer exactly on a bound gets the better
+    grade. The rank is one window over all customers (on Spark, one partition).
     """
-    bounds = thresholds["lower_score"].to_numpy()
-    position = np.argmax(score.to_numpy()[:, None] >= bounds[None, :], axis=1)
-    return pd.Series(thresholds["grade"].to_numpy()[position], index=score.index, name="grade")
+    finite = thresholds[np.isfinite(thresholds["lower_score"])]
+    lowest = thresholds.loc[~np.isfinite(thresholds["lower_score"]), "grade"]
+    cases = " ".join(f"WHEN composite_score >= {number(bound)} THEN {text(grade)}"
+                     for grade, bound in zip(finite["grade"], finite["lower_score"]))
+    otherwise = f" ELSE {text(lowest.iloc[0])}" if len(lowest) else ""
+    run.create("customer_grades",
+               f"SELECT customer_id, composite_score, RANK() OVER (ORDER BY composite_score DESC) AS rank, "
+               f"CASE {cases}{otherwise} END AS grade FROM (SELECT CAST(customer_id AS VARCHAR) AS customer_id, "
+               f"CAST(composite_score AS DOUBLE) AS composite_score FROM {table}) AS scores")
 
 
-def grade_profile(grades: pd.Series, score: pd.Series, order: list[str]) -> pd.DataFrame:
-    """Size and score range of each grade.
+def grade_profile(run, order: list[str]) -> pd.DataFrame:
+    """Size and score range of each grade of engine table ``customer_grades`` (:func:`grade_customers`). The mean
+    is exact (each score rounded to 18 decimals, summed as a decimal: :func:`crmlib.engine.exact_mean`).
 
     Returns
     -------
     DataFrame
-        One row per grade in ``order``: ``grade``, ``customers``, ``share``
-        (of all graded customers), ``mean_score``, ``min_score``,
-        ``max_score``.
+        One row per grade in ``order``: ``grade``, ``customers``, ``share`` (of all graded customers),
+        ``mean_score``, ``min_score``, ``max_score``.
     """
-    grouped = score.groupby(grades, sort=False)
-    summary = pd.DataFrame({
-        "customers": grouped.size(),
-        "mean_score": grouped.mean(),
-        "min_score": grouped.min(),
-        "max_score": grouped.max(),
-    }).reindex(order)
+    summary = run.query(f"SELECT grade, COUNT(*) AS customers, {exact_mean('composite_score', 18)} AS mean_score, "
+                        "MIN(composite_score) AS min_score, MAX(composite_score) AS max_score "
+                        "FROM customer_grades GROUP BY grade").set_index("grade").reindex(order)
     summary["customers"] = summary["customers"].fillna(0).astype(int)
-    summary.insert(1, "share", summary["customers"] / len(score))
+    summary.insert(1, "share", summary["customers"] / summary["customers"].sum())
     return summary.rename_axis("grade").reset_index()
+
+
+def grade_indicator_means(run, table: str, indicators: list[str], order: list[str]) -> pd.DataFrame:
+    """The mean of every indicator of engine table ``table`` per grade of engine table ``customer_grades``, in its
+    own unit, as a long table (as :func:`segment_means`). Exact means: each value rounded to 12 decimals and summed
+    as a decimal (:func:`crmlib.engine.exact_mean`).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator``, ``grade``, ``mean``: indicators in the given order, grades in ``order`` (a grade without
+        customers has a missing mean).
+    """
+    means = ", ".join(f"{exact_mean(f'CAST(data.{quote(i)} AS DOUBLE)', 12)} AS m{n}" for n, i in enumerate(indicators))
+    wide = run.query(f"SELECT grades.grade AS segment, {means} FROM {table} AS data JOIN customer_grades AS grades "
+                     "ON CAST(data.customer_id AS VARCHAR) = grades.customer_id GROUP BY grades.grade")
+    wide = wide.set_index("segment").set_axis(indicators, axis=1).reindex(order)
+    long = wide.rename_axis(index="grade", columns="indicator").T.stack(future_stack=True)
+    return long.rename("mean").reset_index()
 
 
 def segment_means(segments: pd.Series, indicators: pd.DataFrame, order: list[str]) -> pd.DataFrame:

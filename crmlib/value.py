@@ -82,10 +82,11 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
         group = normalized[dimension.indicators]
         table = pd.DataFrame({"indicator": dimension.indicators})
         if spec.method == "factor":
-            result = factors.fit_composite(z[dimension.indicators], params.value_matrix.factor_analysis,
-                                           params.cleaning.ddof,
-                                           file=params.data_path)
-            value = result.scores["composite_score"]
+            data = z[dimension.indicators]
+            result = factors.fit_composite(factors.correlation_matrix(data), len(data),
+                                           params.value_matrix.factor_analysis, file=params.data_path)
+            value = factors.composite_score(factors.factor_scores(data, result.fit, params.cleaning.ddof),
+                                            result.weights)
             table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()
         else:
             if spec.method == "entropy":

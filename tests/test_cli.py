@@ -341,8 +341,8 @@ def test_notebooks_for_exploring_carry_the_case_parameters(root, tmp_path, cli):
 
 
 def test_a_family_without_an_engine_path_refuses_spark(root, tmp_path, cli):
-    result = cli("--params-dir", root / "params", "run", "shaoxing", "--engine", "spark", "--output-dir", tmp_path)
-    assert_user_error(result, "--engine spark", "factor_grading", "has no engine path yet", "without --engine")
+    result = cli("--params-dir", root / "params", "run", "jd", "--engine", "spark", "--output-dir", tmp_path)
+    assert_user_error(result, "--engine spark", "value_matrix", "has no engine path yet", "without --engine")
     assert_no_outputs(tmp_path / "data")
 
 

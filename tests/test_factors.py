@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from crmlib import factors, figures, load_params, segmentation
+from crmlib import engine, factors, figures, load_params, segmentation
 from crmlib.errors import InputError
 from crmlib.families.factor_grading.params import FactorName
 from crmlib.labels import REVERSED
@@ -47,21 +47,60 @@ def fitted(request):
     return dataset, data, corr, fit, unrotated
 
 
-def test_kmo_matches_psych(fitted):
+@pytest.fixture(scope="module")
+def on_engine(fitted):
+    """The z-scores of the data of ``fitted`` (what stage 03 reads) as a DuckDB table, with the engine's exact
+    moments of it."""
     dataset, data, *_ = fitted
+    run = engine.current("duckdb")
+    run.table("data", (data - data.mean()) / data.std(ddof=1))
+    return run, factors.exact_moments(run, "data", list(data.columns))
+
+
+def test_engine_correlation_equals_the_in_memory_one(fitted, on_engine):
+    """Exact sums of the z-scores rounded to 12 decimals: within 1e-9 of numpy's correlation of the data (the
+    bound the engine must keep; found 1e-15 to 1e-13), means 0 and standard deviations 1."""
+    dataset, data, corr, *_ = fitted
+    moments = on_engine[1]
+    assert moments.n == len(data)
+    assert np.abs(moments.correlation.to_numpy() - corr.to_numpy()).max() <= 1e-9
+    assert (np.diag(moments.correlation) == 1.0).all()
+    assert_allclose(moments.means, 0.0, rtol=0, atol=1e-12)
+    assert_allclose(moments.standard_deviations, 1.0, rtol=0, atol=1e-12)
+
+
+def test_engine_moments_are_exact_whatever_the_order(run):
+    """The sums are exact: the moments of a table do not change when its rows are shuffled, to the last bit."""
+    rng = np.random.default_rng(7)
+    data = pd.DataFrame(rng.standard_normal((2000, 3)) @ [[1, 0.5, 0], [0, 1, 0.3], [0, 0, 1]], columns=list("abc"))
+    run.table("ordered", data)
+    run.table("shuffled", data.sample(frac=1.0, random_state=3))
+    first, second = (factors.exact_moments(run, name, list("abc")) for name in ("ordered", "shuffled"))
+    assert (first.correlation.to_numpy() == second.correlation.to_numpy()).all()
+    assert (first.means == second.means).all() and (first.standard_deviations == second.standard_deviations).all()
+    assert_allclose(first.correlation, data.corr(), rtol=0, atol=1e-12)
+    run.table("constant", data.assign(b=1.0))
+    with pytest.raises(InputError, match="'b' is constant"):
+        factors.exact_moments(run, "constant", list("abc"))
+
+
+def test_kmo_matches_psych(fitted, on_engine):
+    dataset, data, corr, *_ = fitted
     expected = reference(dataset, "kmo")
-    actual = factors.kmo(data)
-    assert list(actual["indicator"]) == list(expected["indicator"])
-    compare(dataset, "KMO (MSA and overall)", actual["msa"], expected["msa"])
+    for matrix in (corr, on_engine[1].correlation):
+        actual = factors.kmo(matrix)
+        assert list(actual["indicator"]) == list(expected["indicator"])
+        compare(dataset, "KMO (MSA and overall)", actual["msa"], expected["msa"])
 
 
-def test_bartlett_matches_psych(fitted):
-    dataset, data, *_ = fitted
+def test_bartlett_matches_psych(fitted, on_engine):
+    dataset, data, corr, *_ = fitted
     expected = reference(dataset, "bartlett").iloc[0]
-    actual = factors.bartlett_sphericity(data).iloc[0]
-    assert actual["df"] == expected["df"]
-    compare(dataset, "Bartlett chi-square", actual["chi_square"], expected["chi_square"])
-    compare(dataset, "Bartlett p", actual["p_value"], expected["p_value"])
+    for matrix in (corr, on_engine[1].correlation):
+        actual = factors.bartlett_sphericity(matrix, len(data)).iloc[0]
+        assert actual["df"] == expected["df"] and actual["n_customers"] == len(data)
+        compare(dataset, "Bartlett chi-square", actual["chi_square"], expected["chi_square"])
+        compare(dataset, "Bartlett p", actual["p_value"], expected["p_value"])
 
 
 def test_eigenvalues_match_psych(fitted):
@@ -107,7 +146,8 @@ def test_score_coefficients_match_psych(fitted):
     compare(dataset, "score coefficients", fit.score_coefficients, expected)
 
 
-def test_scores_composite_and_grades_match_psych(fitted):
+def test_scores_composite_and_grades_match_psych(fitted, on_engine):
+    """In memory (:func:`factor_scores`) and by the engine (:func:`engine_factor_scores`, the grades too)."""
     dataset, data, _, fit, _ = fitted
     expected = reference(dataset, "scores")
     scores = factors.factor_scores(data, fit)
@@ -121,7 +161,14 @@ def test_scores_composite_and_grades_match_psych(fitted):
         {"id": "A", "label_en": "", "label_zh": "", "lower": 0.3},
         {"id": "A-", "label_en": "", "label_zh": ""},
     ])
-    grades = segmentation.assign_grades(composite, segmentation.grade_thresholds(composite, grading))
+    run, moments = on_engine
+    by_engine = factors.engine_factor_scores(run, "data", moments, fit, weights).reindex(data.index)
+    compare(dataset, "factor scores by the engine", by_engine.iloc[:, :fit.n_factors],
+            expected.iloc[:, 1: 1 + fit.n_factors])
+    compare(dataset, "composite score by the engine", by_engine["composite_score"], expected["composite_score"])
+    run.table("scores", by_engine)
+    segmentation.grade_customers(run, "scores", segmentation.grade_thresholds(run, "scores", grading))
+    grades = run.query("SELECT * FROM customer_grades").set_index("customer_id")["grade"].reindex(data.index)
     assert (grades.to_numpy() == expected["grade"].to_numpy()).all()
 
 

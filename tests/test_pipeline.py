@@ -67,6 +67,23 @@ def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monk
                                   check_dtype=False)
 
 
+@pytest.mark.xdist_group("spark")
+def test_spark_grades_as_the_default_engine(root, tmp_path, monkeypatch):
+    """The factor-grading stages (03 and 04) of shaoxing on Spark give the committed tables, which DuckDB
+    reproduces; the correlation matrix, from exact sums, is the same to the last bit on both engines."""
+    engine_or_skip("spark")
+    monkeypatch.setenv(engine.ENGINE_ENV, "spark")
+    params = load_params(root / "params" / "shaoxing.yaml")
+    committed = root / "data" / "processed" / "shaoxing"
+    shutil.copytree(committed, tmp_path, dirs_exist_ok=True)
+    for stage in ("03_factor_analysis", "04_segmentation"):
+        pipeline.run_stage(params, tmp_path, stage)
+    differences = compare.compare_directories(committed, tmp_path, tables.tolerances())
+    assert not differences, "\n".join(map(str, differences[:20]))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "correlation_matrix.csv"),
+                                  pd.read_csv(committed / "correlation_matrix.csv"), check_exact=True)
+
+
 @pytest.mark.parametrize("case", ENGINE_CASES)
 def test_two_duckdb_runs_of_a_customer_base_give_the_same_bytes(case, root, fresh_tables, tmp_path, monkeypatch):
     """DuckDB adds on several threads in no fixed order; the sums are exact (crmlib.engine.EXACT), so two runs

@@ -6,7 +6,7 @@ import pandas as pd
 from numpy.testing import assert_allclose
 
 from crmlib.params import Grading
-from crmlib.segmentation import assign_grades, grade_profile, grade_thresholds, segment_means
+from crmlib.segmentation import grade_customers, grade_indicator_means, grade_profile, grade_thresholds, segment_means
 from crmlib.strategy import strategy_table
 
 GRADES = [{"id": "AAA", "label_en": "AAA", "label_zh": "AAA级", "lower": 1.0, "problem_en": "philosophy",
@@ -15,31 +15,45 @@ GRADES = [{"id": "AAA", "label_en": "AAA", "label_zh": "AAA级", "lower": 1.0, "
           {"id": "A-", "label_en": "A-", "label_zh": "A-级"}]
 
 
-def test_cutoffs_are_half_open_with_ties_going_up():
+def grades_of(run, score: pd.Series, grading: Grading) -> tuple[pd.DataFrame, pd.Series]:
+    """The thresholds and each customer's grade, by the engine ``run`` (in the customers' order)."""
+    run.table("scores", pd.DataFrame({"customer_id": score.index.astype(str), "composite_score": score.to_numpy()}))
+    thresholds = grade_thresholds(run, "scores", grading)
+    grade_customers(run, "scores", thresholds)
+    graded = run.query("SELECT * FROM customer_grades").set_index("customer_id")
+    return thresholds, graded["grade"].reindex(score.index.astype(str))
+
+
+def test_cutoffs_are_half_open_with_ties_going_up(run):
     grading = Grading(method="cutoff", grades=GRADES)
     score = pd.Series([1.0, 0.999, 0.0, -0.001, 5.0], index=list("abcde"))
-    grades = assign_grades(score, grade_thresholds(score, grading))
-    assert grades.tolist() == ["AAA", "AA", "AA", "A-", "AAA"]
+    assert grades_of(run, score, grading)[1].tolist() == ["AAA", "AA", "AA", "A-", "AAA"]
 
 
-def test_quantile_bounds_give_the_stated_shares():
+def test_quantile_bounds_give_the_stated_shares_and_ranks_share_ties(run):
     grading = Grading(method="quantile", grades=[dict(GRADES[0], lower=0.9), dict(GRADES[1], lower=0.3), GRADES[2]])
-    score = pd.Series(np.arange(100.0))
-    thresholds = grade_thresholds(score, grading)
+    score = pd.Series(np.arange(100.0), index=[f"c{n:03d}" for n in range(100)])
+    thresholds, grades = grades_of(run, score, grading)
+    assert_allclose(thresholds["lower_score"].to_numpy()[:2], np.quantile(score, [0.9, 0.3]), rtol=0, atol=1e-12)
     assert_allclose(thresholds["lower_score"].to_numpy()[:2], [89.1, 29.7], rtol=0, atol=1e-12)
-    assert assign_grades(score, thresholds).value_counts().to_dict() == {"AA": 60, "A-": 30, "AAA": 10}
+    assert grades.value_counts().to_dict() == {"AA": 60, "A-": 30, "AAA": 10}
+    run.table("scores", pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "composite_score": [1.0, 3.0, 1.0, 0.5]}))
+    grade_customers(run, "scores", thresholds)
+    ranks = run.query("SELECT customer_id, rank FROM customer_grades ORDER BY customer_id")["rank"].tolist()
+    assert ranks == [2, 1, 2, 4]  # as pandas' rank(ascending=False, method="min")
 
 
-def test_profile_and_strategy_table_keep_grade_order_and_empty_grades():
+def test_profile_and_strategy_table_keep_grade_order_and_empty_grades(run):
     grading = Grading(method="cutoff", grades=GRADES)
     score = pd.Series([2.0, 1.5, -1.0], index=list("abc"))
-    grades = assign_grades(score, grade_thresholds(score, grading))
-    profile = grade_profile(grades, score, ["AAA", "AA", "A-"])
+    grades_of(run, score, grading)
+    profile = grade_profile(run, ["AAA", "AA", "A-"])
     assert profile["grade"].tolist() == ["AAA", "AA", "A-"]
     assert profile["customers"].tolist() == [2, 0, 1]
     assert profile["share"].tolist() == [2 / 3, 0, 1 / 3]
-    means = segment_means(grades.rename("grade"), pd.DataFrame({"x": [10.0, 20.0, 3.0]}, index=list("abc")),
-                          ["AAA", "AA", "A-"])
+    assert profile["mean_score"].tolist()[::2] == [1.75, -1.0] and profile["max_score"].tolist()[0] == 2.0
+    run.table("data", pd.DataFrame({"customer_id": list("abc"), "x": [10.0, 20.0, 3.0]}))
+    means = grade_indicator_means(run, "data", ["x"], ["AAA", "AA", "A-"])
     assert means.columns.tolist() == ["indicator", "grade", "mean"]
     assert means["mean"].tolist()[::2] == [15.0, 3.0] and np.isnan(means["mean"].iloc[1])  # AA has no customer
     table = strategy_table(grading, profile)

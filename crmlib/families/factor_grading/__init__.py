@@ -30,4 +30,5 @@ FAMILY = Family(
              Figure("grade_sizes", "04_segmentation", "Customers per grade", "各等级的客户数", "grade_bar_chart"),
              Figure("biplot", "04_segmentation", "Biplot of the factor scores", "因子得分双标图", "biplot")),
     moved={"factor_analysis": "factor_grading.factor_analysis", "grading": "factor_grading.grading"},
+    engine_path="engine",
 )

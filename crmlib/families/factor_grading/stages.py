@@ -4,16 +4,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import factors, io, segmentation, strategy
+from ... import engine, factors, io, segmentation, strategy
 from ...labels import reversed_labels
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: principal-component factor analysis of the z-scores, varimax, regression scores, composite."""
-    z = io.read_table(directory, "standardized_indicators", index="customer_id")
-    result = factors.fit_composite(z, params.factor_grading.factor_analysis, params.cleaning.ddof,
-                                   file=params.data_path)
-    fit, corr = result.fit, result.fit.correlation
+    """Stage 03: principal-component factor analysis of the z-scores, varimax, regression scores, composite. The
+    run's engine computes the correlation matrix (exact sums, :func:`crmlib.factors.exact_moments`) and the scores;
+    the eigen-decomposition and the rotation run in memory."""
+    settings = params.factor_grading.factor_analysis
+    run = engine.current()
+    run.table("standardized_indicators", io.table_file(directory, "standardized_indicators"), text=True)
+    columns = [i.id for i in params.indicators]
+    moments = factors.exact_moments(run, "standardized_indicators", columns, params.cleaning.ddof)
+    corr = moments.correlation
+    result = factors.fit_composite(corr, moments.n, settings, file=params.data_path)
+    fit = result.fit
+    scores = factors.engine_factor_scores(run, "standardized_indicators", moments, fit, result.weights)
     eigen_table = factors.eigenvalues(corr).reset_index().merge(result.parallel, on="component")
     eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
@@ -21,8 +28,8 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     original = corr * np.outer(sign, sign)  # each indicator back in its own direction, for the reader
     return {
         "correlation_matrix": original.rename_axis("indicator").reset_index(),
-        "kmo": factors.kmo(z),
-        "bartlett": factors.bartlett_sphericity(z).assign(condition_number=result.condition_number),
+        "kmo": factors.kmo(corr),
+        "bartlett": factors.bartlett_sphericity(corr, moments.n).assign(condition_number=result.condition_number),
         "eigenvalues": eigen_table,
         "loadings_unrotated": fit.unrotated_loadings.rename_axis("indicator").reset_index(),
         "loadings_rotated": rotated.drop(columns="uniqueness").rename_axis("indicator").reset_index(),
@@ -34,26 +41,24 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "factor_names": factors.name_factors(fit.loadings, {lang: reversed_labels(params, lang) for lang in ("en", "zh")},
                                              params.factor_grading.factor_names),
         "composite_weights": result.weights.reset_index(),
-        "factor_scores": result.scores,
+        "factor_scores": scores,
     }
 
 
 def segment(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 04: grades from the composite score, their sizes and indicator means."""
+    """Stage 04: grades from the composite score, their sizes and indicator means, computed by the run's engine."""
     grading = params.factor_grading.grading
-    data = io.read_table(directory, "clean_indicators", index="customer_id")
-    scores = io.read_table(directory, "factor_scores", index="customer_id")["composite_score"]
-    thresholds = segmentation.grade_thresholds(scores, grading)
-    grades = segmentation.assign_grades(scores, thresholds).rename("grade")
-    customer_grades = pd.DataFrame({
-        "composite_score": scores,
-        "rank": scores.rank(ascending=False, method="min").astype(int),
-        "grade": grades,
-    })
+    run = engine.current()
+    run.table("factor_scores", io.table_file(directory, "factor_scores"), text=True)
+    run.table("clean_indicators", io.table_file(directory, "clean_indicators"), text=True)
+    thresholds = segmentation.grade_thresholds(run, "factor_scores", grading)
+    segmentation.grade_customers(run, "factor_scores", thresholds)
     order = [g.id for g in grading.grades]
-    return {"grade_thresholds": thresholds, "customer_grades": customer_grades,
-            "grade_profile": segmentation.grade_profile(grades, scores, order),
-            "grade_indicator_means": segmentation.segment_means(grades, data.loc[scores.index], order)}
+    return {"grade_thresholds": thresholds,
+            "customer_grades": run.query("SELECT * FROM customer_grades ORDER BY customer_id").set_index("customer_id"),
+            "grade_profile": segmentation.grade_profile(run, order),
+            "grade_indicator_means": segmentation.grade_indicator_means(run, "clean_indicators",
+                                                                        [i.id for i in params.indicators], order)}
 
 
 def strategies(params, directory) -> dict[str, pd.DataFrame]:

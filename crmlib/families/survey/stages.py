@@ -46,8 +46,8 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     tables = {
         "reliability": alpha[["dimension"] + [c for c in alpha.columns if c != "dimension"]],
         "item_total": items[["dimension"] + [c for c in items.columns if c != "dimension"]],
-        "survey_kmo": factors.kmo(answers),
-        "survey_bartlett": factors.bartlett_sphericity(answers).assign(condition_number=kappa),
+        "survey_kmo": factors.kmo(corr),
+        "survey_bartlett": factors.bartlett_sphericity(corr, len(answers)).assign(condition_number=kappa),
         "survey_eigenvalues": eigen,
         "efa_loadings": efa.loadings.join(efa.communalities.set_index("item")).rename_axis("item").reset_index(),
         "item_fit": factors.item_fit(efa.loadings, declared, settings.min_loading),

@@ -5,7 +5,10 @@
 # do it (every figure agrees with psych to 1e-6; see `tests/reference/`): adequacy (KMO above 0.6 is usually
 # required; Bartlett's test), eigenvalues and the number of factors (Kaiser, fixed, or parallel analysis), varimax
 # rotation with Kaiser normalization, regression-method factor scores F_j and the composite score
-# F = sum_j w_j F_j (params `factor_grading.factor_analysis`).
+# F = sum_j w_j F_j (params `factor_grading.factor_analysis`). The run's engine (DuckDB, or Spark with
+# `--engine spark`) computes the correlation matrix from exact decimal sums of the z-scores rounded to 12 decimals
+# (the same on every engine and every run, within 1e-9 of the in-memory Pearson correlation), then the scores; the
+# eigen-decomposition and the rotation of the small matrix run in memory.
 #
 # **Sampling adequacy.** KMO per indicator (MSA) and overall; Bartlett's test; the condition number of the
 # correlation matrix (the run stops above the `max_condition_number` of the params).

@@ -3,7 +3,9 @@
 #
 # Grades come from the composite score (params `factor_grading.grading`): by its quantiles (a fixed share of
 # customers per grade) or by score cut-offs. Grades are half-open intervals: a customer exactly on a bound gets the
-# better grade. Each customer's grade is in `customer_grades.csv`; this report shows aggregates only.
+# better grade. The run's engine computes them: quantiles exactly (linear interpolation, R's type 7), ranks with ties
+# sharing the best rank, means from exact decimal sums. Each customer's grade is in `customer_grades.csv`; this
+# report shows aggregates only.
 #
 # **Grade bounds** on the composite score:
 
