@@ -85,9 +85,12 @@ def check_case(params: CaseParams) -> list[str]:
         if source.transactions is not None:
             lines.append(f"{key}: {params.resolve(source.path)} ({source.kind} data, a transactions table)")
             continue
-        where = f", sheet {source.sheet!r}" if params.resolve(source.path).suffix.lower() != ".csv" else ""
-        lines.append(f"{key}: {params.resolve(source.path)} ({source.kind} data{where}, header row "
-                     f"{source.header_row})")
+        path = params.resolve(source.path)
+        if path.is_dir() or path.suffix.lower() == ".parquet":
+            lines.append(f"{key}: {path} ({source.kind} data, Parquet)")
+            continue
+        where = f", sheet {source.sheet!r}" if path.suffix.lower() != ".csv" else ""
+        lines.append(f"{key}: {path} ({source.kind} data{where}, header row {source.header_row})")
     with tempfile.TemporaryDirectory(prefix="crmlib-check-") as scratch:
         directory = Path(scratch)
         for stage in params.stages:

@@ -55,8 +55,6 @@ import numpy as np
 import pandas as pd
 import warnings
 
-from factor_analyzer import FactorAnalyzer
-from factor_analyzer.rotator import Rotator
 from scipy import stats
 
 from .errors import InputError
@@ -343,6 +341,13 @@ class PrincipalComponents:
         return self.loadings.shape[1]
 
 
+def _rotator(**settings):
+    """factor_analyzer's ``Rotator`` (imported when a rotation is asked for: factor_analyzer imports scikit-learn,
+    which a stage that rotates nothing need not load)."""
+    from factor_analyzer.rotator import Rotator
+    return Rotator(**settings)
+
+
 def _positive_column_sums(matrix: np.ndarray) -> np.ndarray:
     signs = np.sign(matrix.sum(axis=0))
     signs[signs == 0] = 1.0
@@ -379,7 +384,7 @@ def principal_components(corr: pd.DataFrame, n_factors: int, *, rotation: str = 
     unrotated = unrotated * _positive_column_sums(unrotated)
 
     if rotation == "varimax" and n_factors > 1:
-        rotator = Rotator(method="varimax", normalize=kaiser_normalization, max_iter=1000, tol=1e-5)
+        rotator = _rotator(method="varimax", normalize=kaiser_normalization, max_iter=1000, tol=1e-5)
         rotated = rotator.fit_transform(unrotated)
         transform = rotator.rotation_
     else:
@@ -587,10 +592,11 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # factor_analyzer on scikit-learn 1.7
+            from factor_analyzer import FactorAnalyzer
             model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=None).fit(data.to_numpy())
         loadings, phi = model.loadings_, None
         if rotation != "none" and n_factors > 1:
-            rotator = Rotator(method=rotation)
+            rotator = _rotator(method=rotation)
             loadings = rotator.fit_transform(loadings)
             phi = rotator.phi_ if rotation in {"oblimin", "promax"} else None
     order = np.argsort(-(loadings**2).sum(axis=0), kind="stable")

@@ -181,18 +181,28 @@ def separate_labels(figure, axis, labels: list) -> None:
         labels[lower].set_position((position[0], position[1] + (y - y0)))
 
 
+#: The most customers a biplot draws: above it, a systematic sample (:func:`biplot`).
+BIPLOT_POINTS = 20_000
+
+
 def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings: pd.DataFrame,
            labels: dict[str, str], lang: Language = "en"):
     """Customers on the first two factors, coloured by grade, with the indicators' loadings as arrows.
 
     The arrows are the loadings times one common factor, the largest that keeps them within 90% of the
-    scores' extent on both axes (Gabriel's biplot up to that scale). ``segments`` is indexed like ``scores``."""
+    scores' extent on both axes (Gabriel's biplot up to that scale). ``segments`` is indexed like ``scores``.
+    Above :data:`BIPLOT_POINTS` customers, every k-th customer in id order is drawn (a systematic sample, the same
+    on every engine and run; the title says so); the legend counts every customer."""
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(6.5, 5.5))
+    step = -(-len(scores) // BIPLOT_POINTS)
+    drawn = scores.sort_index().iloc[::step]
     for segment in order:
-        members = scores[segments.loc[scores.index] == segment]
+        members = drawn[segments.loc[drawn.index] == segment]
         axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,
-                     label=f"{labels.get(segment, segment)} ({len(members)})")
+                     label=f"{labels.get(segment, segment)} ({int((segments == segment).sum())})")
+    if step > 1:
+        axis.set_title(text("points_drawn", lang, step=step, shown=len(drawn), total=len(scores)), fontsize=8)
     arrows = loadings[["F1", "F2"]].to_numpy()
     reach = np.abs(scores[["F1", "F2"]].to_numpy()).max(axis=0) / np.abs(arrows).max(axis=0)
     ends = arrows * 0.9 * float(reach.min())

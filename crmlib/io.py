@@ -116,7 +116,8 @@ class DataFile:
     ----------
     table : DataFrame
         Every cell below the header row as text (empty string for an empty cell), indexed by file row, headed
-        by the header cells (stripped; an empty header reads ``column <letter>``).
+        by the header cells (stripped; an empty header reads ``column <letter>``). A Parquet file's numeric
+        columns keep their numbers (NaN for an empty value); its rows are numbered from 1.
     path : Path
         The file.
     sheet : str or None
@@ -143,15 +144,21 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
 
     ``source`` is its params section, ``path`` the file resolved against the params file, ``key`` the section's
     params key (named in errors). CSV files are read with pandas; Excel workbooks with calamine
-    (:mod:`crmlib.spreadsheet`).
+    (:mod:`crmlib.spreadsheet`); a Parquet file or a directory of Parquet partitions (a warehouse's export) with
+    pyarrow, its numeric columns as numbers (no unit or separator to read in them).
     """
     if path.is_dir():
-        raise InputError(f"is a directory: {key}.path must name a file", file=path, key=f"{key}.path")
+        if any(path.rglob("*.parquet")):
+            return _read_parquet_file(path)
+        raise InputError(f"is a directory without Parquet files: {key}.path must name a file, or a directory of "
+                         "Parquet partitions", file=path, key=f"{key}.path")
     if not path.is_file():
         raise InputError(f"data file does not exist: check {key}.path (relative to the params file)", file=path,
                          key=f"{key}.path")
     suffix = path.suffix.lower()
     sheet = None
+    if suffix == ".parquet":
+        return _read_parquet_file(path)
     if suffix in spreadsheet.EXCEL_SUFFIXES:
         sheet, table, header = _read_excel(path, source, key)
     elif suffix in {".csv", ".txt"}:
@@ -159,7 +166,7 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
             raise InputError("the file is empty: export the data again", file=path)
         table, header = _read_csv(path, source.encoding, source.header_row, key)
     else:
-        raise InputError(f"unsupported file type '{suffix}': use .csv, .xlsx, .xls or .ods", file=path)
+        raise InputError(f"unsupported file type '{suffix}': use .csv, .xlsx, .xls, .ods or .parquet", file=path)
     header = [str(cell).strip() or f"column {spreadsheet.column_letter(n)}" for n, cell in enumerate(header)]
     letters = {}
     for n, name in enumerate(header):
@@ -171,6 +178,31 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
     table.index = pd.RangeIndex(first_row, first_row + len(table))  # file rows (blank lines kept in CSV)
     positions = {name: n for n, name in enumerate(header) if name not in duplicated}
     return DataFile(table, path, sheet, positions, duplicated)
+
+
+def _read_parquet_file(path: Path) -> DataFile:
+    """A Parquet file, or a directory of Parquet partitions, as a :class:`DataFile`: numeric columns keep their
+    numbers (an empty value is NaN), the others are text. Its rows are numbered from 1 (row n is the n-th record)."""
+    try:
+        table = pd.read_parquet(path)
+    except Exception as error:  # pyarrow's message names what is wrong with the file
+        raise InputError(f"cannot be read as Parquet ({str(error).splitlines()[0]}): write the file again",
+                         file=path) from None
+    for column in table.columns:
+        if not _numeric(table[column]):
+            table[column] = table[column].astype(object).where(table[column].notna(), "").astype(str)
+    table.columns = [str(name).strip() for name in table.columns]
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    letters = {}
+    for n, name in enumerate(table.columns):
+        letters.setdefault(name, []).append(spreadsheet.column_letter(n))
+    duplicated = {name: found for name, found in letters.items() if len(found) > 1}
+    positions = {name: n for n, name in enumerate(table.columns) if name not in duplicated}
+    return DataFile(table, path, None, positions, duplicated)
+
+
+def _numeric(cells: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells)
 
 
 def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_row: int = 2,
@@ -191,6 +223,16 @@ def parse_numbers(cells: pd.Series, unit: str, *, file=None, column=None, first_
         On the first cell that is not a finite number, or whose separators are ambiguous (``4,5`` or ``7.658,45`` under
         a decimal point), naming file, column and row and what to write instead.
     """
+    if _numeric(cells):  # a typed column (Parquet): numbers already, in the declared unit
+        values = cells.astype(float)
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            position = int(np.flatnonzero(infinite)[0])
+            raise InputError(f"value {values.iloc[position]} is not a finite number: write the amount, or leave the "
+                             "value empty if it is unknown", file=file, sheet=sheet, column=column,
+                             row=_file_row(position, first_row, rows))
+        values.attrs["converted"] = 0
+        return values
     text = cells.astype(str).map(lambda cell: unicodedata.normalize("NFKC", cell)).str.strip()
     text = text.str.replace(_SEPARATORS, "", regex=True)
     suffix = text.str.extract(_UNIT_SUFFIX, expand=False)
@@ -274,9 +316,10 @@ def rows_to_drop(table: pd.DataFrame) -> pd.Series:
     ``blank row`` (every cell empty), ``repeated header row`` (at least half its cells equal their column's
     header), ``total or subtotal row`` (a cell reads 合计, 小计, 总计, 平均, Total, Sum, Average, ...). Rows that
     equal the sum or mean of the others are found on the numbers (:func:`_aggregate_rows`)."""
-    cells = table.astype(str).apply(lambda column: column.str.strip())
-    blank = (cells == "").all(axis=1)
-    header = (cells == pd.Series(table.columns, index=table.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
+    numbers = [column for column in table.columns if _numeric(table[column])]  # typed (Parquet) columns
+    cells = table.drop(columns=numbers).astype(str).apply(lambda column: column.str.strip())
+    blank = (cells == "").all(axis=1) & table[numbers].isna().all(axis=1)
+    header = (cells == pd.Series(cells.columns, index=cells.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
     total = cells.apply(lambda column: column.str.contains(_TOTAL_CELL)).any(axis=1)
     reason = pd.Series("", index=table.index)
     reason[total] = "total or subtotal row"

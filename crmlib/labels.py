@@ -86,6 +86,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "factor": ("factor", "因子"),
     "loading": ("loading", "载荷"),
     "score_on": ("score on {factor}", "{factor} 得分"),
+    "points_drawn": ("1 customer in {step} drawn, in id order: {shown:,} of {total:,}",
+                     "按客户编号每 {step} 位绘制 1 位：共 {total:,} 位中的 {shown:,} 位"),
     "customers": ("customers", "客户数"),
     "respondents": ("respondents", "受访者"),
     "customer_share": ("share of customers (smallest first)", "客户累计占比（从小到大）"),

@@ -188,3 +188,33 @@ def test_a_value_outside_the_declared_plausible_range(make_case):
                                          r"outside the plausible range \[0, inf\] declared for indicator "
                                          r"'deposit_balance' \(valid_range\)"):
         read_indicators(load_params(make_case(n=20, edit_data=negative, edit_params=bounded)))
+
+
+def test_a_parquet_customer_file_reads_as_its_csv(make_case, tmp_path):
+    """A customer file as Parquet (a file, or a directory of partitions): numeric columns keep their numbers, text
+    columns are read as in a CSV; the same indicators come out. Its rows are numbered from 1 (the n-th record)."""
+    path = make_case(n=30, edit_params=lambda p: p["data"].update(path="customers.parquet"))
+    table = pd.read_csv(tmp_path / "customers.csv", dtype={"客户编号": str})
+    table.to_parquet(tmp_path / "customers.parquet", index=False)
+    csv_params = load_params(path).model_copy(update={"data": load_params(path).data.model_copy(
+        update={"path": "customers.csv"})})
+    from_csv = read_indicators(csv_params)
+    pd.testing.assert_frame_equal(read_indicators(load_params(path)), from_csv)
+    (tmp_path / "partitions").mkdir()
+    table.iloc[:12].to_parquet(tmp_path / "partitions" / "part-0.parquet", index=False)
+    table.iloc[12:].to_parquet(tmp_path / "partitions" / "part-1.parquet", index=False)
+    partitioned = load_params(path).model_copy(update={"data": load_params(path).data.model_copy(
+        update={"path": "partitions"})})
+    pd.testing.assert_frame_equal(read_indicators(partitioned), from_csv)
+    total = table.iloc[:1].assign(客户编号="合计")
+    pd.concat([table, total], ignore_index=True).to_parquet(tmp_path / "customers.parquet", index=False)
+    from crmlib.io import read_measures
+    read = read_measures(load_params(path).data, load_params(path).data_path, load_params(path).indicators)
+    assert read.dropped.values.tolist() == [[31, "total or subtotal row"]]
+    assert table["持有产品数"].dtype.kind in "if" and table["贷款余额(万元)"].dtype == object  # numbers; text (1,811.70)
+    table["持有产品数"] = table["持有产品数"].astype(float)
+    table.loc[4, "持有产品数"] = float("inf")
+    table.to_parquet(tmp_path / "customers.parquet", index=False)
+    with pytest.raises(InputError, match=r"customers\.parquet, column '持有产品数', row 5: value inf is not a "
+                                         "finite number"):
+        read_indicators(load_params(path))
