@@ -1,21 +1,21 @@
 """Time the Shaoxing case at 1e4, 1e5 and 1e6 synthetic customers.
 
-For each size, the Shaoxing parameters generate a synthetic file of that size
-(same factor model, seed 1), and this script reports the median over
-``--repeats`` runs of:
+For each size, the Shaoxing parameters generate a synthetic customer file of that size (same factor model,
+seed 1), written as Parquet with typed numeric columns (a warehouse's export; generation not timed), and this
+script reports the median over ``--repeats`` runs of:
 
 - ``crmlib run`` (all five stage notebooks and the case report, from the command line);
-- ``crmlib run --stage 03`` (the factor-analysis notebook alone, and the report);
 - ``crmlib report`` (the case report alone: figures, workbook, HTML, from the stage tables);
-- the factor-analysis stage function in-process (``pipeline.factor_analysis``:
-  reading the z-scores, KMO, Bartlett, parallel analysis, fit, scores, writing 13 tables);
-- the fit alone: correlation matrix, principal components, varimax and
-  regression scores (``factors``), against the obvious alternative,
-  factor_analyzer's ``FactorAnalyzer(method="principal", rotation="varimax")``
-  fit and transform on the same matrix.
+- each stage function in-process (``crmlib.pipeline.run_stage``, tables read and written), on DuckDB; stages 03
+  and 04 are the factor grading the engine computes;
+- the correlation matrix of the z-scores two ways: by the engine from exact decimal sums
+  (``crmlib.factors.exact_moments``, DuckDB), against the obvious alternative, ``numpy.corrcoef`` of the z-scores
+  read into memory from the same Parquet file (reading included);
+- the fit alone: principal components, varimax and regression scores (``crmlib.factors`` in memory), against
+  factor_analyzer's ``FactorAnalyzer(method="principal", rotation="varimax")`` fit and transform.
 
 Usage: ``python benchmarks/bench_shaoxing.py [--sizes 10000 100000 1000000] [--repeats 3]``
-(``make benchmark``). Results go to standard output as a Markdown table.
+(``make benchmark``). Results go to standard output as Markdown tables.
 """
 from __future__ import annotations
 
@@ -28,12 +28,14 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crmlib import factors, io, load_params, pipeline  # noqa: E402
+from crmlib import engine, factors, io, load_params, pipeline  # noqa: E402
 from crmlib.synthetic import synthesize_customers  # noqa: E402
 
 
@@ -49,11 +51,15 @@ def median_seconds(action, repeats: int) -> float:
 def case_of_size(n: int, directory: Path) -> Path:
     raw = yaml.safe_load((ROOT / "params" / "shaoxing.yaml").read_text(encoding="utf-8"))
     raw["case"] = f"bench_{n}"
-    raw["data"]["path"] = str(directory / "customers.csv")
+    raw["data"]["path"] = str(directory / "customers.parquet")
     raw["synthetic"]["n_customers"] = n
     path = directory / "case.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    io.write_table(synthesize_customers(load_params(path), seed=1), directory / "customers.csv")
+    params = load_params(path)
+    table = synthesize_customers(params, seed=1)
+    for column in table.columns.drop(params.data.id_column):  # typed numbers, as a warehouse exports them
+        table[column] = pd.to_numeric(table[column].astype(str).str.replace(",", ""), errors="coerce")
+    table.to_parquet(directory / "customers.parquet", index=False)
     return path
 
 
@@ -69,21 +75,30 @@ def main() -> None:
     from factor_analyzer import FactorAnalyzer
 
     print(f"median of {args.repeats} runs, seconds\n")
-    print("| customers | crmlib run (5 stages + report) | --stage 03 | crmlib report | stage 03 in-process | "
-          "fit: crmlib | fit: factor_analyzer | factor_analyzer / crmlib |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as temporary:
             directory = Path(temporary)
             path = case_of_size(n, directory)
+            params = load_params(path)
             out = directory / "out"
             full = median_seconds(lambda: cli("run", "--params", path, "--output-dir", out), args.repeats)
-            stage = median_seconds(lambda: cli("run", "--params", path, "--output-dir", out, "--stage", "03"),
-                                   args.repeats)
             report = median_seconds(lambda: cli("report", "--params", path, "--output-dir", out), args.repeats)
-            params = load_params(path)
             tables = out / "data" / "processed" / params.case
-            in_process = median_seconds(lambda: pipeline.factor_analysis(params, tables), args.repeats)
+            stages = {stage: median_seconds(lambda: pipeline.run_stage(params, tables, stage), args.repeats)
+                      for stage in params.stages}
+            z_file = io.table_file(tables, "standardized_indicators")
+            columns = [i.id for i in params.indicators]
+
+            def by_engine():
+                run = engine.current("duckdb")
+                run.table("z", z_file, text=True)
+                factors.exact_moments(run, "z", columns)
+
+            def in_memory():
+                z = io.read_table(tables, "standardized_indicators", index="customer_id")
+                np.corrcoef(z.to_numpy(), rowvar=False)
+
             z = io.read_table(tables, "standardized_indicators", index="customer_id")
 
             def crmlib_fit():
@@ -97,10 +112,19 @@ def main() -> None:
                     model.fit(z.to_numpy())
                     model.transform(z.to_numpy())
 
-            ours = median_seconds(crmlib_fit, args.repeats)
-            theirs = median_seconds(factor_analyzer_fit, args.repeats)
-            print(f"| {n:,} | {full:.2f} | {stage:.2f} | {report:.2f} | {in_process:.2f} | {ours:.3f} | "
-                  f"{theirs:.3f} | {theirs / ours:.1f} |", flush=True)
+            rows.append((n, full, report, stages, median_seconds(by_engine, args.repeats),
+                         median_seconds(in_memory, args.repeats), median_seconds(crmlib_fit, args.repeats),
+                         median_seconds(factor_analyzer_fit, args.repeats)))
+    print("| customers | crmlib run (5 stages + report) | crmlib report | 01 | 02 | 03 | 04 | 05 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, full, report, stages, *_ in rows:
+        print(f"| {n:,} | {full:.2f} | {report:.2f} | " + " | ".join(f"{t:.2f}" for t in stages.values()) + " |")
+    print("\n| customers | correlation: engine, exact sums | correlation: numpy in memory | engine / numpy | "
+          "fit: crmlib | fit: factor_analyzer | factor_analyzer / crmlib |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n, *_, exact, numpy_, ours, theirs in rows:
+        print(f"| {n:,} | {exact:.3f} | {numpy_:.3f} | {exact / numpy_:.2f} | {ours:.3f} | {theirs:.3f} | "
+              f"{theirs / ours:.1f} |")
 
 
 if __name__ == "__main__":
