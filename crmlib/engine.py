@@ -1,4 +1,5 @@
-"""Where the customer-base computations run: DuckDB in this process (the default) or Apache Spark.
+"""Where the customer-base computations and the factor grading run: DuckDB in this process (the default) or Apache
+Spark.
 
 The computations are SQL written once, in DuckDB's dialect kept to a portable subset (no named windows refined
 with a frame, no DuckDB-only functions), and run as written by DuckDB or translated by sqlglot to Spark SQL. An
@@ -9,7 +10,9 @@ Conventions that make the results the same on every engine and every run:
 
 - **Sums are exact.** Amounts are summed as ``DECIMAL(38, 6)`` (:data:`EXACT`): each amount is rounded to a
   millionth of its unit, then added exactly, so the sum does not depend on the order in which threads add it.
-  Means, shares and the Gini are ratios of such sums, computed as doubles at the end.
+  Means, shares and the Gini are ratios of such sums, computed as doubles at the end (:func:`exact_mean` rounds to
+  the places a measure needs; the correlation matrix of the factor grading sums products of z-scores rounded to
+  12 places, :func:`crmlib.factors.exact_moments`).
 - **Quantiles are exact** (``quantile_cont``, Spark's ``percentile``), never approximate.
 - **Samples are drawn by hash**: a sample of n customers is the n with the smallest MD5 of ``'<seed>:<id>'``,
   ties by id, so every engine draws the same customers.
