@@ -147,19 +147,18 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
     (:mod:`crmlib.spreadsheet`); a Parquet file or a directory of Parquet partitions (a warehouse's export) with
     pyarrow, its numeric columns as numbers (no unit or separator to read in them).
     """
-    if path.is_dir():
-        if any(path.rglob("*.parquet")):
-            return _read_parquet_file(path)
+    if path.is_dir() and not any(path.rglob("*.parquet")):
         raise InputError(f"is a directory without Parquet files: {key}.path must name a file, or a directory of "
                          "Parquet partitions", file=path, key=f"{key}.path")
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"data file does not exist: check {key}.path (relative to the params file)", file=path,
                          key=f"{key}.path")
     suffix = path.suffix.lower()
-    sheet = None
-    if suffix == ".parquet":
-        return _read_parquet_file(path)
-    if suffix in spreadsheet.EXCEL_SUFFIXES:
+    sheet, first_row = None, source.header_row + 1
+    if path.is_dir() or suffix == ".parquet":
+        table, header = _read_parquet(path)
+        first_row = 1
+    elif suffix in spreadsheet.EXCEL_SUFFIXES:
         sheet, table, header = _read_excel(path, source, key)
     elif suffix in {".csv", ".txt"}:
         if path.stat().st_size == 0:
@@ -174,15 +173,14 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
     duplicated = {name: found for name, found in letters.items() if len(found) > 1}
     table.columns = [name if name not in duplicated else f"{name} (column {spreadsheet.column_letter(n)})"
                      for n, name in enumerate(header)]
-    first_row = source.header_row + 1
     table.index = pd.RangeIndex(first_row, first_row + len(table))  # file rows (blank lines kept in CSV)
     positions = {name: n for n, name in enumerate(header) if name not in duplicated}
     return DataFile(table, path, sheet, positions, duplicated)
 
 
-def _read_parquet_file(path: Path) -> DataFile:
-    """A Parquet file, or a directory of Parquet partitions, as a :class:`DataFile`: numeric columns keep their
-    numbers (an empty value is NaN), the others are text. Its rows are numbered from 1 (row n is the n-th record)."""
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """A Parquet file, or a directory of Parquet partitions: numeric columns keep their numbers (an empty value is
+    NaN), the others become text; and the column names. Its rows are numbered from 1 (row n is the n-th record)."""
     try:
         table = pd.read_parquet(path)
     except Exception as error:  # pyarrow's message names what is wrong with the file
@@ -191,14 +189,7 @@ def _read_parquet_file(path: Path) -> DataFile:
     for column in table.columns:
         if not _numeric(table[column]):
             table[column] = table[column].astype(object).where(table[column].notna(), "").astype(str)
-    table.columns = [str(name).strip() for name in table.columns]
-    table.index = pd.RangeIndex(1, len(table) + 1)
-    letters = {}
-    for n, name in enumerate(table.columns):
-        letters.setdefault(name, []).append(spreadsheet.column_letter(n))
-    duplicated = {name: found for name, found in letters.items() if len(found) > 1}
-    positions = {name: n for n, name in enumerate(table.columns) if name not in duplicated}
-    return DataFile(table, path, None, positions, duplicated)
+    return table, [str(name) for name in table.columns]
 
 
 def _numeric(cells: pd.Series) -> bool:
