@@ -155,7 +155,7 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
                          key=f"{key}.path")
     suffix = path.suffix.lower()
     sheet, first_row = None, source.header_row + 1
-    if path.is_dir() or suffix == ".parquet":
+    if _parquet(path):
         table, header = _read_parquet(path)
         first_row = 1
     elif suffix in spreadsheet.EXCEL_SUFFIXES:
@@ -190,6 +190,11 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
         if not _numeric(table[column]):
             table[column] = table[column].astype(object).where(table[column].notna(), "").astype(str)
     return table, [str(name) for name in table.columns]
+
+
+def _parquet(path: Path) -> bool:
+    """Whether a data file is Parquet: a ``.parquet`` file or a directory (of partitions)."""
+    return path.is_dir() or path.suffix.lower() == ".parquet"
 
 
 def _numeric(cells: pd.Series) -> bool:
@@ -402,9 +407,9 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
                              f"{', '.join(data.duplicated[column])}): rename all but the one meant, so that the "
                              "header names one column", **data.where(column))
         if column not in data.positions:
+            row = "" if _parquet(path) else f", or set {key}.header_row to the row that holds the headers"
             raise InputError(f"column not found (the file's headers are: {', '.join(data.positions)}); write the "
-                             f"header as it is in the file, or set {key}.header_row to the row that holds the "
-                             "headers", **data.where(column))
+                             f"header as it is in the file{row}", **data.where(column))
     percent = _check_excel_cells(data, table, needed, {m.source_column for m in measures if m.unit == "%"})
     columns, converted = {}, {}
     for measure in measures:

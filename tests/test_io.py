@@ -212,6 +212,10 @@ def test_a_parquet_customer_file_reads_as_its_csv(make_case, tmp_path):
     read = read_measures(load_params(path).data, load_params(path).data_path, load_params(path).indicators)
     assert read.dropped.values.tolist() == [[31, "total or subtotal row"]]
     assert table["持有产品数"].dtype.kind in "if" and table["贷款余额(万元)"].dtype == object  # numbers; text (1,811.70)
+    table.drop(columns="持有产品数").to_parquet(tmp_path / "customers.parquet", index=False)
+    with pytest.raises(InputError, match=r"column '持有产品数': column not found .*write the header as it is in the "
+                                         r"file$"):  # no header row to set in a Parquet file
+        read_indicators(load_params(path))
     table["持有产品数"] = table["持有产品数"].astype(float)
     table.loc[4, "持有产品数"] = float("inf")
     table.to_parquet(tmp_path / "customers.parquet", index=False)
