@@ -86,7 +86,7 @@ def check_case(params: CaseParams) -> list[str]:
             lines.append(f"{key}: {params.resolve(source.path)} ({source.kind} data, a transactions table)")
             continue
         path = params.resolve(source.path)
-        if path.is_dir() or path.suffix.lower() == ".parquet":
+        if io.is_parquet(path):
             lines.append(f"{key}: {path} ({source.kind} data, Parquet)")
             continue
         where = f", sheet {source.sheet!r}" if path.suffix.lower() != ".csv" else ""
@@ -101,7 +101,7 @@ def check_case(params: CaseParams) -> list[str]:
                          f"({summary['rows_after_end']:,} on or after it, left out), {summary['customers']:,} "
                          f"customers, {summary['first_day']} to {summary['last_day']}")
         for name, label in (("dropped_rows", "customer file"), ("survey_dropped_rows", "responses")):
-            if (directory / f"{name}.csv").is_file():
+            if io.table_file(directory, name).is_file():
                 lines.append(f"rows left out of the {label}: {_dropped(io.read_table(directory, name))}")
         if params.indicators:
             data = io.read_table(directory, "clean_indicators")

@@ -44,7 +44,7 @@ import pandas as pd
 
 from .engine import EXACT, Engine, quote, text
 from .errors import InputError
-from .io import parse_numbers, table_file_row
+from .io import is_parquet, parse_numbers, table_file_row
 from .params import Lifecycle, Panel, Tiers
 
 __all__ = [
@@ -144,16 +144,12 @@ def _file_row(path: Path, panel: Panel, match, nth: int = 0) -> int | None:
 def _register_raw(engine: Engine, panel: Panel, path: Path) -> None:
     """Register ``panel_raw`` (``id``, ``month``, ``aum``, ``profit`` as the file has them)."""
     columns = _panel_columns(panel)
-    kind_csv = not (path.is_dir() or path.suffix == ".parquet")
+    kind_csv = not is_parquet(path)
     if kind_csv and panel.encoding.lower() not in ("utf-8", "utf8"):
         engine.table("panel_raw", _parsed_panel(path, panel))
         return
     engine.table("panel_file", path, text=kind_csv, encoding=panel.encoding)
-    header = engine.columns("panel_file")
-    missing = [c for c in columns.values() if c not in header]
-    if missing:
-        raise InputError(f"column not found (the file has: {', '.join(header)}): write the header as it is in the "
-                         "file", file=path, column=missing[0])
+    engine.require_columns("panel_file", columns.values(), file=path)
     engine.table("panel_raw", path, columns, text=kind_csv, encoding=panel.encoding)
 
 
@@ -400,7 +396,8 @@ def panel_customer_table(engine: Engine, months: PanelMonths, tiers: Tiers, pane
         LEFT JOIN panel_months l ON l.m = c.loss) customers""")
 
 
-_STARTS = "id, first_m, last_m, aum_start, aum_end, profit, tier, floor"
+#: The columns of ``panel_starts`` that ``panel_losses`` carries on.
+_STARTS = ["id", "first_m", "last_m", "aum_start", "aum_end", "profit", "tier", "floor"]
 
 
 def _losses_from_islands(engine: Engine, t: int, k: int) -> None:
@@ -417,7 +414,7 @@ def _losses_from_islands(engine: Engine, t: int, k: int) -> None:
                    MIN(CASE WHEN r.run_end = s.last_m THEN r.run_start END) AS closing_run_start
             FROM runs r JOIN panel_starts s ON r.id = s.id GROUP BY r.id),
         events AS (
-            SELECT s.id, s.first_m, s.last_m, s.aum_start, s.aum_end, s.profit, s.tier, s.floor,
+            SELECT {', '.join('s.' + c for c in _STARTS)},
                    COALESCE(r.open_run_start, {t}) AS open_run_start,
                    CASE WHEN s.last_m < {t - 1} THEN COALESCE(r.closing_run_start, s.last_m + 1) ELSE {t} END
                        AS closure_start
@@ -439,11 +436,11 @@ def _losses_from_masks(engine: Engine, tiers: Tiers, panel: Panel, t: int, k: in
     runs = " & ".join(["below"] + [f"(below >> {shift})" for shift in range(1, k)])
     engine.create("panel_losses", f"""
         WITH masks AS (
-            SELECT {_STARTS}, CASE tier {below} ELSE CAST(0 AS BIGINT) END AS below,
+            SELECT {', '.join(_STARTS)}, CASE tier {below} ELSE CAST(0 AS BIGINT) END AS below,
                    CASE tier {above} ELSE last_m END AS last_above
             FROM panel_starts),
         events AS (
-            SELECT {_STARTS},
+            SELECT {', '.join(_STARTS)},
                    CASE WHEN ({runs}) = 0 THEN {t} ELSE BIT_COUNT((({runs}) & -({runs})) - 1) END AS open_run_start,
                    CASE WHEN last_m >= {t - 1} THEN {t} WHEN last_above IS NULL THEN first_m
                         ELSE last_above + 1 END AS closure_start

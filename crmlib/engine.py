@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .io import is_parquet
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "DuckDBEngine", "SparkEngine", "current", "spark_available",
            "exact_mean", "hash_order", "number", "quote", "text"]
@@ -128,6 +129,15 @@ class Engine:
         """The column names of table ``name``."""
         return list(self.query(f"SELECT * FROM {name} LIMIT 0").columns)
 
+    def require_columns(self, name: str, needed, *, file) -> None:
+        """Raise :class:`InputError` naming ``file``, the first of the ``needed`` columns table ``name`` lacks, and
+        the columns it has."""
+        header = self.columns(name)
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise InputError(f"column not found (the file has: {', '.join(header)}): write the header as it is in "
+                             "the file", file=file, column=missing[0])
+
     def _register(self, name, source, columns, text, encoding):
         raise NotImplementedError
 
@@ -136,7 +146,7 @@ class Engine:
 
 
 def _source_kind(path: Path) -> str:
-    if path.is_dir() or path.suffix == ".parquet":
+    if is_parquet(path):
         return "parquet"
     if path.name.endswith((".csv", ".csv.gz", ".txt")):
         return "csv"

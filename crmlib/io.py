@@ -43,6 +43,7 @@ __all__ = [
     "write_bytes",
     "write_table",
     "table_file_row",
+    "is_parquet",
     "PARQUET_ROWS",
     "table_file",
     "write_stage_table",
@@ -155,7 +156,7 @@ def read_customer_file(source: DataSource, path: Path, key: str = "data") -> Dat
                          key=f"{key}.path")
     suffix = path.suffix.lower()
     sheet, first_row = None, source.header_row + 1
-    if _parquet(path):
+    if is_parquet(path):
         table, header = _read_parquet(path)
         first_row = 1
     elif suffix in spreadsheet.EXCEL_SUFFIXES:
@@ -192,8 +193,9 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return table, [str(name) for name in table.columns]
 
 
-def _parquet(path: Path) -> bool:
-    """Whether a data file is Parquet: a ``.parquet`` file or a directory (of partitions)."""
+def is_parquet(path) -> bool:
+    """Whether a data file is Parquet: a ``.parquet`` file or a directory (of Parquet partitions)."""
+    path = Path(path)
     return path.is_dir() or path.suffix.lower() == ".parquet"
 
 
@@ -407,7 +409,7 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
                              f"{', '.join(data.duplicated[column])}): rename all but the one meant, so that the "
                              "header names one column", **data.where(column))
         if column not in data.positions:
-            row = "" if _parquet(path) else f", or set {key}.header_row to the row that holds the headers"
+            row = "" if is_parquet(path) else f", or set {key}.header_row to the row that holds the headers"
             raise InputError(f"column not found (the file's headers are: {', '.join(data.positions)}); write the "
                              f"header as it is in the file{row}", **data.where(column))
     percent = _check_excel_cells(data, table, needed, {m.source_column for m in measures if m.unit == "%"})
@@ -539,8 +541,7 @@ def table_file_row(path, columns: list[str], match, *, nth: int = 0, encoding: s
     runs of blanks) where ``match(*cells)`` holds, ``cells`` being the ``columns`` as trimmed text; for an error
     found by an engine, which does not keep row numbers: the file is read again only on that error path. A Parquet
     source has no rows to name (None)."""
-    path = Path(path)
-    if path.is_dir() or path.suffix == ".parquet":
+    if is_parquet(path):
         return None
     table = pd.read_csv(path, sep=r"\s+" if blanks else ",", usecols=columns, encoding=encoding, dtype=str,
                         keep_default_na=False)

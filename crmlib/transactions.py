@@ -29,7 +29,7 @@ import pandas as pd
 
 from .engine import EXACT, Engine, quote
 from .errors import InputError
-from .io import Measures, table_file_row
+from .io import Measures, is_parquet, table_file_row
 from .schema import DataSource, Transactions
 
 __all__ = ["INDICATORS", "read_transactions", "observation_end", "customer_indicators", "transaction_summary",
@@ -91,16 +91,12 @@ def read_transactions(engine: Engine, source: DataSource, path) -> None:
         raise InputError("transactions file does not exist: check data.path (relative to the params file)",
                          file=path, key="data.path")
     columns = _columns(source)
-    text = not (path.is_dir() or path.suffix == ".parquet")
+    text = not is_parquet(path)
     if spec.separator == "whitespace":  # small exports; a large table comes as CSV or Parquet
         engine.table("transactions_file", pd.read_csv(path, sep=r"\s+", dtype=str, keep_default_na=False))
     else:
         engine.table("transactions_file", path, text=text)
-    header = engine.columns("transactions_file")
-    missing = [c for c in columns.values() if c not in header]
-    if missing:
-        raise InputError(f"column not found (the file has: {', '.join(header)}): write the header as it is in the "
-                         "file", file=path, column=missing[0])
+    engine.require_columns("transactions_file", columns.values(), file=path)
     selection = ", ".join(f"{quote(header)} AS {name}" for name, header in columns.items())
     engine.create("transactions_raw", f"SELECT {selection} FROM transactions_file", rows=True)
     kind = "TRIM(CAST(type AS VARCHAR))" if spec.type_column is not None else "CAST(NULL AS VARCHAR)"
@@ -150,20 +146,20 @@ def customer_indicators(engine: Engine, spec: Transactions, as_of: date) -> None
     recent, earlier = _months_before(as_of, spec.trend_months), _months_before(as_of, 2 * spec.trend_months)
     exact = f"CAST(amount AS {EXACT})"
     products = ", COUNT(DISTINCT type) AS products" if spec.type_column is not None else ""
+    products_column = ", products" if spec.type_column is not None else ""
     engine.create("transaction_customers", f"""
-        SELECT id AS customer_id, MIN(day) AS first_day,
-               DATE_DIFF('day', MAX(day), {_date(as_of)}) AS recency_days,
-               COUNT(DISTINCT day) AS frequency,
-               CAST(SUM({exact}) AS DOUBLE) AS monetary,
-               CAST(SUM({exact}) AS DOUBLE) / COUNT(DISTINCT day) AS average_amount,
-               DATE_DIFF('day', MIN(day), {_date(as_of)}) AS tenure_days,
-               CASE WHEN MIN(day) <= {_date(earlier)}
-                         AND SUM(CASE WHEN day < {_date(recent)} AND day >= {_date(earlier)} THEN {exact} ELSE 0 END)
-                             > 0
-                    THEN CAST(SUM(CASE WHEN day >= {_date(recent)} THEN {exact} ELSE 0 END) AS DOUBLE)
-                         / CAST(SUM(CASE WHEN day < {_date(recent)} AND day >= {_date(earlier)} THEN {exact}
-                                    ELSE 0 END) AS DOUBLE) - 1 END AS amount_trend{products}
-        FROM transaction_lines GROUP BY id""")
+        SELECT customer_id, first_day, recency_days, frequency, CAST(total AS DOUBLE) AS monetary,
+               CAST(total AS DOUBLE) / frequency AS average_amount, tenure_days,
+               CASE WHEN first_day <= {_date(earlier)} AND earlier_amount > 0
+                    THEN CAST(recent_amount AS DOUBLE) / CAST(earlier_amount AS DOUBLE) - 1 END AS amount_trend{products_column}
+        FROM (SELECT id AS customer_id, MIN(day) AS first_day,
+                     DATE_DIFF('day', MAX(day), {_date(as_of)}) AS recency_days,
+                     COUNT(DISTINCT day) AS frequency, SUM({exact}) AS total,
+                     DATE_DIFF('day', MIN(day), {_date(as_of)}) AS tenure_days,
+                     SUM(CASE WHEN day >= {_date(recent)} THEN {exact} ELSE 0 END) AS recent_amount,
+                     SUM(CASE WHEN day < {_date(recent)} AND day >= {_date(earlier)} THEN {exact} ELSE 0 END)
+                         AS earlier_amount{products}
+              FROM transaction_lines GROUP BY id) AS sums""")
 
 
 def transaction_summary(engine: Engine, as_of: date) -> pd.DataFrame:
