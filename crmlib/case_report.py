@@ -116,28 +116,30 @@ def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
 
 #: Rows the workbook's per-customer sheet holds, the header included: the first 99,998 customers and a note. A
 #: sheet of a million customers (Excel's limit is 1,048,576 rows) took xlsxwriter about two minutes to write;
-#: the full table is ``tables/customers.csv``.
+#: the full table is ``tables/customers.csv``, or ``tables/customers.parquet`` above
+#: :data:`crmlib.io.PARQUET_ROWS` customers.
 SHEET_ROWS = 100_000
 
 
-def _within_sheet_rows(frame: pd.DataFrame, lang: Language) -> pd.DataFrame:
-    """The per-customer sheet cut to :data:`SHEET_ROWS`, its last row saying where the full table is."""
+def _within_sheet_rows(frame: pd.DataFrame, lang: Language, full_table: str) -> pd.DataFrame:
+    """The per-customer sheet cut to :data:`SHEET_ROWS`, its last row saying where the full table is
+    (``full_table``, a path relative to the report)."""
     if len(frame) < SHEET_ROWS:
         return frame
-    note = text("full_table", lang, n=len(frame) - (SHEET_ROWS - 2), shown=SHEET_ROWS - 2)
+    note = text("full_table", lang, n=len(frame) - (SHEET_ROWS - 2), shown=SHEET_ROWS - 2, file=full_table)
     return pd.concat([frame.iloc[:SHEET_ROWS - 2], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
 
 
 def _write_key(customers: pd.DataFrame, processed: Path) -> Path:
     """The link from each pseudonym to its customer id, beside the stage tables: ``customers_with_ids.xlsx``, or for
-    more customers than the customer sheet holds (:data:`SHEET_ROWS`), every one of them, in
-    ``customers_with_ids.csv.gz``; the file of the other kind, from an earlier run, is removed."""
-    workbook, text_ = processed / "customers_with_ids.xlsx", processed / "customers_with_ids.csv.gz"
+    as many customers as the customer sheet holds (:data:`SHEET_ROWS`) or more, every one of them, in
+    ``customers_with_ids.parquet``; the file of the other kind, from an earlier run, is removed."""
+    workbook, table = processed / "customers_with_ids.xlsx", processed / "customers_with_ids.parquet"
     if len(customers) < SHEET_ROWS:
-        text_.unlink(missing_ok=True)
+        table.unlink(missing_ok=True)
         return write_workbook({"customers": (customers, {})}, workbook)
     workbook.unlink(missing_ok=True)
-    return io.write_table(customers, text_, bom=True)
+    return io.write_bytes(customers.to_parquet(index=False), table)
 
 
 def _write_text(text_: str, path: Path) -> Path:
@@ -159,8 +161,9 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     sheets = dict(localized)
     if not customers.empty:
         shown = customers.rename(columns={c: column_label(c, lang) for c in customers.columns})
-        io.write_table(shown, out / "tables" / "customers.csv", bom=True)
-        sheets["customers"] = (_within_sheet_rows(shown, lang), {c: number_format(c, shown[c]) for c in shown})
+        full = io.write_stage_table(shown, out / "tables", "customers", bom=True)
+        sheets["customers"] = (_within_sheet_rows(shown, lang, f"tables/{full.name}"),
+                               {c: number_format(c, shown[c]) for c in shown})
         if "private" in data_kinds(params):  # the link from pseudonym to id stays with the stage tables
             _write_key(customers.assign(customer_id=key.index.to_numpy()), Path(processed))
     write_workbook(sheets, out / "tables.xlsx")

@@ -45,8 +45,7 @@ def winsorize(data: pd.DataFrame, lower: float, upper: float) -> tuple[pd.DataFr
     (``numpy.quantile(method="linear")``, R's ``quantile(type = 7)``), computed
     with missing values left out.
     """
-    low = data.quantile(lower, interpolation="linear")
-    high = data.quantile(upper, interpolation="linear")
+    low, high = (row for _, row in data.quantile([lower, upper], interpolation="linear").iterrows())
     clipped = data.clip(lower=low, upper=high, axis=1)
     bounds = pd.DataFrame({
         "indicator": data.columns,
@@ -67,16 +66,17 @@ def fill_values(data: pd.DataFrame, policy: str) -> pd.Series:
     return pd.Series(np.nan, index=data.columns)
 
 
-def handle_missing(data: pd.DataFrame, policy: str) -> pd.DataFrame:
+def handle_missing(data: pd.DataFrame, policy: str, fill: pd.Series | None = None) -> pd.DataFrame:
     """Apply the missing-value policy.
 
     ``drop`` removes every customer with a missing indicator (listwise deletion,
     SPSS's default); ``median`` and ``mean`` replace a missing value with that
-    statistic of the indicator's observed values.
+    statistic of the indicator's observed values (``fill``, when
+    :func:`fill_values` has computed it already).
     """
     if policy == "drop":
         return data.dropna(axis=0, how="any")
-    return data.fillna(fill_values(data, policy))
+    return data.fillna(fill_values(data, policy) if fill is None else fill)
 
 
 def check_missing_share(data: pd.DataFrame, largest: float, *, file=None,
@@ -118,7 +118,7 @@ def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] 
             raise InputError(f"indicator '{column}''s values are too large to compute a variance (largest: {values.abs().max():g}):"
                              f" a cell is wrong or in the wrong unit; correct it, or declare the indicator's valid_range "
                              f"so that such cells are named{where}", file=file, column=headers.get(column, column))
-        if values.nunique() == 1:
+        if values.min() == values.max():
             raise InputError(f"indicator '{column}' is constant ({float(values.iloc[0]):g} for every customer): zero variance, so it "
                              f"carries no information and cannot be standardized or weighted; remove it from the "
                              f"indicators{where}",
@@ -158,9 +158,9 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None,
     else:
         clipped, bounds = winsorize(data, *rules.winsorize)
     check_missing_share(data, rules.max_missing_share, file=file, declared=declared, headers=headers)
-    cleaned = handle_missing(clipped, rules.missing)
-    check_analysable(cleaned, file=file, declared=declared, headers=headers)
     fill = fill_values(clipped, rules.missing)
+    cleaned = handle_missing(clipped, rules.missing, fill)
+    check_analysable(cleaned, file=file, declared=declared, headers=headers)
     log = bounds.assign(
         n_missing=data.isna().sum().to_numpy(),
         fill_value=fill.to_numpy(),

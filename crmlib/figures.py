@@ -196,11 +196,13 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(6.5, 5.5))
     step = -(-len(scores) // BIPLOT_POINTS)
-    drawn = scores.sort_index().iloc[::step]
+    points = scores[["F1", "F2"]].assign(segment=segments)  # aligned on the ids (no lookup when in one order)
+    drawn = (points if points.index.is_monotonic_increasing else points.sort_index()).iloc[::step]
+    counts = segments.value_counts()
     for segment in order:
-        members = drawn[segments.loc[drawn.index] == segment]
+        members = drawn[drawn["segment"] == segment]
         axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,
-                     label=f"{labels.get(segment, segment)} ({int((segments == segment).sum())})")
+                     label=f"{labels.get(segment, segment)} ({int(counts.get(segment, 0))})")
     if step > 1:
         axis.set_title(text("points_drawn", lang, step=step, shown=len(drawn), total=len(scores)), fontsize=8)
     arrows = loadings[["F1", "F2"]].to_numpy()

@@ -290,13 +290,14 @@ def _customer_ids(table: pd.DataFrame, source: DataSource, data: DataFile) -> pd
     ids = table[source.id_column].astype(str).str.strip()
     for problem, message in (
         (ids == "", "customer id is empty: give every customer an id, or remove the row"),
-        (ids.str.match(_EXPONENT_ID), "customer id '{}' was stored as a number with an exponent: a spreadsheet keeps "
-         "15 significant digits, so the id's last digits are lost; export the id column as text (in Excel: format "
-         "the column as Text before pasting the ids)"),
+        (_found(ids, _EXPONENT_ID, lambda cell: "e" in cell or "E" in cell),
+         "customer id '{}' was stored as a number with an exponent: a spreadsheet keeps 15 significant digits, "
+         "so the id's last digits are lost; export the id column as text (in Excel: format the column as Text "
+         "before pasting the ids)"),
         (ids.duplicated(), "customer id '{}' appears more than once: each customer must have one row; merge or "
          "remove the repeated row"),
     ):
-        found = np.flatnonzero(problem.to_numpy())
+        found = np.flatnonzero(np.asarray(problem))
         if found.size:
             position = int(found[0])
             raise InputError(message.format(ids.iloc[position]), **data.where(source.id_column,
@@ -309,6 +310,21 @@ _TOTAL_CELL = re.compile(r"(?:合计|小计|总计|平均|均值)$|^(?:sub|grand
                          re.IGNORECASE)
 
 
+#: The last character of every cell :data:`_TOTAL_CELL` finds: the last letter of one of its words, in either case
+#: (``ſ``, the long s, is an ``s`` to a case-blind regular expression).
+_TOTAL_ENDINGS = frozenset("计均值eElLmMnNsSſ")
+
+
+def _found(cells: pd.Series, pattern: re.Pattern, possible) -> pd.Series:
+    """Where ``pattern`` is found in the text ``cells`` (``re.search``), searched only in the cells where
+    ``possible(cell)``, a quick test every match passes, holds: a million ids take a tenth of a second, not one."""
+    values = cells.to_numpy()
+    found = np.zeros(len(values), dtype=bool)
+    for position in np.flatnonzero(np.fromiter(map(possible, values), dtype=bool, count=len(values))):
+        found[position] = pattern.search(values[position]) is not None
+    return pd.Series(found, index=cells.index)
+
+
 def rows_to_drop(table: pd.DataFrame) -> pd.Series:
     """Why each non-customer row of a data file is left out (empty string: a customer's row), from its cells:
     ``blank row`` (every cell empty), ``repeated header row`` (at least half its cells equal their column's
@@ -318,7 +334,8 @@ def rows_to_drop(table: pd.DataFrame) -> pd.Series:
     cells = table.drop(columns=numbers).astype(str).apply(lambda column: column.str.strip())
     blank = (cells == "").all(axis=1) & table[numbers].isna().all(axis=1)
     header = (cells == pd.Series(cells.columns, index=cells.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
-    total = cells.apply(lambda column: column.str.contains(_TOTAL_CELL)).any(axis=1)
+    total = cells.apply(lambda column: _found(column, _TOTAL_CELL, lambda cell: cell[-1:] in _TOTAL_ENDINGS)
+                        ).any(axis=1)
     reason = pd.Series("", index=table.index)
     reason[total] = "total or subtotal row"
     reason[header] = "repeated header row"
@@ -328,22 +345,26 @@ def rows_to_drop(table: pd.DataFrame) -> pd.Series:
 
 def _aggregate_rows(values: pd.DataFrame) -> pd.Series:
     """Rows whose every measure (at least two observed) equals the sum, or the mean, of the other rows': a total or
-    average row without a label. Needs at least three rows."""
+    average row without a label. Needs at least three rows. The measures are compared one at a time, each only on
+    the rows that matched every measure before it (after the first, hardly any)."""
     x = values.to_numpy(dtype=float)
     found = pd.Series("", index=values.index)
     if len(x) < 3 or x.shape[1] < 2:
         return found
-    observed = ~np.isnan(x)
-    total, count = np.nansum(x, axis=0), observed.sum(axis=0)
-    others_sum = total - np.where(observed, x, 0.0)
-    others_mean = others_sum / np.maximum(count - observed, 1)
-    enough = observed.sum(axis=1) >= 2
-
-    def equal(a, b):
-        return (np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(a))) | ~observed
-
-    found[enough & equal(x, others_sum).all(axis=1)] = "row equals the sum of the others"
-    found[enough & equal(x, others_mean).all(axis=1) & (found == "")] = "row equals the mean of the others"
+    total, count = np.nansum(x, axis=0), (~np.isnan(x)).sum(axis=0)
+    matched = {}
+    for kind in ("sum", "mean"):
+        rows = np.arange(len(x))
+        for j in range(x.shape[1]):
+            value = x[rows, j]
+            observed = ~np.isnan(value)
+            others = total[j] - np.where(observed, value, 0.0)
+            if kind == "mean":
+                others = others / np.maximum(count[j] - observed, 1)
+            rows = rows[(np.abs(value - others) <= 1e-9 * np.maximum(1.0, np.abs(value))) | ~observed]
+        matched[kind] = rows[(~np.isnan(x[rows])).sum(axis=1) >= 2]
+    found.iloc[matched["mean"]] = "row equals the mean of the others"
+    found.iloc[matched["sum"]] = "row equals the sum of the others"
     return found
 
 
@@ -561,10 +582,11 @@ def table_file(directory, name: str) -> Path:
     return parquet if parquet.is_file() else Path(directory) / f"{name}.csv"
 
 
-def write_stage_table(table: pd.DataFrame, directory, name: str) -> Path:
-    """Write stage table ``name`` into ``directory``: CSV (:func:`write_table`), or Parquet when it has more than
-    :data:`PARQUET_ROWS` rows (written atomically too; no timestamps, so equal tables give equal bytes). The file of
-    the other format, from an earlier run, is removed."""
+def write_stage_table(table: pd.DataFrame, directory, name: str, *, bom: bool = False) -> Path:
+    """Write stage table ``name`` into ``directory``: CSV (:func:`write_table`, with ``bom`` for a table readers
+    open in Excel), or Parquet when it has more than :data:`PARQUET_ROWS` rows (written atomically too; no
+    timestamps, so equal tables give equal bytes). The file of the other format, from an earlier run, is removed;
+    returns the path written."""
     directory = Path(directory)
     if len(table) > PARQUET_ROWS:
         path = directory / f"{name}.parquet"
@@ -572,7 +594,7 @@ def write_stage_table(table: pd.DataFrame, directory, name: str) -> Path:
         (directory / f"{name}.csv").unlink(missing_ok=True)
         return path
     (directory / f"{name}.parquet").unlink(missing_ok=True)
-    return write_table(table, directory / f"{name}.csv")
+    return write_table(table, directory / f"{name}.csv", bom=bom)
 
 
 def read_parquet_table(path) -> pd.DataFrame:

@@ -98,8 +98,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "retention": ("share not lost (Kaplan-Meier)", "未流失比例（Kaplan-Meier）"),
     "all_customers": ("all customers", "全部客户"),
     "full_table": ("... {n:,} more customers: the workbook lists the first {shown:,}; the full table is "
-                   "tables/customers.csv",
-                   "……另有 {n:,} 位客户：工作簿只列出前 {shown:,} 位；完整表格见 tables/customers.csv"),
+                   "{file}",
+                   "……另有 {n:,} 位客户：工作簿只列出前 {shown:,} 位；完整表格见 {file}"),
     "composite_score": ("composite score", "综合得分"),
     "values_changed": ("Values changed or left out by the cleaning: ", "清洗所改动或剔除的数据："),
     "composite_formula": ("Composite score: F = {terms} (weights: {convention} shares of the retained factors; "

@@ -3,15 +3,14 @@
 The number format of a column follows from its name and values
 (:func:`number_format`); the HTML report prints numbers with the same formats,
 so a figure reads the same in the report and in the workbook. The workbook is
-written with XlsxWriter (several times faster than openpyxl for a per-customer sheet of many rows), with fixed
-timestamps, so the same tables give the same bytes.
+written with XlsxWriter (several times faster than openpyxl for a per-customer sheet of many rows), in memory,
+which dates every archive entry 1980-01-01, and with a fixed document date, so the same tables give the same
+bytes.
 """
 from __future__ import annotations
 
 import datetime
 import io as _io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,6 @@ __all__ = ["number_format", "format_value", "write_workbook"]
 PYTHON_FORMATS = {"#,##0": "{:,.0f}", "#,##0.00": "{:,.2f}", "0.000": "{:.3f}", "0.00": "{:.2f}",
                   "0.0%": "{:.1%}", "0.00E+00": "{:.2e}"}
 _SHARE_WORDS = ("share", "rate", "proportion", "retention", "cumulative_var", "loss_rate")
-_FIXED_TIME = "2000-01-01T00:00:00Z"
 HEADER_FILL = "#1F3B57"
 
 
@@ -97,20 +95,6 @@ def _sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame, format
     sheet.freeze_panes(1, 0)
 
 
-def _fixed_timestamps(data: bytes) -> bytes:
-    """Rewrite an .xlsx archive with fixed entry dates and document times, so reruns give the same bytes."""
-    out = _io.BytesIO()
-    with zipfile.ZipFile(_io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + _FIXED_TIME.encode(),
-                                 content)
-            target.writestr(zipfile.ZipInfo(item.filename, date_time=(2000, 1, 1, 0, 0, 0)), content,
-                            compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
-
-
 def write_workbook(sheets: dict[str, tuple[pd.DataFrame, dict[str, str | None]]], path) -> Path:
     """Write ``{sheet name: (table, {column: number format})}`` to an .xlsx file (bold white header row on dark
     blue, frozen, columns sized to their contents) atomically."""
@@ -122,4 +106,4 @@ def write_workbook(sheets: dict[str, tuple[pd.DataFrame, dict[str, str | None]]]
     for name, (frame, formats) in sheets.items():
         _sheet(workbook, name, frame, formats, styles)
     workbook.close()
-    return io.write_bytes(_fixed_timestamps(buffer.getvalue()), path)
+    return io.write_bytes(buffer.getvalue(), path)

@@ -15,7 +15,7 @@ import pytest
 import python_calamine
 from matplotlib import font_manager
 
-from crmlib import case_report, compare, figures, load_params, provenance, tables
+from crmlib import case_report, compare, figures, io, load_params, provenance, tables
 from crmlib.workbook import format_value, number_format
 
 from conftest import CASES
@@ -234,22 +234,31 @@ def test_a_private_case_is_never_labelled_public(make_case, tmp_path):
     assert (tmp_path / "processed" / "customers_with_ids.xlsx").is_file()
 
 
-def test_a_key_beyond_the_sheet_rows_is_written_whole_as_text(make_case, tmp_path, monkeypatch):
-    """A private base of more customers than the customer sheet holds gets its whole pseudonym key, as a gzipped
-    CSV (an Excel sheet would cut it at 1,048,576 rows without a word)."""
+def test_a_key_beyond_the_sheet_rows_is_written_whole_as_parquet(make_case, tmp_path, monkeypatch):
+    """A private base of more customers than the customer sheet holds gets its whole pseudonym key, as Parquet
+    (an Excel sheet would cut it at 1,048,576 rows without a word); so does the report's per-customer table above
+    the Parquet size, which the workbook's note then names."""
     from conftest import run_stages
     params = load_params(make_case(n=80, edit_params=lambda p: p["data"].update(kind="private")))
     run_stages(params, tmp_path / "processed")
     case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en", command="x",
                                   progress=lambda _: None)
+    assert (tmp_path / "report" / "tables" / "customers.csv").is_file()
     monkeypatch.setattr(case_report, "SHEET_ROWS", 10)
+    monkeypatch.setattr(io, "PARQUET_ROWS", 50)
     case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en", command="x",
                                   progress=lambda _: None)
     assert not (tmp_path / "processed" / "customers_with_ids.xlsx").exists()
-    key = pd.read_csv(tmp_path / "processed" / "customers_with_ids.csv.gz", dtype=str, encoding="utf-8-sig")
+    key = pd.read_parquet(tmp_path / "processed" / "customers_with_ids.parquet")
     clean = pd.read_csv(tmp_path / "processed" / "clean_indicators.csv", dtype=str)
-    assert len(key) == len(clean) and set(key["customer_id"]) == set(clean["customer_id"])
+    assert len(key) == len(clean) == 80 and set(key["customer_id"]) == set(clean["customer_id"])
     assert list(key["customer"][:2]) == ["C000001", "C000002"]
+    assert not (tmp_path / "report" / "tables" / "customers.csv").exists()
+    customers = pd.read_parquet(tmp_path / "report" / "tables" / "customers.parquet")
+    assert len(customers) == 80 and list(customers.iloc[:2, 0]) == ["C000001", "C000002"]
+    sheet = pd.read_excel(tmp_path / "report" / "tables.xlsx", sheet_name="customers")
+    assert len(sheet) == 9 and sheet.iloc[-1, 0] == ("... 72 more customers: the workbook lists the first 8; the "
+                                                     "full table is tables/customers.parquet")
 
 
 def test_the_a_branch_thesis_is_one_report(root):
@@ -350,7 +359,7 @@ def test_index_is_bilingual(root):
 def test_a_customer_sheet_beyond_its_rows_says_where_the_full_table_is(monkeypatch):
     monkeypatch.setattr(case_report, "SHEET_ROWS", 5)
     frame = pd.DataFrame({"customer": [f"C{n:06d}" for n in range(1, 11)], "score": range(10)})
-    shown = case_report._within_sheet_rows(frame, "en")
+    shown = case_report._within_sheet_rows(frame, "en", "tables/customers.csv")
     assert len(shown) + 1 == 5  # header, 3 customers, the note
     assert list(shown["customer"][:3]) == ["C000001", "C000002", "C000003"]
     assert shown["customer"].iloc[-1] == ("... 7 more customers: the workbook lists the first 3; the full table is "

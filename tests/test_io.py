@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -222,3 +223,50 @@ def test_a_parquet_customer_file_reads_as_its_csv(make_case, tmp_path):
     with pytest.raises(InputError, match=r"customers\.parquet, column '持有产品数', row 5: value inf is not a "
                                          "finite number"):
         read_indicators(load_params(path))
+
+
+def test_the_quick_test_before_the_total_row_pattern_lets_every_total_cell_through():
+    """Only cells ending in a letter of :data:`crmlib.io._TOTAL_ENDINGS` are searched for a total-row label: the last
+    letters of the pattern's words, in every form a case-blind regular expression accepts (all of Unicode)."""
+    import sys
+
+    from crmlib import io
+    letters = {c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch("(?i)[elmns]", c)}
+    assert io._TOTAL_ENDINGS == frozenset("计均值") | letters and "ſ" in letters
+    for cell in ["合计", "城区支行 小计", "总计", "平均", "均值", "Total", "TOTALS", "subtotal", "Grand Total", "SUM",
+                 "Average", "mean", "A total", "totalſ"]:
+        assert io._found(pd.Series([cell, "C001"]), io._TOTAL_CELL, lambda c: c[-1:] in io._TOTAL_ENDINGS).tolist() \
+            == [True, False], cell
+
+
+def test_rows_equal_to_the_sum_or_mean_of_the_others_are_found_as_by_their_definition():
+    """:func:`crmlib.io._aggregate_rows` compares one measure at a time on the rows still matching; the result is
+    that of comparing every row on every measure at once."""
+    from crmlib.io import _aggregate_rows
+    rng = np.random.default_rng(7)
+
+    def by_definition(x):
+        observed = ~np.isnan(x)
+        others = np.nansum(x, axis=0) - np.where(observed, x, 0.0)
+        means = others / np.maximum(observed.sum(axis=0) - observed, 1)
+
+        def equal(b):
+            return ((np.abs(x - b) <= 1e-9 * np.maximum(1.0, np.abs(x))) | ~observed).all(axis=1) & \
+                (observed.sum(axis=1) >= 2)
+        return np.where(equal(others), "row equals the sum of the others",
+                        np.where(equal(means), "row equals the mean of the others", "")).tolist()
+
+    def planted(row, measures, aggregate):
+        x = rng.normal(100, 10, size=(400, 4))
+        x[rng.random(x.shape) < 0.1] = np.nan
+        x[row] = np.nan
+        x[row, measures] = aggregate(np.delete(x, row, axis=0), axis=0)[measures]
+        return x
+
+    for x, found in [(planted(5, [0, 1, 2, 3], np.nansum), {5: "sum"}),
+                     (planted(9, [1, 2, 3], np.nansum), {9: "sum"}),  # one measure missing
+                     (planted(17, [0, 2, 3], np.nanmean), {17: "mean"}),
+                     (planted(23, [3], np.nansum), {})]:  # one measure: not enough to call it a total
+        result = _aggregate_rows(pd.DataFrame(x))
+        assert result.tolist() == by_definition(x)
+        assert {row: result[row].split()[3] for row in np.flatnonzero(result != "")} == found
