@@ -51,6 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import mpmath
 import numpy as np
 import pandas as pd
 import warnings
@@ -65,8 +66,11 @@ __all__ = [
     "name_factors",
     "condition_number",
     "check_conditioning",
+    "KAISER_ADEQUACY",
+    "kaiser_adequacy",
     "kmo",
     "bartlett_sphericity",
+    "chi_square_log_p",
     "MOMENT_DECIMALS",
     "Moments",
     "exact_moments",
@@ -129,6 +133,18 @@ def check_conditioning(corr: pd.DataFrame, max_condition: float, *, file=None) -
     )
 
 
+#: Kaiser's (1974) words for a measure of sampling adequacy: the lower bound of each band, and its word.
+KAISER_ADEQUACY = ((0.9, "marvelous"), (0.8, "meritorious"), (0.7, "middling"), (0.6, "mediocre"),
+                   (0.5, "miserable"), (-np.inf, "unacceptable"))
+
+
+def kaiser_adequacy(msa: float) -> str:
+    """Kaiser's (1974) word for a measure of sampling adequacy (:data:`KAISER_ADEQUACY`): marvelous from 0.9,
+    meritorious from 0.8, middling from 0.7, mediocre from 0.6, miserable from 0.5, unacceptable below (the 0.6
+    that methods texts often ask for is Kaiser's "mediocre")."""
+    return next(word for bound, word in KAISER_ADEQUACY if msa >= bound)
+
+
 def kmo(corr: pd.DataFrame) -> pd.DataFrame:
     """Kaiser-Meyer-Olkin measure of sampling adequacy, per indicator and overall, from the correlation matrix.
 
@@ -140,7 +156,8 @@ def kmo(corr: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``indicator``, ``msa``; the last row has indicator ``overall``.
+        Columns ``indicator``, ``msa``, ``adequacy`` (Kaiser's word, :func:`kaiser_adequacy`); the last row has
+        indicator ``overall``.
     """
     r = corr.to_numpy()
     inverse = np.linalg.inv(r)
@@ -151,7 +168,9 @@ def kmo(corr: pd.DataFrame) -> pd.DataFrame:
     np.fill_diagonal(q2, 0.0)
     per_variable = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
     overall = r2.sum() / (r2.sum() + q2.sum())
-    return pd.DataFrame({"indicator": [*corr.columns, "overall"], "msa": [*per_variable, overall]})
+    msa = [*per_variable, overall]
+    return pd.DataFrame({"indicator": [*corr.columns, "overall"], "msa": msa,
+                         "adequacy": [kaiser_adequacy(value) for value in msa]})
 
 
 def bartlett_sphericity(corr: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -159,18 +178,30 @@ def bartlett_sphericity(corr: pd.DataFrame, n: int) -> pd.DataFrame:
 
     .. math:: \\chi^2 = -\\left(n - 1 - \\frac{2p + 5}{6}\\right) \\ln |R|, \\quad df = p(p-1)/2
 
-    Matches ``psych::cortest.bartlett(r, n = n)``.
+    Matches ``psych::cortest.bartlett(r, n = n)``. The p value is the exponential of its natural log
+    (:func:`chi_square_log_p`), which does not underflow: with many customers the p value itself is below the
+    smallest double (about 5e-324) and is 0, as in psych.
 
     Returns
     -------
     DataFrame
-        One row: ``chi_square``, ``df``, ``p_value``, ``n_customers``, ``n_indicators``.
+        One row: ``chi_square``, ``df``, ``p_value``, ``log_p_value``, ``n_customers``, ``n_indicators``.
     """
     p = len(corr)
     statistic = -(n - 1 - (2 * p + 5) / 6) * np.linalg.slogdet(corr.to_numpy())[1]
     df = p * (p - 1) // 2
-    return pd.DataFrame({"chi_square": [statistic], "df": [df], "p_value": [stats.chi2.sf(statistic, df)],
+    log_p = chi_square_log_p(statistic, df)
+    return pd.DataFrame({"chi_square": [statistic], "df": [df], "p_value": [np.exp(log_p)], "log_p_value": [log_p],
                          "n_customers": [n], "n_indicators": [p]})
+
+
+def chi_square_log_p(statistic: float, df: float) -> float:
+    """Natural log of the upper-tail probability of a chi-square ``statistic`` with ``df`` degrees of freedom,
+    :math:`\\ln Q(df/2, x/2)` (the regularized upper incomplete gamma function), computed by mpmath, whose
+    numbers have no lower limit, so it is exact where the p value itself underflows to 0 (scipy's
+    ``chi2.logsf`` returns -inf there). As R's ``pchisq(x, df, lower.tail = FALSE, log.p = TRUE)``."""
+    return float(mpmath.log(mpmath.gammainc(mpmath.mpf(df) / 2, mpmath.mpf(statistic) / 2, mpmath.inf,
+                                            regularized=True)))
 
 
 #: Decimal places the engine keeps of each value it correlates (:func:`exact_moments`).

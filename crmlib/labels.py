@@ -118,6 +118,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean": ("mean", "均值"), "sd": ("sd", "标准差"), "min": ("min", "最小值"), "median": ("median", "中位数"),
     "max": ("max", "最大值"), "skewness": ("skewness", "偏度"), "msa": ("MSA", "MSA"),
     "chi_square": ("chi-square", "卡方"), "df": ("df", "自由度"), "p_value": ("p value", "p 值"),
+    "log_p_value": ("ln p", "ln p"), "adequacy": ("Kaiser's rating", "Kaiser 评价"),
     "n_customers": ("customers", "客户数"), "n_indicators": ("indicators", "指标数"),
     "condition_number": ("condition number", "条件数"), "component": ("component", "成分"),
     "eigenvalue": ("eigenvalue", "特征值"), "random_mean": ("random mean", "随机均值"),
@@ -171,6 +172,8 @@ VALUES: dict[str, str] = {
     "customers dropped for a missing value": "因缺失剔除的客户", "rows of the customer file left out": "客户数据中剔除的非客户行",
     "answers out of scale set to missing": "超出量表而设为缺失的回答", "respondents left out": "剔除的受访者",
     "rows of the responses left out": "问卷数据中剔除的非受访者行", "loadings": "因子载荷", "params": "参数设定",
+    "marvelous": "极佳", "meritorious": "良好", "middling": "中等", "mediocre": "一般", "miserable": "较差",
+    "unacceptable": "不可接受",
 }
 
 

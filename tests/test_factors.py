@@ -91,6 +91,7 @@ def test_kmo_matches_psych(fitted, on_engine):
         actual = factors.kmo(matrix)
         assert list(actual["indicator"]) == list(expected["indicator"])
         compare(dataset, "KMO (MSA and overall)", actual["msa"], expected["msa"])
+        assert list(actual["adequacy"]) == [factors.kaiser_adequacy(msa) for msa in expected["msa"]]
 
 
 def test_bartlett_matches_psych(fitted, on_engine):
@@ -101,6 +102,8 @@ def test_bartlett_matches_psych(fitted, on_engine):
         assert actual["df"] == expected["df"] and actual["n_customers"] == len(data)
         compare(dataset, "Bartlett chi-square", actual["chi_square"], expected["chi_square"])
         compare(dataset, "Bartlett p", actual["p_value"], expected["p_value"])
+        compare(dataset, "Bartlett ln p", actual["log_p_value"], expected["log_p_value"])
+        assert actual["p_value"] == pytest.approx(expected["p_value"], rel=1e-6, abs=0)  # 1.08e-316 in shaoxing
 
 
 def test_eigenvalues_match_psych(fitted):

@@ -48,6 +48,8 @@ def test_item_kmo_and_bartlett_match_psych():
     ours = factors.bartlett_sphericity(corr, len(SATISFACTION)).iloc[0]
     theirs = pd.read_csv(REFERENCE / "bartlett_all.csv").iloc[0]
     assert_allclose(ours["chi_square"], theirs["chi_square"], atol=1e-6)
+    assert_allclose(ours["log_p_value"], theirs["log_p_value"], atol=1e-6)
+    assert np.exp(ours["log_p_value"]) == ours["p_value"] == 0  # the p value underflows; its log does not
 
 
 def test_item_fit_flags_items_on_another_dimensions_factor():
@@ -221,8 +223,9 @@ def test_sz_reliability_matches_psych(dimension):
 def test_sz_validity_matches_psych():
     assert_allclose(pd.read_csv(SZ_TABLES / "survey_kmo.csv")["msa"], pd.read_csv(SZ_REFERENCE / "kmo.csv")["msa"],
                     rtol=0, atol=1e-6)
-    assert_allclose(pd.read_csv(SZ_TABLES / "survey_bartlett.csv")["chi_square"],
-                    pd.read_csv(SZ_REFERENCE / "bartlett.csv")["chi_square"], rtol=0, atol=1e-6)
+    for column in ("chi_square", "log_p_value"):
+        assert_allclose(pd.read_csv(SZ_TABLES / "survey_bartlett.csv")[column],
+                        pd.read_csv(SZ_REFERENCE / "bartlett.csv")[column], rtol=0, atol=1e-6, err_msg=column)
     ours = pd.read_csv(SZ_TABLES / "efa_loadings.csv").set_index("item")[["F1", "F2", "F3", "F4"]]
     theirs = pd.read_csv(SZ_REFERENCE / "principal_varimax_loadings.csv").set_index("item")
     assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=0, atol=1e-6)

@@ -8,7 +8,8 @@
 # customer, one column per indicator; the first column is the customer id) and
 # writes, next to it:
 #   kmo.csv                  psych::KMO(x): MSAi per indicator, MSA overall
-#   bartlett.csv             psych::cortest.bartlett(cor(x), n = nrow(x))
+#   bartlett.csv             psych::cortest.bartlett(cor(x), n = nrow(x)), and the log of its p value,
+#                            pchisq(chisq, df, lower.tail = FALSE, log.p = TRUE)
 #   eigenvalues.csv          eigen(cor(x))$values
 #   loadings_unrotated.csv   principal(x, k, rotate = "none")$loadings
 #   loadings_rotated.csv     principal(x, k, rotate = "varimax")$loadings
@@ -53,7 +54,8 @@ for (dataset in names(settings)) {
   kmo <- KMO(x)
   write_table(data.frame(indicator = c(colnames(x), "overall"), msa = c(kmo$MSAi, kmo$MSA)), dataset, "kmo")
   bartlett <- cortest.bartlett(r, n = nrow(x))
-  write_table(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+  write_table(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
+                         log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
               dataset, "bartlett")
   write_table(data.frame(component = seq_along(values), eigenvalue = values), dataset, "eigenvalues")
 

@@ -48,7 +48,8 @@ kmo <- KMO(x)
 write.csv(data.frame(indicator = c(colnames(x), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
           file.path(out, "kmo_all.csv"), row.names = FALSE)
 bartlett <- cortest.bartlett(cor(x), n = nrow(x))
-write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
+                     log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
           file.path(out, "bartlett_all.csv"), row.names = FALSE)
 for (rotation in c("oblimin", "varimax", "promax")) {
   f <- fa(x, nfactors = 6, fm = "minres", rotate = rotation)
@@ -77,7 +78,8 @@ kmo <- KMO(items)
 write.csv(data.frame(indicator = c(colnames(items), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
           file.path(out, "kmo.csv"), row.names = FALSE)
 bartlett <- cortest.bartlett(cor(items), n = nrow(items))
-write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value),
+write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
+                     log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
           file.path(out, "bartlett.csv"), row.names = FALSE)
 p <- principal(items, nfactors = 4, rotate = "varimax")
 write.csv(data.frame(item = colnames(items), unclass(p$loadings), check.names = FALSE),

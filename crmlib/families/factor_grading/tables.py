@@ -9,9 +9,13 @@ TABLES = (
            "(the factor analysis uses the cost indicators reversed: its correlations differ in sign for a pair of one "
            "cost and one benefit indicator)"}, shown="workbook"),
     Table("kmo", "03_factor_analysis", "Kaiser-Meyer-Olkin measure of sampling adequacy", "KMO 抽样适当性检验",
-          {"indicator": "indicator id, then `overall`", "msa": "measure of sampling adequacy (psych::KMO)"}),
+          {"indicator": "indicator id, then `overall`", "msa": "measure of sampling adequacy (psych::KMO)",
+           "adequacy": "Kaiser's (1974) word for it: marvelous from 0.9, meritorious 0.8, middling 0.7, "
+           "mediocre 0.6, miserable 0.5, unacceptable below"}),
     Table("bartlett", "03_factor_analysis", "Bartlett's test of sphericity", "Bartlett 球形检验",
-          {"chi_square": "test statistic", "df": "degrees of freedom", "p_value": "p value",
+          {"chi_square": "test statistic", "df": "degrees of freedom",
+           "p_value": "p value (0 below the smallest double, about 5e-324)",
+           "log_p_value": "natural log of the p value (R: pchisq(..., lower.tail = FALSE, log.p = TRUE))",
            "n_customers": "customers", "n_indicators": "indicators",
            "condition_number": "largest over smallest eigenvalue of the correlation matrix"}),
     Table("eigenvalues", "03_factor_analysis", "Eigenvalues and parallel analysis", "特征值与平行分析",

@@ -10,8 +10,10 @@
 # (the same on every engine and every run, within 1e-9 of the in-memory Pearson correlation), then the scores; the
 # eigen-decomposition and the rotation of the small matrix run in memory.
 #
-# **Sampling adequacy.** KMO per indicator (MSA) and overall; Bartlett's test; the condition number of the
-# correlation matrix (the run stops above the `max_condition_number` of the params).
+# **Sampling adequacy.** KMO per indicator (MSA) and overall, with Kaiser's (1974) word for each (marvelous from
+# 0.9, meritorious 0.8, middling 0.7, mediocre 0.6, miserable 0.5, unacceptable below); Bartlett's test, with the
+# natural log of its p value (the p value of a large sample is below 1e-308 and prints as 0); the condition number
+# of the correlation matrix (the run stops above the `max_condition_number` of the params).
 
 # %%
 from crmlib.families.factor_grading import display as factor_grading

@@ -22,8 +22,9 @@ report.table(tables, "reliability")
 report.table(tables, "item_total")
 
 # %% [markdown]
-# **Sampling adequacy of the items**: KMO per item and overall, Bartlett's test, and the eigenvalues with
-# parallel analysis.
+# **Sampling adequacy of the items**: KMO per item and overall with Kaiser's (1974) word for each (marvelous from
+# 0.9 down to unacceptable below 0.5), Bartlett's test with the natural log of its p value, and the eigenvalues
+# with parallel analysis.
 
 # %%
 # NBVAL_CHECK_OUTPUT
