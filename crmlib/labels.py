@@ -118,7 +118,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean": ("mean", "均值"), "sd": ("sd", "标准差"), "min": ("min", "最小值"), "median": ("median", "中位数"),
     "max": ("max", "最大值"), "skewness": ("skewness", "偏度"), "msa": ("MSA", "MSA"),
     "chi_square": ("chi-square", "卡方"), "df": ("df", "自由度"), "p_value": ("p value", "p 值"),
-    "log_p_value": ("ln p", "ln p"), "adequacy": ("Kaiser's rating", "Kaiser 评价"),
+    "log_p_value": ("ln p", "p 值的自然对数"), "adequacy": ("Kaiser's rating", "Kaiser 评价"),
     "n_customers": ("customers", "客户数"), "n_indicators": ("indicators", "指标数"),
     "condition_number": ("condition number", "条件数"), "component": ("component", "成分"),
     "eigenvalue": ("eigenvalue", "特征值"), "random_mean": ("random mean", "随机均值"),
