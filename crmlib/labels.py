@@ -106,6 +106,19 @@ TEXT: dict[str, tuple[str, str]] = {
                           "factor scores by the regression method, cost indicators reversed).",
                           "综合得分：F = {terms}（权重：各保留因子的{convention}占比；因子得分采用回归法，成本型指标已反向）。"),
     "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
+    "extraction_principal": ("Extraction: principal components of the correlation matrix (psych::principal, SPSS "
+                             "FACTOR /EXTRACTION PC).",
+                             "提取方法：相关矩阵的主成分法（psych::principal，SPSS 因子分析的主成分法）。"),
+    "extraction_pa": ("Extraction: principal axis factoring, from the squared multiple correlations, iterated until "
+                      "no communality changed by more than 1e-12 (psych::fa(fm = \"pa\") converged as tightly; SPSS's "
+                      "PAF stops at a change of 0.001 after at most 25 iterations, about 1e-3 from this solution).",
+                      "提取方法：主轴因子法（PAF），以复相关系数平方为初始共同度，迭代至各共同度的变化均不超过 1e-12"
+                      "（与同样严格收敛的 psych::fa(fm = \"pa\") 一致；SPSS 的 PAF 在变化小于 0.001 或迭代 25 次时停止，"
+                      "与本解相差约 1e-3）。"),
+    "rotation_varimax": ("Rotation: varimax{normalization} (stats::varimax, SPSS's default).",
+                         "旋转：方差最大法（varimax）{normalization}（stats::varimax，SPSS 默认）。"),
+    "rotation_none": ("Rotation: none.", "旋转：不旋转。"),
+    "kaiser_normalization": (" with Kaiser normalization", "，Kaiser 标准化"),
     "grade_cutoff": ("lower bound of {grade}", "{grade}下限"),
     "mean_score": ("mean score ({c:.0%} confidence interval)", "平均得分（{c:.0%} 置信区间）"),
 }

@@ -205,9 +205,15 @@ class FactorCount(Strict):
 
 
 class FactorAnalysisSettings(Strict):
-    """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal)."""
+    """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal, or principal
+    axis factoring as SPSS's PAF and psych::fa(fm = "pa"))."""
 
-    extraction: Literal["principal"] = "principal"
+    extraction: Literal["principal", "pa"] = Field(
+        default="principal",
+        description="principal: principal components (psych::principal); pa: principal axis factoring from squared "
+        "multiple correlations, iterated until no communality changes by more than 1e-12 (psych::fa(fm = \"pa\") "
+        "converged as tightly; SPSS's PAF stops at 0.001).",
+    )
     n_factors: FactorCount = FactorCount()
     rotation: Literal["varimax", "none"] = "varimax"
     kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before varimax (SPSS, psych).")

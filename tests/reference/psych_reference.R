@@ -16,6 +16,9 @@
 #   communalities.csv        principal(...)$communality
 #   variance.csv             principal(...)$Vaccounted, one row per factor
 #   weights.csv              principal(..., scores = TRUE)$weights
+#   pa_loadings_unrotated.csv, pa_loadings_rotated.csv, pa_communalities.csv, pa_weights.csv
+#                            fa(x, k, fm = "pa", rotate = "none" / "varimax", scores = "regression") converged
+#                            tightly (min.err = 1e-13, max.iter = 1e5; psych's default stops at 0.001)
 #   scores.csv               principal(..., scores = TRUE)$scores, plus the composite score
 #                            F = sum_j w_j F_j with w_j = SS_j / sum(SS), and the grade
 #                            (AAA >= q90, AA >= q70, A >= q30, else A-, quantile type 7,
@@ -62,6 +65,15 @@ for (dataset in names(settings)) {
   unrotated <- principal(x, nfactors = k, rotate = "none")
   write_table(data.frame(indicator = colnames(x), unclass(unrotated$loadings), check.names = FALSE),
               dataset, "loadings_unrotated")
+
+  for (rotation in c("none", "varimax")) {
+    pa <- fa(x, nfactors = k, fm = "pa", rotate = rotation, scores = "regression", min.err = 1e-13, max.iter = 1e5)
+    name <- if (rotation == "none") "unrotated" else "rotated"
+    write_table(data.frame(indicator = colnames(x), unclass(pa$loadings), check.names = FALSE), dataset,
+                paste0("pa_loadings_", name))
+  }
+  write_table(data.frame(indicator = colnames(x), communality = pa$communality), dataset, "pa_communalities")
+  write_table(data.frame(indicator = colnames(x), pa$weights, check.names = FALSE), dataset, "pa_weights")
 
   fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
   write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),

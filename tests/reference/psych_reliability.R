@@ -7,6 +7,7 @@
 # tests/reference/satisfaction/:
 #   alpha_<block>.csv   psych::alpha(x)$total
 #   items_<block>.csv   psych::alpha(x)$item.stats and $alpha.drop (raw_alpha, std.alpha)
+#   pa_*.csv            principal axis factoring of all items, 6 factors (see below)
 #   omega_<block>.csv   omega total from psych::fa(x, nfactors = 1, fm = "minres"):
 #                       (sum of loadings)^2 / ((sum of loadings)^2 + sum of uniquenesses)
 suppressPackageStartupMessages(library(psych))
@@ -51,6 +52,18 @@ bartlett <- cortest.bartlett(cor(x), n = nrow(x))
 write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
                      log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
           file.path(out, "bartlett_all.csv"), row.names = FALSE)
+# pa_loadings_unrotated.csv, pa_loadings_rotated.csv, pa_communalities.csv, pa_weights.csv: principal axis
+# factoring of all items, 6 factors, converged tightly (psych's default stops at min.err = 0.001).
+for (rotation in c("none", "varimax")) {
+  pa <- fa(x, nfactors = 6, fm = "pa", rotate = rotation, scores = "regression", min.err = 1e-13, max.iter = 1e5)
+  name <- if (rotation == "none") "unrotated" else "rotated"
+  write.csv(data.frame(indicator = colnames(x), unclass(pa$loadings), check.names = FALSE),
+            file.path(out, paste0("pa_loadings_", name, ".csv")), row.names = FALSE)
+}
+write.csv(data.frame(indicator = colnames(x), communality = pa$communality),
+          file.path(out, "pa_communalities.csv"), row.names = FALSE)
+write.csv(data.frame(indicator = colnames(x), pa$weights, check.names = FALSE),
+          file.path(out, "pa_weights.csv"), row.names = FALSE)
 for (rotation in c("oblimin", "varimax", "promax")) {
   f <- fa(x, nfactors = 6, fm = "minres", rotate = rotation)
   write.csv(data.frame(item = colnames(x), unclass(f$loadings), check.names = FALSE),

@@ -44,9 +44,23 @@ def composite_formula(tables: dict, params) -> Markdown:
     return Markdown(formula_text(tables, params))
 
 
+def method_text(params, lang: Language = "en") -> str:
+    """The extraction and the rotation of the case's factor analysis, as a methods text states them."""
+    settings = params.factor_grading.factor_analysis
+    normalization = text("kaiser_normalization", lang) if settings.kaiser_normalization else ""
+    return " ".join([text(f"extraction_{settings.extraction}", lang),
+                     text(f"rotation_{settings.rotation}", lang, normalization=normalization)])
+
+
+def method(params) -> Markdown:
+    """:func:`method_text` for a notebook."""
+    return Markdown(method_text(params))
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """Sentences the case report shows above a stage's tables: the composite formula (stage 03)."""
-    return {"03_factor_analysis": [formula_text(tables, params, lang)]}
+    """Sentences the case report shows above a stage's tables: the extraction and rotation, and the composite
+    formula (stage 03)."""
+    return {"03_factor_analysis": [method_text(params, lang), formula_text(tables, params, lang)]}
 
 
 def scree_plot(tables: dict, params, lang: Language = "en"):
