@@ -48,7 +48,7 @@ analysis. Psychometrika 30, 179-185.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import mpmath
@@ -84,6 +84,8 @@ __all__ = [
     "PAF_TOLERANCE",
     "PAF_MAX_ITERATIONS",
     "principal_axis_factoring",
+    "SCORE_METHODS",
+    "score_coefficients",
     "factor_scores",
     "composite_weights",
     "composite_score",
@@ -521,7 +523,6 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         "proportion_explained": ss / ss.sum(),
         "cumulative_proportion": np.cumsum(ss / ss.sum()),
     })
-    weights = np.linalg.solve(corr.to_numpy(), rotated)
     return PrincipalComponents(
         eigenvalues=pd.Series(eigen, index=pd.RangeIndex(1, p + 1, name="component"), name="eigenvalue"),
         unrotated_loadings=pd.DataFrame(unrotated, index=indicators, columns=components),
@@ -530,9 +531,50 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         communalities=pd.DataFrame({"indicator": indicators, "communality": communality,
                                     "uniqueness": 1.0 - communality}),
         variance=variance,
-        score_coefficients=pd.DataFrame(weights, index=indicators, columns=factors),
+        score_coefficients=score_coefficients(corr, loadings),
         correlation=corr,
     )
+
+
+#: Factor-score methods (:func:`score_coefficients`), by their names in the params.
+SCORE_METHODS = ("regression", "bartlett", "anderson_rubin", "ten_berge")
+
+
+def _symmetric_power(matrix: np.ndarray, power: float) -> np.ndarray:
+    """``matrix`` (symmetric, positive definite) to ``power`` through its eigen-decomposition, as psych's
+    ``matSqrt`` and ``invMatSqrt``."""
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * values**power) @ vectors.T
+
+
+def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str = "regression") -> pd.DataFrame:
+    """Factor-score coefficients :math:`W` (scores :math:`F = Z W` of the z-scores :math:`Z`) of orthogonal
+    factors with loadings :math:`L`, by ``method``, with :math:`U^2 = \\operatorname{diag}(1 - h^2)` the
+    uniquenesses:
+
+    - ``regression`` (Thurstone): :math:`W = R^{-1} L`;
+    - ``bartlett``: :math:`W = U^{-2} L (L' U^{-2} L)^{-1}` (unbiased: each factor's score has expectation the
+      factor);
+    - ``anderson_rubin``: :math:`W = U^{-2} L (L' U^{-2} R U^{-2} L)^{-1/2}` (uncorrelated scores of unit
+      variance);
+    - ``ten_berge``: :math:`W = R^{-1} L (L' R^{-1} L)^{-1/2}` (scores correlating as the factors, here not at
+      all).
+
+    Matrix square roots are taken through eigen-decompositions. As ``psych::factor.scores(r, L, method =
+    "Thurstone" / "Bartlett" / "Anderson" / "tenBerge")$weights`` given the loadings as a matrix (given a
+    one-factor fit object instead, psych scores every method as regression).
+    """
+    r, l = corr.to_numpy(), loadings.to_numpy()
+    if method == "regression":
+        weights = np.linalg.solve(r, l)
+    elif method == "ten_berge":
+        r_inverse_l = np.linalg.solve(r, l)
+        weights = r_inverse_l @ _symmetric_power(l.T @ r_inverse_l, -0.5)
+    else:
+        scaled = l / (1.0 - (l**2).sum(axis=1))[:, None]  # U^-2 L
+        middle = scaled.T @ l if method == "bartlett" else scaled.T @ r @ scaled
+        weights = scaled @ (np.linalg.inv(middle) if method == "bartlett" else _symmetric_power(middle, -0.5))
+    return pd.DataFrame(weights, index=loadings.index, columns=loadings.columns)
 
 
 def factor_scores(data: pd.DataFrame, fit: PrincipalComponents, ddof: int = 1) -> pd.DataFrame:
@@ -640,6 +682,8 @@ def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> Composi
         fit = principal_axis_factoring(corr, k, **rotation, file=file)
     else:
         fit = principal_components(corr, k, **rotation)
+    if settings.scores != "regression":
+        fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores))
     return CompositeFit(fit, composite_weights(fit, settings.composite_weights), parallel, kappa)
 
 

@@ -103,8 +103,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "composite_score": ("composite score", "综合得分"),
     "values_changed": ("Values changed or left out by the cleaning: ", "清洗所改动或剔除的数据："),
     "composite_formula": ("Composite score: F = {terms} (weights: {convention} shares of the retained factors; "
-                          "factor scores by the regression method, cost indicators reversed).",
-                          "综合得分：F = {terms}（权重：各保留因子的{convention}占比；因子得分采用回归法，成本型指标已反向）。"),
+                          "factor scores by the {scores} method, cost indicators reversed).",
+                          "综合得分：F = {terms}（权重：各保留因子的{convention}占比；因子得分采用{scores}，成本型指标已反向）。"),
+    "scores_regression": ("regression (Thurstone)", "回归法（Thurstone）"),
+    "scores_bartlett": ("Bartlett", "Bartlett 法"),
+    "scores_anderson_rubin": ("Anderson-Rubin", "Anderson-Rubin 法"),
+    "scores_ten_berge": ("ten Berge", "ten Berge 法"),
     "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
     "extraction_principal": ("Extraction: principal components of the correlation matrix (psych::principal, SPSS "
                              "FACTOR /EXTRACTION PC).",

@@ -216,6 +216,11 @@ class FactorAnalysisSettings(Strict):
     )
     n_factors: FactorCount = FactorCount()
     rotation: Literal["varimax", "none"] = "varimax"
+    scores: Literal["regression", "bartlett", "anderson_rubin", "ten_berge"] = Field(
+        default="regression",
+        description="Factor-score coefficients (psych::factor.scores): regression (Thurstone, SPSS's default), "
+        "bartlett, anderson_rubin or ten_berge; the composite weighs the scores of this method.",
+    )
     kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before varimax (SPSS, psych).")
     composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
         default="rotated_variance",

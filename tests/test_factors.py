@@ -387,3 +387,48 @@ def test_the_extraction_setting_chooses_principal_axes_and_the_report_says_so():
     params = params.model_copy(update={"factor_grading": grading})
     assert display.method_text(params).startswith("Extraction: principal axis factoring")
     assert "主轴因子法" in display.method_text(params, "zh") and "1e-12" in display.method_text(params, "zh")
+
+
+PSYCH_SCORE_METHODS = {"bartlett": "Bartlett", "anderson_rubin": "Anderson", "ten_berge": "tenBerge"}
+
+
+@pytest.mark.parametrize("dataset, fitted", [("shaoxing", "pc"), ("shaoxing", "pa"), ("credit_data", "pc")])
+@pytest.mark.parametrize("method", PSYCH_SCORE_METHODS)
+def test_score_coefficients_of_every_method_match_psych(dataset, fitted, method):
+    """psych::factor.scores(r, loadings, method)$weights of the varimax principal components and principal axes."""
+    data = pd.read_csv(REFERENCE / dataset / "input.csv").drop(columns="customer_id")
+    corr = factors.correlation_matrix(data)
+    expected = reference(dataset, f"score_weights_{fitted}_{PSYCH_SCORE_METHODS[method]}").set_index("indicator")
+    extract = factors.principal_components if fitted == "pc" else factors.principal_axis_factoring
+    fit = extract(corr, expected.shape[1])
+    compare(dataset, f"{method} score coefficients ({fitted})", factors.score_coefficients(corr, fit.loadings, method),
+            expected)
+
+
+def test_scores_of_each_method_have_the_property_that_names_it():
+    """On the Shaoxing principal axes: Bartlett's scores are conditionally unbiased (W'L = I), Anderson-Rubin's
+    uncorrelated with unit variance (W'RW = I), ten Berge's correlate as the factors do (here not at all), and
+    regression scores correlate most with the factors (their W'L diagonal is the largest)."""
+    data = pd.read_csv(REFERENCE / "shaoxing" / "input.csv").drop(columns="customer_id")
+    corr = factors.correlation_matrix(data)
+    fit = factors.principal_axis_factoring(corr, 2)
+    r, l = corr.to_numpy(), fit.loadings.to_numpy()
+    w = {m: factors.score_coefficients(corr, fit.loadings, m).to_numpy() for m in factors.SCORE_METHODS}
+    assert_allclose(w["bartlett"].T @ l, np.eye(2), atol=1e-12)
+    assert_allclose(w["anderson_rubin"].T @ r @ w["anderson_rubin"], np.eye(2), atol=1e-12)
+    covariance = w["ten_berge"].T @ r @ w["ten_berge"]
+    assert_allclose(covariance / np.sqrt(np.outer(np.diag(covariance), np.diag(covariance))), np.eye(2), atol=1e-12)
+
+    def validity(weights):  # correlation of each score with its factor
+        return np.diag(weights.T @ l) / np.sqrt(np.diag(weights.T @ r @ weights))
+    assert (validity(w["regression"]) >= validity(w["bartlett"]) - 1e-12).all()
+    assert (validity(w["regression"]) > validity(w["anderson_rubin"])).all()
+
+
+def test_the_score_setting_weighs_the_composite_with_that_methods_scores():
+    from crmlib.params import FactorAnalysisSettings
+    data = pd.read_csv(REFERENCE / "shaoxing" / "input.csv").drop(columns="customer_id")
+    settings = FactorAnalysisSettings(scores="bartlett", n_factors=FactorCount(rule="fixed", n=2))
+    result = factors.fit_composite(factors.correlation_matrix(data), len(data), settings)
+    compare("shaoxing", "Bartlett score coefficients in the fit", result.fit.score_coefficients,
+            reference("shaoxing", "score_weights_pc_Bartlett").set_index("indicator"))

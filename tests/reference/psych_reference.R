@@ -19,6 +19,9 @@
 #   pa_loadings_unrotated.csv, pa_loadings_rotated.csv, pa_communalities.csv, pa_weights.csv
 #                            fa(x, k, fm = "pa", rotate = "none" / "varimax", scores = "regression") converged
 #                            tightly (min.err = 1e-13, max.iter = 1e5; psych's default stops at 0.001)
+#   score_weights_<pc|pa>_<Bartlett|Anderson|tenBerge>.csv
+#                            factor.scores(r, loadings, method = ...)$weights of the varimax principal
+#                            components and principal axes
 #   scores.csv               principal(..., scores = TRUE)$scores, plus the composite score
 #                            F = sum_j w_j F_j with w_j = SS_j / sum(SS), and the grade
 #                            (AAA >= q90, AA >= q70, A >= q30, else A-, quantile type 7,
@@ -74,6 +77,18 @@ for (dataset in names(settings)) {
   }
   write_table(data.frame(indicator = colnames(x), communality = pa$communality), dataset, "pa_communalities")
   write_table(data.frame(indicator = colnames(x), pa$weights, check.names = FALSE), dataset, "pa_weights")
+  # score coefficients by each method, from the loadings as a matrix (given a one-factor fit object, psych
+  # scores every method as regression; its matrix square root fails on one factor), of the principal components
+  # and of the principal axes where they are proper (every communality below 1)
+  fits <- list(pc = principal(x, nfactors = k, rotate = "varimax"), pa = pa)
+  if (max(pa$communality) >= 1) fits$pa <- NULL
+  for (fitted in if (k > 1) names(fits) else character(0)) {
+    for (method in c("Bartlett", "Anderson", "tenBerge")) {
+      w <- factor.scores(r, unclass(fits[[fitted]]$loadings), method = method)$weights
+      write_table(data.frame(indicator = colnames(x), w, check.names = FALSE), dataset,
+                  paste0("score_weights_", fitted, "_", method))
+    }
+  }
 
   fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
   write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),

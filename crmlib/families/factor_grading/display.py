@@ -34,9 +34,10 @@ def formula_text(tables: dict, params, lang: Language = "en") -> str:
     """The composite score as a sentence with its formula and weights, e.g. ``F = 0.6120 F1 + 0.3880 F2``."""
     weights = tables["composite_weights"]
     terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
-    convention = {"rotated_variance": "rotated_variance", "eigenvalue": "eigenvalue_share"}[
-        params.factor_grading.factor_analysis.composite_weights]
-    return text("composite_formula", lang, terms=terms, convention=text(convention, lang))
+    settings = params.factor_grading.factor_analysis
+    convention = {"rotated_variance": "rotated_variance", "eigenvalue": "eigenvalue_share"}[settings.composite_weights]
+    return text("composite_formula", lang, terms=terms, convention=text(convention, lang),
+                scores=text(f"scores_{settings.scores}", lang))
 
 
 def composite_formula(tables: dict, params) -> Markdown:
