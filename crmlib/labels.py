@@ -119,6 +119,10 @@ TEXT: dict[str, tuple[str, str]] = {
                       "提取方法：主轴因子法（PAF），以复相关系数平方为初始共同度，迭代至各共同度的变化均不超过 1e-12"
                       "（与同样严格收敛的 psych::fa(fm = \"pa\") 一致；SPSS 的 PAF 在变化小于 0.001 或迭代 25 次时停止，"
                       "与本解相差约 1e-3）。"),
+    "extraction_ml": ("Extraction: maximum likelihood (stats::factanal, psych::fa(fm = \"ml\")), converged to "
+                      "scipy's finest tolerances; its chi-square, TLI, RMSEA and BIC as psych::fa.stats prints them.",
+                      "提取方法：极大似然法（stats::factanal，psych::fa(fm = \"ml\")），以 scipy 最严格的容差收敛；"
+                      "其卡方、TLI、RMSEA 与 BIC 按 psych::fa.stats 的算法给出。"),
     "rotation_varimax": ("Rotation: varimax{normalization} (stats::varimax, SPSS's default).",
                          "旋转：方差最大法（varimax）{normalization}（stats::varimax，SPSS 默认）。"),
     "rotation_none": ("Rotation: none.", "旋转：不旋转。"),
@@ -135,7 +139,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean": ("mean", "均值"), "sd": ("sd", "标准差"), "min": ("min", "最小值"), "median": ("median", "中位数"),
     "max": ("max", "最大值"), "skewness": ("skewness", "偏度"), "msa": ("MSA", "MSA"),
     "chi_square": ("chi-square", "卡方"), "df": ("df", "自由度"), "p_value": ("p value", "p 值"),
-    "log_p_value": ("ln p", "p 值的自然对数"), "adequacy": ("Kaiser's rating", "Kaiser 评价"),
+    "log_p_value": ("ln p", "p 值的自然对数"), "objective": ("discrepancy F", "差异函数值 F"),
+    "null_chi_square": ("null model chi-square", "独立模型卡方"), "null_df": ("null model df", "独立模型自由度"),
+    "tli": ("TLI", "TLI"), "rmsea": ("RMSEA", "RMSEA"), "bic": ("BIC", "BIC"),
+    "adequacy": ("Kaiser's rating", "Kaiser 评价"),
     "n_customers": ("customers", "客户数"), "n_indicators": ("indicators", "指标数"),
     "condition_number": ("condition number", "条件数"), "component": ("component", "成分"),
     "eigenvalue": ("eigenvalue", "特征值"), "random_mean": ("random mean", "随机均值"),

@@ -208,11 +208,12 @@ class FactorAnalysisSettings(Strict):
     """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal, or principal
     axis factoring as SPSS's PAF and psych::fa(fm = "pa"))."""
 
-    extraction: Literal["principal", "pa"] = Field(
+    extraction: Literal["principal", "pa", "ml"] = Field(
         default="principal",
         description="principal: principal components (psych::principal); pa: principal axis factoring from squared "
         "multiple correlations, iterated until no communality changes by more than 1e-12 (psych::fa(fm = \"pa\") "
-        "converged as tightly; SPSS's PAF stops at 0.001).",
+        "converged as tightly; SPSS's PAF stops at 0.001); ml: maximum likelihood (stats::factanal, "
+        "psych::fa(fm = \"ml\")), with its chi-square, TLI, RMSEA and BIC.",
     )
     n_factors: FactorCount = FactorCount()
     rotation: Literal["varimax", "none"] = "varimax"

@@ -432,3 +432,51 @@ def test_the_score_setting_weighs_the_composite_with_that_methods_scores():
     result = factors.fit_composite(factors.correlation_matrix(data), len(data), settings)
     compare("shaoxing", "Bartlett score coefficients in the fit", result.fit.score_coefficients,
             reference("shaoxing", "score_weights_pc_Bartlett").set_index("indicator"))
+
+
+def test_maximum_likelihood_matches_factanal_converged_tightly_and_its_fit_psych():
+    """Maximum likelihood on the Shaoxing indicators: loadings (psych's sign and order, unrotated and varimax)
+    and uniquenesses against factanal(..., factr = 1, pgtol = 0); the chi-square, df, p, TLI, RMSEA and BIC
+    against psych::fa.stats of those loadings."""
+    data = pd.read_csv(REFERENCE / "shaoxing" / "input.csv").drop(columns="customer_id")
+    corr = factors.correlation_matrix(data)
+    unrotated = reference("shaoxing", "ml_loadings_unrotated").set_index("indicator")
+    fit = factors.maximum_likelihood_factoring(corr, 2)
+    compare("shaoxing", "ML unrotated loadings", fit.unrotated_loadings, unrotated.drop(columns="uniqueness"))
+    compare("shaoxing", "ML uniquenesses", fit.communalities["uniqueness"], unrotated["uniqueness"])
+    compare("shaoxing", "ML rotated loadings", fit.loadings,
+            reference("shaoxing", "ml_loadings_rotated").set_index("indicator"))
+    ours = factors.likelihood_fit(corr, fit.unrotated_loadings, len(data)).iloc[0]
+    theirs = reference("shaoxing", "ml_fit").iloc[0]
+    for column in theirs.index:
+        compare("shaoxing", f"ML fit: {column}", ours[column], theirs[column])
+
+
+@pytest.mark.parametrize("dataset, k", [("islr_credit", 1), ("credit_data", 4)])
+def test_maximum_likelihood_with_a_uniqueness_at_its_bound_in_factanal_stops_as_a_heywood_case(dataset, k):
+    """factanal ends these at the lower bound 0.005 (credit_limit; Age): the kit stops and says what to do."""
+    assert reference(dataset, "ml_loadings_unrotated")["uniqueness"].min() == 0.005
+    data = pd.read_csv(REFERENCE / dataset / "input.csv").drop(columns="customer_id")
+    with pytest.raises(InputError, match=r"no unique variance \(uniqueness at the lower bound 0\.005: a Heywood "
+                                         r"case\): retain fewer factors, or use extraction: principal"):
+        factors.maximum_likelihood_factoring(factors.correlation_matrix(data), k)
+
+
+def test_a_maximum_likelihood_grading_writes_its_fit_and_says_so(root, tmp_path):
+    """Stage 03 of shaoxing with ``extraction: ml`` writes ``likelihood_fit``, psych's figures; the notebook's
+    fit cell shows it, and says when there is none."""
+    import shutil
+
+    from crmlib import pipeline
+    from crmlib.families.factor_grading import display
+    params = load_params(root / "params" / "shaoxing.yaml")
+    assert "No likelihood fit: extraction `principal`" in display.likelihood_fit({}, params).data
+    settings = params.factor_grading.factor_analysis.model_copy(update={"extraction": "ml"})
+    params = params.model_copy(update={"factor_grading": params.factor_grading.model_copy(
+        update={"factor_analysis": settings})})
+    shutil.copytree(root / "data" / "processed" / "shaoxing", tmp_path, dirs_exist_ok=True)
+    tables = pipeline.run_stage(params, tmp_path, "03_factor_analysis")
+    theirs = reference("shaoxing", "ml_fit").iloc[0]
+    for column in theirs.index:
+        compare("shaoxing", f"ML fit of the stage: {column}", tables["likelihood_fit"].iloc[0][column], theirs[column])
+    assert list(display.likelihood_fit(tables, params)["chi_square"]) == list(tables["likelihood_fit"]["chi_square"])

@@ -22,6 +22,9 @@
 #   score_weights_<pc|pa>_<Bartlett|Anderson|tenBerge>.csv
 #                            factor.scores(r, loadings, method = ...)$weights of the varimax principal
 #                            components and principal axes
+#   ml_loadings_unrotated.csv, ml_loadings_rotated.csv, ml_fit.csv
+#                            maximum likelihood: factanal(covmat = r, ...) converged tightly, psych's sign and
+#                            order rule, varimax; psych::fa.stats of the loadings (chi-square, TLI, RMSEA, BIC)
 #   scores.csv               principal(..., scores = TRUE)$scores, plus the composite score
 #                            F = sum_j w_j F_j with w_j = SS_j / sum(SS), and the grade
 #                            (AAA >= q90, AA >= q70, A >= q30, else A-, quantile type 7,
@@ -89,6 +92,24 @@ for (dataset in names(settings)) {
                   paste0("score_weights_", fitted, "_", method))
     }
   }
+
+  # maximum likelihood: stats::factanal converged tightly (psych's fa(fm = "ml") runs the same optimizer at R's
+  # default tolerance and passes none on), psych's sign and order rule, and psych::fa.stats of its loadings
+  ml <- factanal(covmat = r, factors = k, n.obs = nrow(x), rotation = "none",
+                 control = list(lower = 0.005, opt = list(factr = 1, pgtol = 0, maxit = 1e5)))
+  psych_signs <- function(l) l %*% diag(sign(colSums(l)), ncol(l))
+  unrotated_ml <- psych_signs(unclass(ml$loadings))
+  rotated_ml <- if (k > 1) unclass(varimax(unrotated_ml)$loadings) else unrotated_ml
+  rotated_ml <- psych_signs(rotated_ml[, order(colSums(rotated_ml^2), decreasing = TRUE), drop = FALSE])
+  write_table(data.frame(indicator = colnames(x), unrotated_ml, uniqueness = ml$uniquenesses), dataset,
+              "ml_loadings_unrotated")
+  write_table(data.frame(indicator = colnames(x), rotated_ml), dataset, "ml_loadings_rotated")
+  stats <- fa.stats(r, unrotated_ml, n.obs = nrow(x), alpha = 0.1)
+  write_table(data.frame(objective = stats$objective, chi_square = stats$STATISTIC, df = stats$dof,
+                         p_value = stats$PVAL,
+                         log_p_value = pchisq(stats$STATISTIC, stats$dof, lower.tail = FALSE, log.p = TRUE),
+                         null_chi_square = stats$null.chisq, null_df = stats$null.dof, tli = stats$TLI,
+                         rmsea = stats$RMSEA[["RMSEA"]], bic = stats$BIC), dataset, "ml_fit")
 
   fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
   write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),

@@ -58,6 +58,15 @@ def method(params) -> Markdown:
     return Markdown(method_text(params))
 
 
+def likelihood_fit(tables: dict, params):
+    """The maximum likelihood model's fit (chi-square, TLI, RMSEA, BIC), or a line saying the extraction has
+    none."""
+    if "likelihood_fit" not in tables:
+        return Markdown(f"*No likelihood fit: extraction `{params.factor_grading.factor_analysis.extraction}` is "
+                        "not maximum likelihood.*")
+    return report.table(tables, "likelihood_fit")
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
     """Sentences the case report shows above a stage's tables: the extraction and rotation, and the composite
     formula (stage 03)."""

@@ -9,7 +9,8 @@ from ...labels import reversed_labels
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: principal-component factor analysis of the z-scores, varimax, regression scores, composite. The
+    """Stage 03: factor analysis of the z-scores (principal components, principal axes or maximum likelihood, with
+    the likelihood fit), varimax, factor scores, composite. The
     run's engine computes the correlation matrix (exact sums, :func:`crmlib.factors.exact_moments`) and the scores;
     the eigen-decomposition and the rotation run in memory."""
     settings = params.factor_grading.factor_analysis
@@ -26,7 +27,9 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
     sign = pd.Series({i.id: -1.0 if i.direction == "cost" else 1.0 for i in params.indicators})[corr.index]
     original = corr * np.outer(sign, sign)  # each indicator back in its own direction, for the reader
-    return {
+    likelihood = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, moments.n)}
+                  if settings.extraction == "ml" else {})
+    return likelihood | {
         "correlation_matrix": original.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(corr),
         "bartlett": factors.bartlett_sphericity(corr, moments.n).assign(condition_number=result.condition_number),

@@ -32,6 +32,10 @@ report.table(tables, "kmo", params)
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "bartlett")
 
+# %%
+# NBVAL_CHECK_OUTPUT
+factor_grading.likelihood_fit(tables, params)
+
 # %% [markdown]
 # **Eigenvalues and the number of factors.**
 
