@@ -87,6 +87,7 @@ __all__ = [
     "ML_LOWER",
     "maximum_likelihood_factoring",
     "likelihood_fit",
+    "rmsea_interval",
     "SCORE_METHODS",
     "score_coefficients",
     "factor_scores",
@@ -553,7 +554,7 @@ def maximum_likelihood_factoring(corr: pd.DataFrame, n_factors: int, *, rotation
     return _rotated_fit(corr, _eigen_descending(r)[0], loadings_of(result.x), rotation, kaiser_normalization)
 
 
-def likelihood_fit(corr: pd.DataFrame, loadings: pd.DataFrame, n: int) -> pd.DataFrame:
+def likelihood_fit(corr: pd.DataFrame, loadings: pd.DataFrame, n: int, confidence: float = 0.9) -> pd.DataFrame:
     """The fit of a k-factor model with ``loadings`` (orthogonal) to the correlation matrix of ``n`` customers,
     as ``psych::fa.stats`` prints it for a maximum likelihood fit.
 
@@ -563,14 +564,14 @@ def likelihood_fit(corr: pd.DataFrame, loadings: pd.DataFrame, n: int) -> pd.Dat
     :math:`df = p(p - 1)/2 - pk + k(k - 1)/2` degrees of freedom, its p value and log p value; Tucker-Lewis
     :math:`TLI = (M_0 - M_m) / (M_0 - 1/\\nu)` with :math:`M_0 = F_0 / (p(p-1)/2)`, :math:`F_0 = -\\ln|R|` the
     null model's discrepancy, :math:`M_m = F / df` and :math:`\\nu` the correction factor above; RMSEA
-    :math:`\\sqrt{\\max(\\chi^2 / (df\\, n) - 1/(n - 1), 0)}` (psych's form, ``n`` in the first term); BIC
-    :math:`\\chi^2 - df \\ln n`.
+    :math:`\\sqrt{\\max(\\chi^2 / (df\\, n) - 1/(n - 1), 0)}` (psych's form, ``n`` in the first term) with its
+    ``confidence`` interval (:func:`rmsea_interval`); BIC :math:`\\chi^2 - df \\ln n`.
 
     Returns
     -------
     DataFrame
         One row: ``objective``, ``chi_square``, ``df``, ``p_value``, ``log_p_value``, ``null_chi_square``,
-        ``null_df``, ``tli``, ``rmsea``, ``bic``, ``n_customers``.
+        ``null_df``, ``tli``, ``rmsea``, ``rmsea_lower``, ``rmsea_upper``, ``bic``, ``n_customers``.
     """
     r, l = corr.to_numpy(), loadings.to_numpy()
     p, k = l.shape
@@ -589,7 +590,28 @@ def likelihood_fit(corr: pd.DataFrame, loadings: pd.DataFrame, n: int) -> pd.Dat
                          "p_value": [np.exp(log_p)], "log_p_value": [log_p],
                          "null_chi_square": [null * ((n - 1) - (2 * p + 5) / 6)], "null_df": [null_df],
                          "tli": [tli], "rmsea": [np.sqrt(max(chi_square / (df * n) - 1 / (n - 1), 0.0))],
+                         **dict(zip(["rmsea_lower", "rmsea_upper"],
+                                    ([bound] for bound in rmsea_interval(chi_square, df, n, confidence)))),
                          "bic": [chi_square - df * np.log(n)], "n_customers": [n]})
+
+
+def rmsea_interval(chi_square: float, df: float, n: int, confidence: float = 0.9) -> tuple[float, float]:
+    """The ``confidence`` interval of the RMSEA of a model's ``chi_square`` on ``df`` degrees of freedom and ``n``
+    customers: :math:`\\sqrt{\\lambda / ((n - 1)\\, df)}` for the noncentrality :math:`\\lambda` at which the
+    observed chi-square is the :math:`1 - a/2` (lower bound) or :math:`a/2` (upper bound) quantile of the
+    noncentral chi-square, :math:`a = 1 - confidence`; 0 where even :math:`\\lambda = 0` puts it below. As
+    ``psych::fa.stats``, whose root search stops at a tolerance of about 1e-4 and looks no further than
+    :math:`\\lambda = n` (beyond, psych gives NA); here the root is found to 1e-12 with no such limit."""
+    tail = (1.0 - confidence) / 2
+
+    def bound(level):
+        if stats.chi2.cdf(chi_square, df) <= level:
+            return 0.0
+        high = max(float(n), 2.0 * chi_square)
+        root = optimize.brentq(lambda nc: stats.ncx2.cdf(chi_square, df, nc) - level, 0.0, high, xtol=1e-12,
+                               rtol=1e-15)
+        return float(np.sqrt(root / (n - 1) / df))
+    return bound(1.0 - tail), bound(tail)
 
 
 def _eigen_descending(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -480,3 +480,15 @@ def test_a_maximum_likelihood_grading_writes_its_fit_and_says_so(root, tmp_path)
     for column in theirs.index:
         compare("shaoxing", f"ML fit of the stage: {column}", tables["likelihood_fit"].iloc[0][column], theirs[column])
     assert list(display.likelihood_fit(tables, params)["chi_square"]) == list(tables["likelihood_fit"]["chi_square"])
+
+
+def test_the_rmsea_interval_brackets_the_rmsea_and_closes_at_zero_for_a_model_that_fits():
+    """A chi-square below its df's 5% quantile: both bounds are 0 at 90%; a poor fit on 10,000 customers (psych
+    would look no further than a noncentrality of n and give NA): lower < RMSEA < upper, found all the same."""
+    assert factors.rmsea_interval(40.0, 64, 400) == (0.0, 0.0)
+    chi_square, df, n = 60_000.0, 64, 10_000
+    lower, upper = factors.rmsea_interval(chi_square, df, n)
+    rmsea = np.sqrt(chi_square / (df * n) - 1 / (n - 1))
+    assert 0 < lower < rmsea < upper < 0.35
+    from scipy import stats
+    assert stats.ncx2.cdf(chi_square, df, lower**2 * (n - 1) * df) == pytest.approx(0.95, abs=1e-9)

@@ -52,6 +52,15 @@ write_table <- function(frame, dataset, name) {
   write.csv(frame, file.path("tests/reference", dataset, paste0(name, ".csv")), row.names = FALSE)
 }
 
+# The bound of fa.stats' 90% RMSEA interval (its formula) with the root found to 1e-14 (fa.stats' uniroot stops
+# at about 1e-4, and looks no further than a noncentrality of n).
+rmsea_bound <- function(stats, n, level) {
+  if (pchisq(stats$STATISTIC, stats$dof) <= level) return(0)
+  root <- uniroot(function(nc) pchisq(stats$STATISTIC, stats$dof, ncp = nc) - level,
+                  c(0, max(n, 2 * stats$STATISTIC)), tol = 1e-14)$root
+  sqrt(root / (n - 1) / stats$dof)
+}
+
 for (dataset in names(settings)) {
   input <- read.csv(file.path("tests/reference", dataset, "input.csv"), check.names = FALSE)
   x <- as.matrix(input[, -1])
@@ -109,7 +118,8 @@ for (dataset in names(settings)) {
                          p_value = stats$PVAL,
                          log_p_value = pchisq(stats$STATISTIC, stats$dof, lower.tail = FALSE, log.p = TRUE),
                          null_chi_square = stats$null.chisq, null_df = stats$null.dof, tli = stats$TLI,
-                         rmsea = stats$RMSEA[["RMSEA"]], bic = stats$BIC), dataset, "ml_fit")
+                         rmsea = stats$RMSEA[["RMSEA"]], rmsea_lower = rmsea_bound(stats, nrow(x), 0.95),
+                         rmsea_upper = rmsea_bound(stats, nrow(x), 0.05), bic = stats$BIC), dataset, "ml_fit")
 
   fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
   write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),

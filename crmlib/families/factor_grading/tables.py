@@ -23,6 +23,7 @@ TABLES = (
            "df": "degrees of freedom", "p_value": "p value", "log_p_value": "natural log of the p value",
            "null_chi_square": "chi-square of the independence model", "null_df": "its degrees of freedom",
            "tli": "Tucker-Lewis index", "rmsea": "root mean square error of approximation (psych's form)",
+           "rmsea_lower": "its 90% interval, lower bound", "rmsea_upper": "upper bound",
            "bic": "chi-square - df ln n", "n_customers": "customers"}),
     Table("eigenvalues", "03_factor_analysis", "Eigenvalues and parallel analysis", "特征值与平行分析",
           {"component": "component number", "eigenvalue": "eigenvalue of the correlation matrix",
