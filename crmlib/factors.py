@@ -866,28 +866,33 @@ class ExploratoryFactors:
 
 def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extraction: str = "minres",
                                 rotation: str = "oblimin") -> ExploratoryFactors:
-    """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = "minres", rotate = ...)``.
+    """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = ..., rotate = ...)``.
 
-    ``principal`` extraction is :func:`principal_components` (varimax or
-    none). ``minres`` uses factor_analyzer's minimum-residual fit (unrotated)
-    and its ``Rotator`` (varimax, oblimin with gamma 0, promax), applied here
-    rather than through ``FactorAnalyzer(rotation=...)``: factor_analyzer 0.5.1
-    re-sorts its rotated loadings but leaves ``phi_`` in the old order, so its
-    factor correlations do not match its loadings. minres is an iterative
-    optimizer: loadings agree with psych to about 2e-5 (both stop L-BFGS-B at
-    default tolerances). Columns follow psych's order and sign rule (by sums of
-    squared loadings, each summing positive), so a comparison needs no
-    alignment beyond psych's own factor names.
+    Extraction: ``principal`` (:func:`principal_components`), ``pa`` (:func:`principal_axis_factoring`), ``ml``
+    (:func:`maximum_likelihood_factoring`), or ``minres``, factor_analyzer's minimum-residual fit. The unrotated
+    loadings are rotated by factor_analyzer's ``Rotator`` (varimax, oblimin with gamma 0, promax), applied here
+    rather than through ``FactorAnalyzer(rotation=...)``: factor_analyzer 0.5.1 re-sorts its rotated loadings but
+    leaves ``phi_`` in the old order, so its factor correlations do not match its loadings; principal components
+    with varimax or none are :func:`principal_components`' own. minres is an iterative optimizer: loadings agree
+    with psych to about 2e-5 (both stop L-BFGS-B at default tolerances); the oblique rotations stop at the
+    rotation's default tolerance too. Columns follow psych's order and sign rule (by sums of squared loadings,
+    each summing positive), so a comparison needs no alignment beyond psych's own factor names.
     """
-    if extraction == "principal":
-        fit = principal_components(correlation_matrix(data), n_factors, rotation=rotation)
-        loadings, phi = fit.loadings.to_numpy(), None
+    corr = correlation_matrix(data)
+    if extraction == "principal" and rotation in {"varimax", "none"}:
+        loadings, phi = principal_components(corr, n_factors, rotation=rotation).loadings.to_numpy(), None
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # factor_analyzer on scikit-learn 1.7
-            from factor_analyzer import FactorAnalyzer
-            model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=None).fit(data.to_numpy())
-        loadings, phi = model.loadings_, None
+        if extraction == "minres":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # factor_analyzer on scikit-learn 1.7
+                from factor_analyzer import FactorAnalyzer
+                model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=None).fit(data.to_numpy())
+            loadings = model.loadings_
+        else:
+            extract = {"principal": principal_components, "pa": principal_axis_factoring,
+                       "ml": maximum_likelihood_factoring}[extraction]
+            loadings = extract(corr, n_factors, rotation="none").unrotated_loadings.to_numpy()
+        phi = None
         if rotation != "none" and n_factors > 1:
             rotator = _rotator(method=rotation)
             loadings = rotator.fit_transform(loadings)

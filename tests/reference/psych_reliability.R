@@ -64,13 +64,19 @@ write.csv(data.frame(indicator = colnames(x), communality = pa$communality),
           file.path(out, "pa_communalities.csv"), row.names = FALSE)
 write.csv(data.frame(indicator = colnames(x), pa$weights, check.names = FALSE),
           file.path(out, "pa_weights.csv"), row.names = FALSE)
-for (rotation in c("oblimin", "varimax", "promax")) {
-  f <- fa(x, nfactors = 6, fm = "minres", rotate = rotation)
-  write.csv(data.frame(item = colnames(x), unclass(f$loadings), check.names = FALSE),
-            file.path(out, paste0("efa_minres_", rotation, "_loadings.csv")), row.names = FALSE)
-  if (!is.null(f$Phi)) {
-    write.csv(data.frame(factor = colnames(f$Phi), f$Phi, check.names = FALSE),
-              file.path(out, paste0("efa_minres_", rotation, "_phi.csv")), row.names = FALSE)
+# efa_<fm>_<rotation>_loadings.csv and _phi.csv: minres (psych's default convergence) and principal axes
+# (converged tightly) of all items, 6 factors, each rotation (GPArotation's oblimin and psych's promax at their
+# default tolerances)
+for (fm in c("minres", "pa")) {
+  for (rotation in c("oblimin", "varimax", "promax")) {
+    f <- if (fm == "pa") fa(x, nfactors = 6, fm = fm, rotate = rotation, min.err = 1e-13, max.iter = 1e5) else
+      fa(x, nfactors = 6, fm = fm, rotate = rotation)
+    write.csv(data.frame(item = colnames(x), unclass(f$loadings), check.names = FALSE),
+              file.path(out, paste0("efa_", fm, "_", rotation, "_loadings.csv")), row.names = FALSE)
+    if (!is.null(f$Phi)) {
+      write.csv(data.frame(factor = colnames(f$Phi), f$Phi, check.names = FALSE),
+                file.path(out, paste0("efa_", fm, "_", rotation, "_phi.csv")), row.names = FALSE)
+    }
   }
 }
 

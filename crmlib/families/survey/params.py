@@ -79,16 +79,14 @@ class Comparison(Strict):
 class EFASettings(Strict):
     """Exploratory factor analysis of the items (validity)."""
 
-    extraction: Literal["principal", "minres"] = "minres"
+    extraction: Literal["principal", "minres", "pa", "ml"] = Field(
+        default="minres",
+        description="principal components, minimum residual (psych's default), principal axes or maximum "
+        "likelihood (crmlib.factors).",
+    )
     rotation: Literal["varimax", "oblimin", "promax", "none"] = "oblimin"
     n_factors: FactorCount = FactorCount()
     min_loading: float = Field(default=0.4, gt=0, lt=1, description="Loadings below this are blanked in the display.")
-
-    @model_validator(mode="after")
-    def _principal_is_orthogonal(self):
-        if self.extraction == "principal" and self.rotation not in {"varimax", "none"}:
-            raise ValueError("principal extraction is rotated with varimax or none; use minres for oblique rotations")
-        return self
 
 
 class InterviewTheme(Strict):
