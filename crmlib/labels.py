@@ -139,6 +139,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mean": ("mean", "均值"), "sd": ("sd", "标准差"), "min": ("min", "最小值"), "median": ("median", "中位数"),
     "max": ("max", "最大值"), "skewness": ("skewness", "偏度"), "msa": ("MSA", "MSA"),
     "chi_square": ("chi-square", "卡方"), "df": ("df", "自由度"), "p_value": ("p value", "p 值"),
+    "alpha_lower": ("alpha interval, lower", "α 置信区间下限"), "alpha_upper": ("alpha interval, upper", "α 置信区间上限"),
     "log_p_value": ("ln p", "p 值的自然对数"), "objective": ("discrepancy F", "差异函数值 F"),
     "null_chi_square": ("null model chi-square", "独立模型卡方"), "null_df": ("null model df", "独立模型自由度"),
     "tli": ("TLI", "TLI"), "rmsea": ("RMSEA", "RMSEA"),

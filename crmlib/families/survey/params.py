@@ -76,6 +76,13 @@ class Comparison(Strict):
     )
 
 
+class AlphaBootstrap(Strict):
+    """The bootstrap interval of each dimension's alpha (at the survey's ``confidence``)."""
+
+    replicates: int = Field(default=1000, ge=0, description="Bootstrap samples of the respondents; 0: no interval.")
+    seed: int = Field(default=20261127, description="Seed of NumPy's PCG64 generator that draws them.")
+
+
 class EFASettings(Strict):
     """Exploratory factor analysis of the items (validity)."""
 
@@ -132,6 +139,7 @@ class Survey(Strict):
     )
     confidence: float = Field(default=0.95, gt=0, lt=1)
     comparison: Comparison | None = None
+    alpha_bootstrap: AlphaBootstrap = AlphaBootstrap()
     efa: EFASettings = EFASettings()
     interviews: Interviews | None = None
 

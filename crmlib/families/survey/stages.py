@@ -30,6 +30,12 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     groups["overall"] = [i.id for i in questionnaire.items]
     alpha = pd.concat([reliability.cronbach_alpha(answers[items]).assign(dimension=name)
                        for name, items in groups.items()], ignore_index=True)
+    bootstrap = questionnaire.alpha_bootstrap
+    if bootstrap.replicates > 0:
+        bounds = [reliability.alpha_interval(answers[items], replicates=bootstrap.replicates,
+                                             confidence=questionnaire.confidence, seed=bootstrap.seed)
+                  for items in groups.values()]
+        alpha = alpha.assign(alpha_lower=[low for low, _ in bounds], alpha_upper=[high for _, high in bounds])
     omega = pd.concat([reliability.omega_total(answers[items]).assign(dimension=name)
                        for name, items in groups.items() if name != "overall"], ignore_index=True)
     alpha = alpha.merge(omega[["dimension", "omega_total"]], on="dimension", how="left")

@@ -28,7 +28,9 @@ TABLES = (
            "raw_alpha": "Cronbach's alpha", "std_alpha": "alpha from correlations", "g6_smc": "Guttman's lambda 6",
            "average_r": "mean inter-item correlation", "signal_noise": "signal/noise ratio",
            "median_r": "median inter-item correlation", "mean": "mean of the dimension score",
-           "sd": "its standard deviation", "omega_total": "McDonald's omega total (one-factor minres)"},
+           "sd": "its standard deviation", "alpha_lower": "bootstrap interval of raw alpha (survey.confidence, "
+           "survey.alpha_bootstrap), lower bound", "alpha_upper": "upper bound",
+           "omega_total": "McDonald's omega total (one-factor minres)"},
           tolerance=ITERATIVE),
     Table("item_total", "03_factor_analysis", "Item-total statistics", "题项-总分统计",
           {"dimension": "dimension id", "item": "item id", "n": "answers", "mean": "mean", "sd": "sd",
