@@ -96,6 +96,9 @@ __all__ = [
     "total_variance_explained",
     "CompositeFit",
     "engine_factor_scores",
+    "extract_factors",
+    "align_factors",
+    "loading_intervals",
     "fit_composite",
     "ExploratoryFactors",
     "exploratory_factor_analysis",
@@ -798,6 +801,65 @@ class CompositeFit:
     condition_number: float
 
 
+def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) -> PrincipalComponents:
+    """The fit of ``n_factors`` factors by a case's ``factor_analysis`` settings: extraction (principal
+    components, principal axes or maximum likelihood), rotation, and score coefficients of the chosen method."""
+    rotation = {"rotation": settings.rotation, "kaiser_normalization": settings.kaiser_normalization}
+    if settings.extraction == "pa":
+        fit = principal_axis_factoring(corr, n_factors, **rotation, file=file)
+    elif settings.extraction == "ml":
+        fit = maximum_likelihood_factoring(corr, n_factors, **rotation, file=file)
+    else:
+        fit = principal_components(corr, n_factors, **rotation)
+    if settings.scores != "regression":
+        fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores))
+    return fit
+
+
+def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
+    """``loadings`` with their columns permuted and their signs flipped to match ``target``'s: the permutation
+    that maximizes the sum of the absolute Tucker congruences :math:`\\phi_{jk} = \\sum_i a_{ij} b_{ik} /
+    \\sqrt{\\sum a_{ij}^2 \\sum b_{ik}^2}` (scipy's ``linear_sum_assignment``), then each column's sign that makes
+    its congruence positive (as ``psych::fa.congruence`` matches factors); labelled as ``target``."""
+    a, b = loadings.to_numpy(), target.to_numpy()
+    congruence = (a.T @ b) / np.sqrt(np.outer((a**2).sum(axis=0), (b**2).sum(axis=0)))
+    rows, columns = optimize.linear_sum_assignment(-np.abs(congruence))
+    aligned = np.empty_like(b)
+    aligned[:, columns] = a[:, rows] * np.sign(congruence[rows, columns])
+    return pd.DataFrame(aligned, index=target.index, columns=target.columns)
+
+
+def loading_intervals(data: pd.DataFrame, fit: PrincipalComponents, settings, *, replicates: int,
+                      confidence: float, seed: int) -> pd.DataFrame:
+    """Percentile bootstrap intervals of the rotated loadings: ``replicates`` samples of the rows of ``data``
+    (the customers' z-scores), drawn with replacement by NumPy's PCG64 seeded with ``seed``; each refitted as
+    ``fit`` was (:func:`extract_factors`, the same number of factors) and aligned to it (:func:`align_factors`)
+    before the :math:`(1 \\pm confidence) / 2` quantiles (type 7) are taken. A replicate whose fit fails (a
+    Heywood case) is left out and counted.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator and factor: ``indicator``, ``factor``, ``loading`` (the full sample's),
+        ``lower``, ``upper``, ``replicates`` (used), ``failed``.
+    """
+    x = data.to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    draws, failed = [], 0
+    for _ in range(replicates):
+        sample = x[rng.integers(0, len(x), size=len(x))]
+        corr = pd.DataFrame(np.corrcoef(sample, rowvar=False), index=data.columns, columns=data.columns)
+        try:
+            draws.append(align_factors(extract_factors(corr, fit.n_factors, settings).loadings, fit.loadings))
+        except InputError:
+            failed += 1
+    tail = (1 - confidence) / 2
+    stacked = np.stack([d.to_numpy() for d in draws])
+    lower, upper = np.quantile(stacked, tail, axis=0), np.quantile(stacked, 1 - tail, axis=0)
+    long = fit.loadings.rename_axis(index="indicator", columns="factor").stack().rename("loading").reset_index()
+    return long.assign(lower=lower.ravel(), upper=upper.ravel(), replicates=len(draws), failed=failed)
+
+
 def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> CompositeFit:
     """The factor-analysis chain on the correlation matrix of ``n`` customers: conditioning check, number of
     factors, extraction (principal components, principal axes or maximum likelihood), rotation and the composite's
@@ -806,15 +868,7 @@ def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> Composi
     :func:`engine_factor_scores` by the run's engine."""
     kappa = check_conditioning(corr, settings.max_condition_number, file=file)
     k, parallel = retained_factors(corr, n, settings.n_factors)
-    rotation = {"rotation": settings.rotation, "kaiser_normalization": settings.kaiser_normalization}
-    if settings.extraction == "pa":
-        fit = principal_axis_factoring(corr, k, **rotation, file=file)
-    elif settings.extraction == "ml":
-        fit = maximum_likelihood_factoring(corr, k, **rotation, file=file)
-    else:
-        fit = principal_components(corr, k, **rotation)
-    if settings.scores != "regression":
-        fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores))
+    fit = extract_factors(corr, k, settings, file=file)
     return CompositeFit(fit, composite_weights(fit, settings.composite_weights), parallel, kappa)
 
 

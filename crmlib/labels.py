@@ -280,7 +280,7 @@ COLUMNS |= {
     "extraction_pct": ("extraction %", "提取 %"), "extraction_cum_pct": ("extraction cumulative %", "提取累计 %"),
     "rotation_total": ("rotation SS loadings", "旋转载荷平方和"), "rotation_pct": ("rotation %", "旋转 %"),
     "rotation_cum_pct": ("rotation cumulative %", "旋转累计 %"),
-    "level": ("confidence level", "置信水平"), "replicates": ("bootstrap replicates", "自助法重复次数"),
+    "level": ("confidence level", "置信水平"), "replicates": ("bootstrap replicates", "自助法重复次数"), "failed": ("failed replicates", "失败的重复次数"),
     "bootstrap_customers": ("customers per replicate", "每次抽样客户数"),
     "aum_start_total": ("AUM at start", "期初资产总额"), "aum_start_share": ("share of AUM", "资产占比"),
     "profit_total": ("profit", "利润"), "profit_share": ("share of profit", "利润占比"),

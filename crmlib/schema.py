@@ -204,6 +204,19 @@ class FactorCount(Strict):
         return self
 
 
+class LoadingBootstrap(Strict):
+    """Bootstrap intervals of the rotated loadings (factor-grading family)."""
+
+    replicates: int = Field(default=0, ge=0, description="Bootstrap samples of the customers; 0: no intervals.")
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    seed: int = Field(default=20261127, description="Seed of the hash sample and of NumPy's PCG64 draws.")
+    max_customers: int = Field(
+        default=10_000, ge=10,
+        description="Larger bases are bootstrapped on this many customers, the first by a hash of (seed, id): the "
+        "same customers on every engine.",
+    )
+
+
 class FactorAnalysisSettings(Strict):
     """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal, or principal
     axis factoring as SPSS's PAF and psych::fa(fm = "pa"))."""
@@ -232,6 +245,7 @@ class FactorAnalysisSettings(Strict):
         gt=1,
         description="Largest accepted ratio of the correlation matrix's largest to smallest eigenvalue.",
     )
+    bootstrap: LoadingBootstrap = LoadingBootstrap()
 
 
 

@@ -492,3 +492,40 @@ def test_the_rmsea_interval_brackets_the_rmsea_and_closes_at_zero_for_a_model_th
     assert 0 < lower < rmsea < upper < 0.35
     from scipy import stats
     assert stats.ncx2.cdf(chi_square, df, lower**2 * (n - 1) * df) == pytest.approx(0.95, abs=1e-9)
+
+
+def test_factors_are_aligned_to_the_target_by_congruence_whatever_their_order_and_sign():
+    target = pd.DataFrame({"F1": [0.9, 0.8, 0.1, 0.0], "F2": [0.1, 0.0, 0.7, 0.9]}, index=list("abcd"))
+    shuffled = pd.DataFrame({"X": -target["F2"].to_numpy() + 0.01, "Y": target["F1"].to_numpy()}, index=list("abcd"))
+    aligned = factors.align_factors(shuffled, target)
+    assert list(aligned.columns) == ["F1", "F2"]
+    assert_allclose(aligned["F1"], target["F1"])
+    assert_allclose(aligned["F2"], target["F2"] - 0.01)
+
+
+def test_loading_intervals_cover_the_population_loadings_of_a_known_structure():
+    """Two factors, three indicators each (population loadings 0.8/0.7/0.6, orthogonal simple structure): on 25
+    simulated samples of 300 customers, the 90% intervals of the varimax principal-component loadings (100
+    replicates, aligned to each sample's solution) cover the population's own component loadings in 80-97% of the
+    300 indicator-factor cells (found: 0.89 with 40 samples of 150 replicates), and a seed repeats its numbers."""
+    from crmlib.params import FactorAnalysisSettings
+    settings = FactorAnalysisSettings(n_factors=FactorCount(rule="fixed", n=2))
+    population = np.array([[0.8, 0], [0.7, 0], [0.6, 0], [0, 0.8], [0, 0.7], [0, 0.6]])
+    correlation = population @ population.T
+    np.fill_diagonal(correlation, 1.0)
+    names = list("abcdef")
+    target = factors.principal_components(pd.DataFrame(correlation, index=names, columns=names), 2).loadings
+    rng = np.random.default_rng(3)
+    covered = cells = 0
+    for sample in range(25):
+        unique = rng.normal(size=(300, 6)) * np.sqrt(1 - (population**2).sum(axis=1))
+        data = pd.DataFrame(rng.normal(size=(300, 2)) @ population.T + unique, columns=names)
+        fit = factors.extract_factors(factors.correlation_matrix(data), 2, settings)
+        table = factors.loading_intervals(data, fit, settings, replicates=100, confidence=0.9, seed=sample)
+        expected = factors.align_factors(target, fit.loadings).stack().to_numpy()
+        covered += int(((table["lower"] <= expected) & (expected <= table["upper"])).sum())
+        cells += len(table)
+    assert 0.80 <= covered / cells <= 0.97
+    again = factors.loading_intervals(data, fit, settings, replicates=100, confidence=0.9, seed=sample)
+    pd.testing.assert_frame_equal(again, table)
+    assert (table["replicates"] == 100).all() and (table["failed"] == 0).all()

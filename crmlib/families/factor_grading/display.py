@@ -67,6 +67,13 @@ def likelihood_fit(tables: dict, params):
     return report.table(tables, "likelihood_fit")
 
 
+def loading_intervals(tables: dict, params):
+    """The bootstrap intervals of the rotated loadings, or a line saying where to ask for them."""
+    if "loading_intervals" not in tables:
+        return Markdown("*No bootstrap intervals of the loadings: `factor_analysis.bootstrap.replicates` is 0.*")
+    return report.table(tables, "loading_intervals", params)
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
     """Sentences the case report shows above a stage's tables: the extraction and rotation, and the composite
     formula (stage 03)."""

@@ -27,9 +27,16 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
     sign = pd.Series({i.id: -1.0 if i.direction == "cost" else 1.0 for i in params.indicators})[corr.index]
     original = corr * np.outer(sign, sign)  # each indicator back in its own direction, for the reader
-    likelihood = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, moments.n)}
+    extra = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, moments.n)}
                   if settings.extraction == "ml" else {})
-    return likelihood | {
+    bootstrap = settings.bootstrap
+    if bootstrap.replicates > 0:
+        sample = run.query(f"SELECT * FROM standardized_indicators ORDER BY "
+                           f"{engine.hash_order(bootstrap.seed, 'customer_id')} LIMIT {bootstrap.max_customers}")
+        extra["loading_intervals"] = factors.loading_intervals(
+            sample[list(corr.columns)], fit, settings, replicates=bootstrap.replicates,
+            confidence=bootstrap.confidence, seed=bootstrap.seed).assign(customers=len(sample))
+    return extra | {
         "correlation_matrix": original.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(corr),
         "bartlett": factors.bartlett_sphericity(corr, moments.n).assign(condition_number=result.condition_number),

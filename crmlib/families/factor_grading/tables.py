@@ -1,5 +1,5 @@
 """Tables of the factor-grading family."""
-from ...tables import Table
+from ...tables import ITERATIVE, Table
 
 _F = "F1..Fk: one column per retained factor"
 TABLES = (
@@ -18,6 +18,13 @@ TABLES = (
            "log_p_value": "natural log of the p value (R: pchisq(..., lower.tail = FALSE, log.p = TRUE))",
            "n_customers": "customers", "n_indicators": "indicators",
            "condition_number": "largest over smallest eigenvalue of the correlation matrix"}),
+    Table("loading_intervals", "03_factor_analysis", "Bootstrap intervals of the rotated loadings",
+          "旋转后载荷的自助法置信区间",
+          {"indicator": "indicator id", "factor": "factor", "loading": "rotated loading (all customers)",
+           "lower": "percentile bootstrap bound, lower (factor_analysis.bootstrap)", "upper": "upper bound",
+           "replicates": "replicates used", "failed": "replicates whose fit failed (left out)",
+           "customers": "customers bootstrapped (all, or a hash sample of max_customers)"},
+          tolerance=ITERATIVE, reversed_costs=True),
     Table("likelihood_fit", "03_factor_analysis", "Fit of the maximum likelihood factor model", "极大似然因子模型的拟合",
           {"objective": "ML discrepancy F of the model", "chi_square": "F times n - 1 - (2p + 5)/6 - 2k/3",
            "df": "degrees of freedom", "p_value": "p value", "log_p_value": "natural log of the p value",

@@ -65,6 +65,10 @@ report.table(tables, "total_variance_explained")
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "loadings_rotated", params)
 
+# %%
+# NBVAL_CHECK_OUTPUT
+factor_grading.loading_intervals(tables, params)
+
 # %% [markdown]
 # **What the factors measure**: the indicators loading at least 0.5 on each factor, strongest first.
 
