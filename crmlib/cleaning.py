@@ -45,7 +45,8 @@ def winsorize(data: pd.DataFrame, lower: float, upper: float) -> tuple[pd.DataFr
     (``numpy.quantile(method="linear")``, R's ``quantile(type = 7)``), computed
     with missing values left out.
     """
-    low, high = (row for _, row in data.quantile([lower, upper], interpolation="linear").iterrows())
+    quantiles = data.quantile([lower, upper], interpolation="linear")  # both in one pass over each column
+    low, high = quantiles.iloc[0], quantiles.iloc[1]
     clipped = data.clip(lower=low, upper=high, axis=1)
     bounds = pd.DataFrame({
         "indicator": data.columns,

@@ -88,7 +88,6 @@ __all__ = [
     "maximum_likelihood_factoring",
     "likelihood_fit",
     "rmsea_interval",
-    "SCORE_METHODS",
     "score_coefficients",
     "factor_scores",
     "composite_weights",
@@ -345,8 +344,9 @@ def retained_factors(corr: pd.DataFrame, n_customers: int, rule: FactorCount) ->
 
 @dataclass(frozen=True)
 class PrincipalComponents:
-    """One factor fit, by principal components (:func:`principal_components`) or principal axes
-    (:func:`principal_axis_factoring`); every field is a labelled DataFrame or Series.
+    """One factor fit, by principal components (:func:`principal_components`), principal axes
+    (:func:`principal_axis_factoring`) or maximum likelihood (:func:`maximum_likelihood_factoring`); every field
+    is a labelled DataFrame or Series.
 
     Attributes
     ----------
@@ -665,10 +665,6 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         score_coefficients=score_coefficients(corr, loadings),
         correlation=corr,
     )
-
-
-#: Factor-score methods (:func:`score_coefficients`), by their names in the params.
-SCORE_METHODS = ("regression", "bartlett", "anderson_rubin", "ten_berge")
 
 
 def _symmetric_power(matrix: np.ndarray, power: float) -> np.ndarray:

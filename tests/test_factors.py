@@ -8,6 +8,7 @@ with no sign or order alignment at all.
 """
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from crmlib import engine, factors, figures, load_params, segmentation
 from crmlib.errors import InputError
 from crmlib.families.factor_grading.params import FactorName
 from crmlib.labels import REVERSED
-from crmlib.params import FactorCount, Grading
+from crmlib.params import FactorAnalysisSettings, FactorCount, Grading
 
 REFERENCE = Path(__file__).parent / "reference"
 DATASETS = ["shaoxing", "islr_credit", "credit_data"]
@@ -374,7 +375,6 @@ def test_the_extraction_setting_chooses_principal_axes_and_the_report_says_so():
     """``factor_analysis.extraction: pa`` (every family that fits a composite) gives psych's principal axes, and
     the methods sentence names the extraction and its convergence in both languages."""
     from crmlib.families.factor_grading import display
-    from crmlib.params import FactorAnalysisSettings
     data = pd.read_csv(REFERENCE / "shaoxing" / "input.csv").drop(columns="customer_id")
     settings = FactorAnalysisSettings(extraction="pa", n_factors=FactorCount(rule="fixed", n=2))
     result = factors.fit_composite(factors.correlation_matrix(data), len(data), settings)
@@ -413,7 +413,8 @@ def test_scores_of_each_method_have_the_property_that_names_it():
     corr = factors.correlation_matrix(data)
     fit = factors.principal_axis_factoring(corr, 2)
     r, l = corr.to_numpy(), fit.loadings.to_numpy()
-    w = {m: factors.score_coefficients(corr, fit.loadings, m).to_numpy() for m in factors.SCORE_METHODS}
+    methods = typing.get_args(FactorAnalysisSettings.model_fields["scores"].annotation)
+    w = {m: factors.score_coefficients(corr, fit.loadings, m).to_numpy() for m in methods}
     assert_allclose(w["bartlett"].T @ l, np.eye(2), atol=1e-12)
     assert_allclose(w["anderson_rubin"].T @ r @ w["anderson_rubin"], np.eye(2), atol=1e-12)
     covariance = w["ten_berge"].T @ r @ w["ten_berge"]
@@ -426,7 +427,6 @@ def test_scores_of_each_method_have_the_property_that_names_it():
 
 
 def test_the_score_setting_weighs_the_composite_with_that_methods_scores():
-    from crmlib.params import FactorAnalysisSettings
     data = pd.read_csv(REFERENCE / "shaoxing" / "input.csv").drop(columns="customer_id")
     settings = FactorAnalysisSettings(scores="bartlett", n_factors=FactorCount(rule="fixed", n=2))
     result = factors.fit_composite(factors.correlation_matrix(data), len(data), settings)
@@ -508,7 +508,6 @@ def test_loading_intervals_cover_the_population_loadings_of_a_known_structure():
     simulated samples of 300 customers, the 90% intervals of the varimax principal-component loadings (100
     replicates, aligned to each sample's solution) cover the population's own component loadings in 80-97% of the
     300 indicator-factor cells (found: 0.89 with 40 samples of 150 replicates), and a seed repeats its numbers."""
-    from crmlib.params import FactorAnalysisSettings
     settings = FactorAnalysisSettings(n_factors=FactorCount(rule="fixed", n=2))
     population = np.array([[0.8, 0], [0.7, 0], [0.6, 0], [0, 0.8], [0, 0.7], [0, 0.6]])
     correlation = population @ population.T

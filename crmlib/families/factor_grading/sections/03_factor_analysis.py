@@ -3,9 +3,9 @@
 #
 # Factor analysis of the standardized indicators, as SPSS FACTOR and R's psych do it (every figure agrees with
 # psych to 1e-6; see `tests/reference/`): adequacy (KMO above 0.6 is usually required; Bartlett's test),
-# eigenvalues and the number of factors (Kaiser, fixed, or parallel analysis), extraction by principal components
-# or principal axes and varimax rotation (the first cell below says which), regression-method factor scores F_j
-# and the composite score
+# eigenvalues and the number of factors (Kaiser, fixed, or parallel analysis), extraction by principal
+# components, principal axes or maximum likelihood and varimax rotation (the first cell below says which), factor
+# scores F_j (regression by default; the composite sentence names the method) and the composite score
 # F = sum_j w_j F_j (params `factor_grading.factor_analysis`). The run's engine (DuckDB, or Spark with
 # `--engine spark`) computes the correlation matrix from exact decimal sums of the z-scores rounded to 12 decimals
 # (the same on every engine and every run, within 1e-9 of the in-memory Pearson correlation), then the scores; the
@@ -14,8 +14,8 @@
 # **Sampling adequacy.** KMO per indicator (MSA) and overall, with Kaiser's (1974) word for each (marvelous from
 # 0.9, meritorious 0.8, middling 0.7, mediocre 0.6, miserable 0.5, unacceptable below); Bartlett's test, with the
 # natural log of its p value (the p value of a large sample is below the smallest double, about 5e-324, and is
-# 0); the condition number
-# of the correlation matrix (the run stops above the `max_condition_number` of the params).
+# 0); the condition number of the correlation matrix (the run stops above the `max_condition_number` of the
+# params).
 
 # %%
 from crmlib.families.factor_grading import display as factor_grading
