@@ -114,28 +114,31 @@ def headline(params: CaseParams, tables: dict[str, pd.DataFrame]) -> dict:
     return summary
 
 
-#: Rows the workbook's per-customer sheet holds, the header included: the first 99,998 customers and a note. A
-#: sheet of a million customers (Excel's limit is 1,048,576 rows) took xlsxwriter about two minutes to write;
-#: the full table is ``tables/customers.csv``, or ``tables/customers.parquet`` above
-#: :data:`crmlib.io.PARQUET_ROWS` customers.
+#: Customers the workbook's per-customer sheet lists in full (Excel's limit is 1,048,576 rows).
 SHEET_ROWS = 100_000
+#: Rows of the per-customer sheet, the header included, for a larger customer base: the first 9,998 customers and
+#: a note saying where the full table is (``tables/customers.parquet``, every customer). Writing 99,998 rows took
+#: XlsxWriter 4.5 s at a million customers, and a sheet that cannot list them all is only a first look.
+EXCERPT_ROWS = 10_000
 
 
 def _within_sheet_rows(frame: pd.DataFrame, lang: Language, full_table: str) -> pd.DataFrame:
-    """The per-customer sheet cut to :data:`SHEET_ROWS`, its last row saying where the full table is
-    (``full_table``, a path relative to the report)."""
-    if len(frame) < SHEET_ROWS:
+    """The per-customer sheet: every customer when there are at most :data:`SHEET_ROWS`; else the first
+    :data:`EXCERPT_ROWS` rows, the header and a last row saying where the full table is (``full_table``, a path
+    relative to the report) included."""
+    if len(frame) <= SHEET_ROWS:
         return frame
-    note = text("full_table", lang, n=len(frame) - (SHEET_ROWS - 2), shown=SHEET_ROWS - 2, file=full_table)
-    return pd.concat([frame.iloc[:SHEET_ROWS - 2], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
+    shown = EXCERPT_ROWS - 2
+    note = text("full_table", lang, n=len(frame) - shown, shown=shown, file=full_table)
+    return pd.concat([frame.iloc[:shown], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
 
 
 def _write_key(customers: pd.DataFrame, processed: Path) -> Path:
     """The link from each pseudonym to its customer id, beside the stage tables: ``customers_with_ids.xlsx``, or for
-    as many customers as the customer sheet holds (:data:`SHEET_ROWS`) or more, every one of them, in
+    more customers than the customer sheet lists in full (:data:`SHEET_ROWS`), every one of them, in
     ``customers_with_ids.parquet``; the file of the other kind, from an earlier run, is removed."""
     workbook, table = processed / "customers_with_ids.xlsx", processed / "customers_with_ids.parquet"
-    if len(customers) < SHEET_ROWS:
+    if len(customers) <= SHEET_ROWS:
         table.unlink(missing_ok=True)
         return write_workbook({"customers": (customers, {})}, workbook)
     workbook.unlink(missing_ok=True)

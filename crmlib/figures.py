@@ -194,7 +194,7 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     Above :data:`BIPLOT_POINTS` customers, every k-th customer in id order is drawn (a systematic sample, the same
     on every engine and run; the title says so); the legend counts every customer."""
     colours = segment_colours(order)
-    figure, axis = _subplots(figsize=(6.5, 5.5))
+    figure, axis = _subplots(figsize=(8, 5.5))
     step = -(-len(scores) // BIPLOT_POINTS)
     points = scores[["F1", "F2"]].assign(segment=segments)  # aligned on the ids (no lookup when in one order)
     drawn = (points if points.index.is_monotonic_increasing else points.sort_index()).iloc[::step]
@@ -221,7 +221,7 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     axis.axvline(0, color="grey", linewidth=0.5)
     axis.set_xlabel(text("score_on", lang, factor="F1"))
     axis.set_ylabel(text("score_on", lang, factor="F2"))
-    axis.legend(loc="best")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # beside the points, not searched among them
     figure.tight_layout()
     return figure
 

@@ -39,6 +39,7 @@ __all__ = [
     "Measures",
     "read_measures",
     "rows_to_drop",
+    "text_cells",
     "read_indicators",
     "write_bytes",
     "write_table",
@@ -283,11 +284,12 @@ def _file_row(position: int, first_row: int, rows) -> int:
 _EXPONENT_ID = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
-def _customer_ids(table: pd.DataFrame, source: DataSource, data: DataFile) -> pd.Series:
-    """Customer ids: the id column (stripped), or ``row<n>`` for file row n (the table's index)."""
+def _customer_ids(table: pd.DataFrame, cells: pd.DataFrame, source: DataSource, data: DataFile) -> pd.Series:
+    """Customer ids: the id column (stripped; ``cells`` are the table's text columns as :func:`text_cells` gives
+    them), or ``row<n>`` for file row n (the table's index)."""
     if source.id_column is None:
         return pd.Series([f"row{row}" for row in table.index])
-    ids = table[source.id_column].astype(str).str.strip()
+    ids = _stripped(table, cells, source.id_column)
     for problem, message in (
         (ids == "", "customer id is empty: give every customer an id, or remove the row"),
         (_found(ids, _EXPONENT_ID, lambda cell: "e" in cell or "E" in cell),
@@ -325,13 +327,27 @@ def _found(cells: pd.Series, pattern: re.Pattern, possible) -> pd.Series:
     return pd.Series(found, index=cells.index)
 
 
-def rows_to_drop(table: pd.DataFrame) -> pd.Series:
+def text_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a data file that are not typed numbers (a CSV's or workbook's cells, a Parquet file's text
+    columns), as text without surrounding whitespace."""
+    numbers = [column for column in table.columns if _numeric(table[column])]  # typed (Parquet) columns
+    return table.drop(columns=numbers).astype(str).apply(lambda column: column.str.strip())
+
+
+def _stripped(table: pd.DataFrame, cells: pd.DataFrame, column: str) -> pd.Series:
+    """Column ``column`` as text without surrounding whitespace: from ``cells`` (:func:`text_cells`), or a typed
+    number column written as text."""
+    return cells[column] if column in cells else table[column].astype(str).str.strip()
+
+
+def rows_to_drop(table: pd.DataFrame, cells: pd.DataFrame | None = None) -> pd.Series:
     """Why each non-customer row of a data file is left out (empty string: a customer's row), from its cells:
     ``blank row`` (every cell empty), ``repeated header row`` (at least half its cells equal their column's
     header), ``total or subtotal row`` (a cell reads 合计, 小计, 总计, 平均, Total, Sum, Average, ...). Rows that
-    equal the sum or mean of the others are found on the numbers (:func:`_aggregate_rows`)."""
-    numbers = [column for column in table.columns if _numeric(table[column])]  # typed (Parquet) columns
-    cells = table.drop(columns=numbers).astype(str).apply(lambda column: column.str.strip())
+    equal the sum or mean of the others are found on the numbers (:func:`_aggregate_rows`). ``cells`` are the
+    table's :func:`text_cells`, when already made."""
+    cells = text_cells(table) if cells is None else cells
+    numbers = [column for column in table.columns if column not in cells]
     blank = (cells == "").all(axis=1) & table[numbers].isna().all(axis=1)
     header = (cells == pd.Series(cells.columns, index=cells.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
     total = cells.apply(lambda column: _found(column, _TOTAL_CELL, lambda cell: cell[-1:] in _TOTAL_ENDINGS)
@@ -414,8 +430,9 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
         coded answer, an empty or duplicated id, an id that lost digits as an Excel number.
     """
     data = read_customer_file(source, path, key)
-    reasons = rows_to_drop(data.table)
-    table = data.table[reasons == ""]
+    cells = text_cells(data.table)
+    reasons = rows_to_drop(data.table, cells)
+    table, cells = data.table[reasons == ""], cells[reasons == ""]
     if table.empty:
         raise InputError(f"the file has no data rows below its header (row {source.header_row})"
                          + (f"; rows left out: {', '.join(sorted(set(reasons)))}" if len(reasons) else ""),
@@ -450,11 +467,11 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
         _check_range(columns[measure.id], getattr(measure, "valid_range", None), cells, data, measure, table.index)
     values = pd.DataFrame(columns, index=table.index)
     aggregate = _aggregate_rows(values)
-    table, values = table[aggregate == ""], values[aggregate == ""]
+    table, values, cells = table[aggregate == ""], values[aggregate == ""], cells[aggregate == ""]
     dropped = pd.concat([reasons[reasons != ""], aggregate[aggregate != ""]]).sort_index()
-    index = pd.Index(_customer_ids(table, source, data).to_numpy(), name="customer_id")
-    text = pd.DataFrame({key: table[column].astype(str).str.strip().to_numpy()
-                         for key, column in text_columns.items()}, index=index)
+    index = pd.Index(_customer_ids(table, cells, source, data).to_numpy(), name="customer_id")
+    text = pd.DataFrame({key: _stripped(table, cells, column).to_numpy() for key, column in text_columns.items()},
+                        index=index)
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
     return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped,
                     pd.Series(converted, name="n_converted", dtype=int))

@@ -245,6 +245,7 @@ def test_a_key_beyond_the_sheet_rows_is_written_whole_as_parquet(make_case, tmp_
                                   progress=lambda _: None)
     assert (tmp_path / "report" / "tables" / "customers.csv").is_file()
     monkeypatch.setattr(case_report, "SHEET_ROWS", 10)
+    monkeypatch.setattr(case_report, "EXCERPT_ROWS", 10)
     monkeypatch.setattr(io, "PARQUET_ROWS", 50)
     case_report.write_case_report(params, tmp_path / "processed", tmp_path / "report", lang="en", command="x",
                                   progress=lambda _: None)
@@ -357,8 +358,10 @@ def test_index_is_bilingual(root):
 
 
 def test_a_customer_sheet_beyond_its_rows_says_where_the_full_table_is(monkeypatch):
-    monkeypatch.setattr(case_report, "SHEET_ROWS", 5)
+    monkeypatch.setattr(case_report, "SHEET_ROWS", 8)
+    monkeypatch.setattr(case_report, "EXCERPT_ROWS", 5)
     frame = pd.DataFrame({"customer": [f"C{n:06d}" for n in range(1, 11)], "score": range(10)})
+    assert case_report._within_sheet_rows(frame.iloc[:8], "en", "tables/customers.csv").equals(frame.iloc[:8])
     shown = case_report._within_sheet_rows(frame, "en", "tables/customers.csv")
     assert len(shown) + 1 == 5  # header, 3 customers, the note
     assert list(shown["customer"][:3]) == ["C000001", "C000002", "C000003"]
