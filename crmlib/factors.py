@@ -1,4 +1,5 @@
-"""Factor analysis by principal components, as SPSS FACTOR and R's ``psych::principal`` do it.
+"""Factor analysis by principal components, as SPSS FACTOR and R's ``psych::principal`` do it, and by minimum
+residual, principal axes and maximum likelihood, as ``psych::fa`` does.
 
 Every statistic here is checked against psych 2.2.9 to 1e-6 (``tests/test_factors.py``,
 reference files and the R script that wrote them in ``tests/reference/``).
@@ -16,7 +17,7 @@ Conventions
   default, which ``psych::principal(rotate = "varimax")`` calls, and SPSS's
   default (SPSS stops on a different criterion, so its loadings agree to about
   1e-4, not 1e-6). The algorithm is factor_analyzer's ``Rotator``, an exact
-  transcription of ``stats::varimax``.
+  transcription of ``stats::varimax``. Quartimax: :func:`quartimax_rotation`.
 - Sign and order (psych's rule, so results compare with no sign freedom): each
   unrotated column is flipped so its loadings sum to a positive number; after
   rotation columns are ordered by their sums of squared loadings, largest first,
@@ -54,8 +55,6 @@ from decimal import Decimal
 import mpmath
 import numpy as np
 import pandas as pd
-import warnings
-
 from scipy import optimize, stats
 
 from .errors import InputError
@@ -80,10 +79,13 @@ __all__ = [
     "retained_factors",
     "PrincipalComponents",
     "principal_components",
+    "QUARTIMAX_TOLERANCE",
+    "quartimax_rotation",
     "squared_multiple_correlations",
     "PAF_TOLERANCE",
     "PAF_MAX_ITERATIONS",
     "principal_axis_factoring",
+    "minimum_residual_factoring",
     "ML_LOWER",
     "maximum_likelihood_factoring",
     "likelihood_fit",
@@ -95,6 +97,7 @@ __all__ = [
     "total_variance_explained",
     "CompositeFit",
     "engine_factor_scores",
+    "EXTRACTIONS",
     "extract_factors",
     "align_factors",
     "loading_intervals",
@@ -393,6 +396,47 @@ def _rotator(**settings):
     return Rotator(**settings)
 
 
+#: Quartimax's plane rotations stop when a sweep over every pair of factors turns none by more than this (radians).
+QUARTIMAX_TOLERANCE = 1e-14
+
+
+def quartimax_rotation(loadings: np.ndarray, kaiser_normalization: bool = True) -> np.ndarray:
+    """The orthogonal matrix :math:`T` maximizing the quartimax criterion :math:`\sum_{ij} b_{ij}^4` of
+    :math:`B = A T`, with :math:`A` the loadings, each row divided by its length when ``kaiser_normalization``
+    (Kaiser's normalization, SPSS's default for every rotation).
+
+    Found by plane rotations, one pair of factors at a time (Neuhaus and Wrigley 1954): turning the pair's columns
+    :math:`(x, y)` by the angle :math:`t` changes the criterion by :math:`\frac14 \sum_i r_i^4 \cos 4(a_i - t)`
+    (:math:`x_i + i y_i = r_i e^{i a_i}`), largest at :math:`t = \arg(\sum_i (x_i + i y_i)^4) / 4`, exactly; the
+    sweeps stop when no angle exceeds :data:`QUARTIMAX_TOLERANCE`. With two factors one turn is the maximum.
+
+    Notes
+    -----
+    psych's ``principal(x, k, rotate = "quartimax")`` and ``fa(...)`` call ``GPArotation::quartimax(L)``: no
+    Kaiser normalization (set ``kaiser_normalization: false`` to compare) and gradient projection stopped at a
+    gradient norm of 1e-5, within about 1e-6 of this maximum in the loadings (its Armijo step test cannot
+    tighten much below that in double precision). SPSS normalizes by default.
+    """
+    a = np.asarray(loadings, dtype=float)
+    length = np.sqrt((a**2).sum(axis=1)) if kaiser_normalization else np.ones(len(a))
+    b = a / length[:, None]
+    k = b.shape[1]
+    transform = np.eye(k)
+    for _ in range(1000):
+        largest = 0.0
+        for i in range(k - 1):
+            for j in range(i + 1, k):
+                angle = np.angle(((b[:, i] + 1j * b[:, j]) ** 4).sum()) / 4
+                cos, sin = np.cos(angle), np.sin(angle)
+                plane = np.array([[cos, -sin], [sin, cos]])
+                b[:, [i, j]] = b[:, [i, j]] @ plane
+                transform[:, [i, j]] = transform[:, [i, j]] @ plane
+                largest = max(largest, abs(angle))
+        if largest <= QUARTIMAX_TOLERANCE:
+            return transform
+    raise InputError("the quartimax rotation did not converge in 1000 sweeps: use rotation: varimax")
+
+
 def _positive_column_sums(matrix: np.ndarray) -> np.ndarray:
     signs = np.sign(matrix.sum(axis=0))
     signs[signs == 0] = 1.0
@@ -441,6 +485,30 @@ PAF_TOLERANCE = 1e-12
 PAF_MAX_ITERATIONS = 100_000
 
 
+def _iterated_principal_axes(corr: pd.DataFrame, n_factors: int, method: str, file=None) -> np.ndarray:
+    """The unrotated loadings at the fixed point of principal-axis iteration (:func:`principal_axis_factoring`);
+    errors name ``method``."""
+    r = corr.to_numpy()
+    reduced = r.copy()
+    communality = squared_multiple_correlations(corr).to_numpy()
+    for _ in range(PAF_MAX_ITERATIONS):
+        np.fill_diagonal(reduced, communality)
+        values, vectors = _eigen_descending(reduced)
+        loadings = vectors[:, :n_factors] * np.sqrt(np.maximum(values[:n_factors], 0.0))
+        updated = (loadings**2).sum(axis=1)
+        if (updated >= 1.0).any():
+            indicator = corr.index[int(np.argmax(updated))]
+            raise InputError(f"{method} with {n_factors} factors gives indicator '{indicator}' a communality of "
+                             f"{updated.max():.4f}, at least 1 (a Heywood case: no unique variance left): retain "
+                             "fewer factors, or use extraction: principal", file=file)
+        change = np.abs(updated - communality).max()
+        communality = updated
+        if change <= PAF_TOLERANCE:
+            return loadings
+    raise InputError(f"{method} did not converge in {PAF_MAX_ITERATIONS} iterations: retain fewer factors, or use "
+                     "extraction: principal", file=file)
+
+
 def principal_axis_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
                              kaiser_normalization: bool = True, file=None) -> PrincipalComponents:
     """Principal axis factoring (what SPSS calls PAF), optional varimax rotation, and score coefficients.
@@ -472,25 +540,40 @@ def principal_axis_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: st
         When a communality reaches 1 (a Heywood case: an indicator fully explained by the factors, so its
         unique variance would be 0 or negative) or the iterations do not converge.
     """
-    r = corr.to_numpy()
-    reduced = r.copy()
-    communality = squared_multiple_correlations(corr).to_numpy()
-    for _ in range(PAF_MAX_ITERATIONS):
-        np.fill_diagonal(reduced, communality)
-        values, vectors = _eigen_descending(reduced)
-        loadings = vectors[:, :n_factors] * np.sqrt(np.maximum(values[:n_factors], 0.0))
-        updated = (loadings**2).sum(axis=1)
-        if (updated >= 1.0).any():
-            indicator = corr.index[int(np.argmax(updated))]
-            raise InputError(f"principal axis factoring with {n_factors} factors gives indicator '{indicator}' a "
-                             f"communality of {updated.max():.4f}, at least 1 (a Heywood case: no unique "
-                             "variance left): retain fewer factors, or use extraction: principal", file=file)
-        change = np.abs(updated - communality).max()
-        communality = updated
-        if change <= PAF_TOLERANCE:
-            return _rotated_fit(corr, _eigen_descending(r)[0], loadings, rotation, kaiser_normalization)
-    raise InputError(f"principal axis factoring did not converge in {PAF_MAX_ITERATIONS} iterations: retain "
-                     "fewer factors, or use extraction: principal", file=file)
+    loadings = _iterated_principal_axes(corr, n_factors, "principal axis factoring", file)
+    return _rotated_fit(corr, _eigen_descending(corr.to_numpy())[0], loadings, rotation, kaiser_normalization)
+
+
+def minimum_residual_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
+                               kaiser_normalization: bool = True, file=None) -> PrincipalComponents:
+    """Minimum residual factoring (minres, psych's default; unweighted least squares), optional varimax rotation,
+    and score coefficients.
+
+    The uniquenesses :math:`\\Psi` minimize psych's minres discrepancy, the sum of the squared off-diagonal
+    residuals :math:`\\sum_{i > j} (r_{ij} - (L L')_{ij})^2` with :math:`L` the first k principal axes of
+    :math:`R - \\Psi`. At its minimum the residuals' diagonal is zero too, so the minimum is the fixed point of
+    principal-axis iteration (Harman and Jones 1966): computed here as that fixed point, iterated until no
+    communality changes by more than :data:`PAF_TOLERANCE` (1e-12), where the discrepancy's gradient vanishes
+    (tested). Rotation, sign and order rules and score coefficients as in :func:`principal_axis_factoring`.
+
+    Notes
+    -----
+    Equivalent R call::
+
+        psych::fa(x, nfactors = k, fm = "minres", rotate = "varimax")
+
+    psych minimizes the discrepancy by L-BFGS-B at R's default tolerance and passes no tolerance on: its
+    loadings are about 1.5e-5 from the minimum. Converged tightly, they are those of
+    ``psych::fa(x, k, fm = "pa", min.err = 1e-13, max.iter = 1e5)``, to which these are compared to 1e-6.
+
+    Raises
+    ------
+    InputError
+        At a Heywood case (a communality reaching 1; psych then returns a solution at its bound of 0.005 for the
+        uniqueness, with a warning) or when the iterations do not converge.
+    """
+    loadings = _iterated_principal_axes(corr, n_factors, "minimum residual factoring", file)
+    return _rotated_fit(corr, _eigen_descending(corr.to_numpy())[0], loadings, rotation, kaiser_normalization)
 
 
 #: Smallest uniqueness maximum likelihood factoring allows (``stats::factanal``'s and psych's ``lower``).
@@ -632,6 +715,9 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         rotator = _rotator(method="varimax", normalize=kaiser_normalization, max_iter=1000, tol=1e-5)
         rotated = rotator.fit_transform(unrotated)
         transform = rotator.rotation_
+    elif rotation == "quartimax" and n_factors > 1:
+        transform = quartimax_rotation(unrotated, kaiser_normalization)
+        rotated = unrotated @ transform
     else:
         rotated, transform = unrotated.copy(), np.eye(n_factors)
     order = np.argsort(-(rotated**2).sum(axis=0), kind="stable")
@@ -797,16 +883,18 @@ class CompositeFit:
     condition_number: float
 
 
+#: The iterative extractions by their params name.
+EXTRACTIONS = {"minres": minimum_residual_factoring, "pa": principal_axis_factoring, "ml": maximum_likelihood_factoring}
+
+
 def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) -> PrincipalComponents:
     """The fit of ``n_factors`` factors by a case's ``factor_analysis`` settings: extraction (principal
     components, principal axes or maximum likelihood), rotation, and score coefficients of the chosen method."""
     rotation = {"rotation": settings.rotation, "kaiser_normalization": settings.kaiser_normalization}
-    if settings.extraction == "pa":
-        fit = principal_axis_factoring(corr, n_factors, **rotation, file=file)
-    elif settings.extraction == "ml":
-        fit = maximum_likelihood_factoring(corr, n_factors, **rotation, file=file)
-    else:
+    if settings.extraction == "principal":
         fit = principal_components(corr, n_factors, **rotation)
+    else:
+        fit = EXTRACTIONS[settings.extraction](corr, n_factors, **rotation, file=file)
     if settings.scores != "regression":
         fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores))
     return fit
@@ -918,32 +1006,26 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
                                 rotation: str = "oblimin") -> ExploratoryFactors:
     """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = ..., rotate = ...)``.
 
-    Extraction: ``principal`` (:func:`principal_components`), ``pa`` (:func:`principal_axis_factoring`), ``ml``
-    (:func:`maximum_likelihood_factoring`), or ``minres``, factor_analyzer's minimum-residual fit. The unrotated
-    loadings are rotated by factor_analyzer's ``Rotator`` (varimax, oblimin with gamma 0, promax), applied here
+    Extraction: ``principal`` (:func:`principal_components`), ``minres`` (:func:`minimum_residual_factoring`),
+    ``pa`` (:func:`principal_axis_factoring`), ``ml`` (:func:`maximum_likelihood_factoring`). The unrotated
+    loadings are rotated by :func:`quartimax_rotation` (without Kaiser normalization, as psych's ``fa``) or
+    factor_analyzer's ``Rotator`` (varimax, oblimin with gamma 0, promax), applied here
     rather than through ``FactorAnalyzer(rotation=...)``: factor_analyzer 0.5.1 re-sorts its rotated loadings but
     leaves ``phi_`` in the old order, so its factor correlations do not match its loadings; principal components
-    with varimax or none are :func:`principal_components`' own. minres is an iterative optimizer: loadings agree
-    with psych to about 2e-5 (both stop L-BFGS-B at default tolerances); the oblique rotations stop at the
-    rotation's default tolerance too. Columns follow psych's order and sign rule (by sums of squared loadings,
+    with varimax or none are :func:`principal_components`' own. The oblique rotations stop at the rotation's
+    default tolerance. Columns follow psych's order and sign rule (by sums of squared loadings,
     each summing positive), so a comparison needs no alignment beyond psych's own factor names.
     """
     corr = correlation_matrix(data)
     if extraction == "principal" and rotation in {"varimax", "none"}:
         loadings, phi = principal_components(corr, n_factors, rotation=rotation).loadings.to_numpy(), None
     else:
-        if extraction == "minres":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # factor_analyzer on scikit-learn 1.7
-                from factor_analyzer import FactorAnalyzer
-                model = FactorAnalyzer(n_factors=n_factors, method="minres", rotation=None).fit(data.to_numpy())
-            loadings = model.loadings_
-        else:
-            extract = {"principal": principal_components, "pa": principal_axis_factoring,
-                       "ml": maximum_likelihood_factoring}[extraction]
-            loadings = extract(corr, n_factors, rotation="none").unrotated_loadings.to_numpy()
+        extract = EXTRACTIONS.get(extraction, principal_components)
+        loadings = extract(corr, n_factors, rotation="none").unrotated_loadings.to_numpy()
         phi = None
-        if rotation != "none" and n_factors > 1:
+        if rotation == "quartimax" and n_factors > 1:
+            loadings = loadings @ quartimax_rotation(loadings, kaiser_normalization=False)  # as psych's fa
+        elif rotation != "none" and n_factors > 1:
             rotator = _rotator(method=rotation)
             loadings = rotator.fit_transform(loadings)
             phi = rotator.phi_ if rotation in {"oblimin", "promax"} else None

@@ -119,12 +119,21 @@ TEXT: dict[str, tuple[str, str]] = {
                       "提取方法：主轴因子法（PAF），以复相关系数平方为初始共同度，迭代至各共同度的变化均不超过 1e-12"
                       "（与同样严格收敛的 psych::fa(fm = \"pa\") 一致；SPSS 的 PAF 在变化小于 0.001 或迭代 25 次时停止，"
                       "与本解相差约 1e-3）。"),
+    "extraction_minres": ("Extraction: minimum residual (psych::fa's default fm = \"minres\"), whose minimum is the "
+                          "fixed point of principal-axis iteration, iterated until no communality changed by more than "
+                          "1e-12 (psych's optimizer stops about 1.5e-5 from it).",
+                          "提取方法：最小残差法（psych::fa 的默认 fm = \"minres\"），其最小值即主轴迭代的不动点，迭代至"
+                          "各共同度的变化均不超过 1e-12（psych 的优化器停在距此约 1.5e-5 处）。"),
     "extraction_ml": ("Extraction: maximum likelihood (stats::factanal, psych::fa(fm = \"ml\")), converged to "
                       "scipy's finest tolerances; its chi-square, TLI, RMSEA and BIC as psych::fa.stats prints them.",
                       "提取方法：极大似然法（stats::factanal，psych::fa(fm = \"ml\")），以 scipy 最严格的容差收敛；"
                       "其卡方、TLI、RMSEA 与 BIC 按 psych::fa.stats 的算法给出。"),
     "rotation_varimax": ("Rotation: varimax{normalization} (stats::varimax, SPSS's default).",
                          "旋转：方差最大法（varimax）{normalization}（stats::varimax，SPSS 默认）。"),
+    "rotation_quartimax": ("Rotation: quartimax{normalization}, the exact maximum of the criterion by plane "
+                           "rotations (psych's quartimax is GPArotation's, without Kaiser normalization unless asked).",
+                           "旋转：四次方最大法（quartimax）{normalization}，以平面旋转求得准则的精确最大值（psych 的 quartimax "
+                           "调用 GPArotation，默认不做 Kaiser 标准化）。"),
     "rotation_none": ("Rotation: none.", "旋转：不旋转。"),
     "kaiser_normalization": (" with Kaiser normalization", "，Kaiser 标准化"),
     "grade_cutoff": ("lower bound of {grade}", "{grade}下限"),

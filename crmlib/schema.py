@@ -221,21 +221,28 @@ class FactorAnalysisSettings(Strict):
     """Factor-analysis stage settings (principal-component extraction as in SPSS and psych::principal, or principal
     axis factoring as SPSS's PAF and psych::fa(fm = "pa"))."""
 
-    extraction: Literal["principal", "pa", "ml"] = Field(
+    extraction: Literal["principal", "minres", "pa", "ml"] = Field(
         default="principal",
         description="principal: principal components (psych::principal); pa: principal axis factoring from squared "
         "multiple correlations, iterated until no communality changes by more than 1e-12 (psych::fa(fm = \"pa\") "
-        "converged as tightly; SPSS's PAF stops at 0.001); ml: maximum likelihood (stats::factanal, "
+        "converged as tightly; SPSS's PAF stops at 0.001); minres: minimum residual (psych::fa's default), whose "
+        "minimum is that same fixed point (psych stops about 1.5e-5 before it); ml: maximum likelihood (stats::factanal, "
         "psych::fa(fm = \"ml\")), with its chi-square, TLI, RMSEA and BIC.",
     )
     n_factors: FactorCount = FactorCount()
-    rotation: Literal["varimax", "none"] = "varimax"
+    rotation: Literal["varimax", "quartimax", "none"] = Field(
+        default="varimax",
+        description="varimax (stats::varimax, SPSS's default), quartimax (the exact maximum by plane rotations; "
+        "psych's quartimax is GPArotation's, without Kaiser normalization) or none; kaiser_normalization applies to "
+        "both.",
+    )
     scores: Literal["regression", "bartlett", "anderson_rubin", "ten_berge"] = Field(
         default="regression",
         description="Factor-score coefficients (psych::factor.scores): regression (Thurstone, SPSS's default), "
         "bartlett, anderson_rubin or ten_berge; the composite weighs the scores of this method.",
     )
-    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before varimax (SPSS, psych).")
+    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before rotating (SPSS; psych "
+                                       "for varimax only).")
     composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
         default="rotated_variance",
         description="w_j = rotated SS loadings share (default) or unrotated eigenvalue share of the retained total.",

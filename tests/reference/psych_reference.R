@@ -19,6 +19,12 @@
 #   pa_loadings_unrotated.csv, pa_loadings_rotated.csv, pa_communalities.csv, pa_weights.csv
 #                            fa(x, k, fm = "pa", rotate = "none" / "varimax", scores = "regression") converged
 #                            tightly (min.err = 1e-13, max.iter = 1e5; psych's default stops at 0.001)
+#   quartimax_psych.csv, quartimax_raw.csv, quartimax_kaiser.csv (two factors)
+#                            principal(x, k, rotate = "quartimax")$loadings (GPArotation, no normalization,
+#                            eps = 1e-5); the criterion's maximum over the angle by optimize, without and with
+#                            Kaiser normalization, psych's sign and order rule
+#   minres_loadings_rotated.csv
+#                            fa(x, k, fm = "minres", rotate = "varimax") at psych's default tolerance
 #   score_weights_<pc|pa>_<Bartlett|Anderson|tenBerge>.csv
 #                            factor.scores(r, loadings, method = ...)$weights of the varimax principal
 #                            components and principal axes
@@ -47,6 +53,10 @@ complete <- na.omit(raw[, c("rownames", numeric_columns)])
 names(complete)[1] <- "customer_id"
 dir.create("tests/reference/credit_data", showWarnings = FALSE)
 write.csv(complete, "tests/reference/credit_data/input.csv", row.names = FALSE)
+
+# psych's sign and order rule: columns by their sums of squared loadings, largest first, each summing positive
+psych_signs <- function(l) l %*% diag(sign(colSums(l)), ncol(l))
+psych_order <- function(l) psych_signs(l[, order(colSums(l^2), decreasing = TRUE), drop = FALSE])
 
 write_table <- function(frame, dataset, name) {
   write.csv(frame, file.path("tests/reference", dataset, paste0(name, ".csv")), row.names = FALSE)
@@ -87,6 +97,11 @@ for (dataset in names(settings)) {
     write_table(data.frame(indicator = colnames(x), unclass(pa$loadings), check.names = FALSE), dataset,
                 paste0("pa_loadings_", name))
   }
+  # minimum residual at psych's own tolerance (fa passes no control on to its L-BFGS-B): converged, its minimum is
+  # the principal-axis fixed point above
+  minres <- fa(x, nfactors = k, fm = "minres", rotate = "varimax")
+  write_table(data.frame(indicator = colnames(x), unclass(minres$loadings), check.names = FALSE), dataset,
+              "minres_loadings_rotated")
   write_table(data.frame(indicator = colnames(x), communality = pa$communality), dataset, "pa_communalities")
   write_table(data.frame(indicator = colnames(x), pa$weights, check.names = FALSE), dataset, "pa_weights")
   # score coefficients by each method, from the loadings as a matrix (given a one-factor fit object, psych
@@ -106,10 +121,8 @@ for (dataset in names(settings)) {
   # default tolerance and passes none on), psych's sign and order rule, and psych::fa.stats of its loadings
   ml <- factanal(covmat = r, factors = k, n.obs = nrow(x), rotation = "none",
                  control = list(lower = 0.005, opt = list(factr = 1, pgtol = 0, maxit = 1e5)))
-  psych_signs <- function(l) l %*% diag(sign(colSums(l)), ncol(l))
   unrotated_ml <- psych_signs(unclass(ml$loadings))
-  rotated_ml <- if (k > 1) unclass(varimax(unrotated_ml)$loadings) else unrotated_ml
-  rotated_ml <- psych_signs(rotated_ml[, order(colSums(rotated_ml^2), decreasing = TRUE), drop = FALSE])
+  rotated_ml <- psych_order(if (k > 1) unclass(varimax(unrotated_ml)$loadings) else unrotated_ml)
   write_table(data.frame(indicator = colnames(x), unrotated_ml, uniqueness = ml$uniquenesses), dataset,
               "ml_loadings_unrotated")
   write_table(data.frame(indicator = colnames(x), rotated_ml), dataset, "ml_loadings_rotated")
@@ -120,6 +133,23 @@ for (dataset in names(settings)) {
                          null_chi_square = stats$null.chisq, null_df = stats$null.dof, tli = stats$TLI,
                          rmsea = stats$RMSEA[["RMSEA"]], rmsea_lower = rmsea_bound(stats, nrow(x), 0.95),
                          rmsea_upper = rmsea_bound(stats, nrow(x), 0.05), bic = stats$BIC), dataset, "ml_fit")
+
+  # quartimax of two principal components: psych's (GPArotation::quartimax: no normalization, gradient norm 1e-5),
+  # and the maximum of the criterion over the angle by optimize (to R's finest tolerance), without and with Kaiser
+  # normalization
+  if (k == 2) {
+    write_table(data.frame(indicator = colnames(x), unclass(principal(x, nfactors = k, rotate = "quartimax")$loadings),
+                           check.names = FALSE), dataset, "quartimax_psych")
+    l <- unclass(unrotated$loadings)
+    turn <- function(t) matrix(c(cos(t), sin(t), -sin(t), cos(t)), 2)
+    for (normalized in c(FALSE, TRUE)) {
+      h <- if (normalized) sqrt(rowSums(l^2)) else rep(1, nrow(l))
+      angle <- optimize(function(t) sum(((l / h) %*% turn(t))^4), c(-pi / 4, pi / 4), maximum = TRUE,
+                        tol = 1e-12)$maximum
+      write_table(data.frame(indicator = colnames(x), psych_order(l %*% turn(angle))), dataset,
+                  paste0("quartimax_", if (normalized) "kaiser" else "raw"))
+    }
+  }
 
   fit <- principal(x, nfactors = k, rotate = "varimax", scores = TRUE)
   write_table(data.frame(indicator = colnames(x), unclass(fit$loadings), check.names = FALSE),

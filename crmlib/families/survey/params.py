@@ -91,7 +91,7 @@ class EFASettings(Strict):
         description="principal components, minimum residual (psych's default), principal axes or maximum "
         "likelihood (crmlib.factors).",
     )
-    rotation: Literal["varimax", "oblimin", "promax", "none"] = "oblimin"
+    rotation: Literal["varimax", "quartimax", "oblimin", "promax", "none"] = "oblimin"
     n_factors: FactorCount = FactorCount()
     min_loading: float = Field(default=0.4, gt=0, lt=1, description="Loadings below this are blanked in the display.")
 
