@@ -30,7 +30,8 @@ def changed_values(log: pd.DataFrame) -> dict[str, int]:
 
 
 #: The stage-01 tables the counts of changed values are read from.
-CHANGE_TABLES = ("cleaning_log", "dropped_rows", "survey_cleaning_log", "respondents", "survey_dropped_rows")
+CHANGE_TABLES = ("cleaning_log", "dropped_rows", "survey_cleaning_log", "respondents", "survey_dropped_rows",
+                 "matrix_log")
 
 
 def change_counts(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -42,6 +43,10 @@ def change_counts(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
         counts |= changed_values(tables["cleaning_log"])
     if "dropped_rows" in tables:
         counts["rows of the customer file left out"] = len(tables["dropped_rows"])
+    if "matrix_log" in tables:
+        matrix = tables["matrix_log"].iloc[0]
+        counts["matrix cells filled from across the diagonal"] = int(matrix["cells_from_mirror"])
+        counts["covariances turned into correlations"] = int(matrix["indicators"]) ** 2 * (matrix["of"] == "covariance")
     if "survey_cleaning_log" in tables:
         counts["answers out of scale set to missing"] = int(tables["survey_cleaning_log"]["n_out_of_scale"].sum())
     if "respondents" in tables:
@@ -103,7 +108,11 @@ def check_case(params: CaseParams) -> list[str]:
         for name, label in (("dropped_rows", "customer file"), ("survey_dropped_rows", "responses")):
             if io.table_file(directory, name).is_file():
                 lines.append(f"rows left out of the {label}: {_dropped(io.read_table(directory, name))}")
-        if params.indicators:
+        if io.table_file(directory, "matrix_log").is_file():
+            matrix = io.read_table(directory, "matrix_log").iloc[0]
+            lines.append(f"matrix: {matrix['of']} matrix of {matrix['indicators']} indicators from "
+                         f"{matrix['n_obs']:,} observations, smallest eigenvalue {matrix['smallest_eigenvalue']:.4g}")
+        if io.table_file(directory, "clean_indicators").is_file():
             data = io.read_table(directory, "clean_indicators")
             log = io.read_table(directory, "cleaning_log")
             lines.append(f"customers kept: {len(data)}")
@@ -113,7 +122,8 @@ def check_case(params: CaseParams) -> list[str]:
             rules = params.cleaning
             lines.append(f"cleaning: missing values -> {rules.missing}; winsorize at "
                          f"{'off' if rules.winsorize is None else ' / '.join(f'{q:g}' for q in rules.winsorize)}")
-        lines.append(change_line(read_changes(directory)))
+        if params.indicators:
+            lines.append(change_line(read_changes(directory)))
         for family in params.families:
             summary = family.display_function("check_summary")
             if summary is not None:

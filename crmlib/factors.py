@@ -401,13 +401,13 @@ QUARTIMAX_TOLERANCE = 1e-14
 
 
 def quartimax_rotation(loadings: np.ndarray, kaiser_normalization: bool = True) -> np.ndarray:
-    """The orthogonal matrix :math:`T` maximizing the quartimax criterion :math:`\sum_{ij} b_{ij}^4` of
+    """The orthogonal matrix :math:`T` maximizing the quartimax criterion :math:`\\sum_{ij} b_{ij}^4` of
     :math:`B = A T`, with :math:`A` the loadings, each row divided by its length when ``kaiser_normalization``
     (Kaiser's normalization, SPSS's default for every rotation).
 
     Found by plane rotations, one pair of factors at a time (Neuhaus and Wrigley 1954): turning the pair's columns
-    :math:`(x, y)` by the angle :math:`t` changes the criterion by :math:`\frac14 \sum_i r_i^4 \cos 4(a_i - t)`
-    (:math:`x_i + i y_i = r_i e^{i a_i}`), largest at :math:`t = \arg(\sum_i (x_i + i y_i)^4) / 4`, exactly; the
+    :math:`(x, y)` by the angle :math:`t` changes the criterion by :math:`\\frac14 \\sum_i r_i^4 \\cos 4(a_i - t)`
+    (:math:`x_i + i y_i = r_i e^{i a_i}`), largest at :math:`t = \\arg(\\sum_i (x_i + i y_i)^4) / 4`, exactly; the
     sweeps stop when no angle exceeds :data:`QUARTIMAX_TOLERANCE`. With two factors one turn is the maximum.
 
     Notes

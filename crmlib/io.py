@@ -40,6 +40,8 @@ __all__ = [
     "read_measures",
     "rows_to_drop",
     "text_cells",
+    "SYMMETRY_TOLERANCE",
+    "read_matrix",
     "read_indicators",
     "write_bytes",
     "write_table",
@@ -475,6 +477,89 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
     return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped,
                     pd.Series(converted, name="n_converted", dtype=int))
+
+
+#: Two cells of a matrix that mirror each other agree when they differ by no more than this.
+SYMMETRY_TOLERANCE = 1e-12
+
+
+def read_matrix(source: DataSource, path: Path, indicators) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A published correlation or covariance matrix (``source.matrix``), as a correlation matrix of the
+    ``indicators`` (objects with ``id`` and ``source_column``), labelled by their ids in their order, and a log.
+
+    The file's header row and its first column name the indicators (other rows and columns are ignored). A cell
+    left empty takes the value of its mirror across the diagonal, so a study's lower (or upper) triangle is enough;
+    an empty diagonal cell of a correlation matrix is 1. A covariance matrix is turned into correlations,
+    :math:`r_{ij} = s_{ij} / \\sqrt{s_{ii} s_{jj}}`. Errors name the cell: a missing indicator, a cell that is
+    not a number, two mirrored cells that differ (by more than :data:`SYMMETRY_TOLERANCE`), a correlation outside
+    [-1, 1] or a diagonal other than 1, a matrix that is not positive definite (a typing error, or pairwise
+    correlations that no data could give; the factor analysis needs its inverse).
+
+    Returns
+    -------
+    correlation : DataFrame
+        indicator x indicator.
+    log : DataFrame
+        One row: ``of`` (correlation or covariance), ``n_obs``, ``indicators``, ``cells_from_mirror`` (cells
+        filled from across the diagonal), ``smallest_eigenvalue``.
+    """
+    data = read_customer_file(source, path)
+    names = data.table.iloc[:, 0].astype(str).str.strip()
+    label = data.table.columns[0]
+    rows = {}
+    for indicator in indicators:
+        column = indicator.source_column
+        if column not in data.positions:
+            raise InputError(f"indicator '{indicator.id}' is not a column of the matrix (its headers are: "
+                             f"{', '.join(list(data.positions)[1:])}): write the header as it is in the file",
+                             **data.where(column))
+        found = np.flatnonzero(names.to_numpy() == column)
+        if found.size != 1:
+            raise InputError(f"indicator '{indicator.id}' names {found.size} rows of the matrix (first column): "
+                             "give it exactly one row, labelled as its column", **data.where(label))
+        rows[indicator.id] = int(found[0])
+    columns = [i.source_column for i in indicators]
+    cells = data.table.iloc[list(rows.values())][columns]
+    values = np.column_stack([parse_numbers(cells[c], "", file=path, column=c, rows=cells.index, sheet=data.sheet)
+                              for c in columns])
+    empty = np.isnan(values)
+    mirrored = empty & ~empty.T
+    values = np.where(mirrored, values.T, values)
+    p = len(columns)
+    diagonal = np.arange(p)
+    if source.matrix.of == "correlation":
+        values[diagonal, diagonal] = np.where(np.isnan(values[diagonal, diagonal]), 1.0, values[diagonal, diagonal])
+
+    def where(i: int, j: int) -> dict:
+        return data.where(columns[j], int(cells.index[i]))
+
+    for i, j in zip(*np.nonzero(np.isnan(values))):
+        raise InputError(f"the cell of '{columns[i]}' and '{columns[j]}' is empty on both sides of the diagonal: "
+                         "give the value", **where(i, j))
+    for i, j in zip(*np.nonzero(np.abs(values - values.T) > SYMMETRY_TOLERANCE * np.maximum(1.0, np.abs(values)))):
+        raise InputError(f"the matrix is not symmetric: this cell is {values[i, j]:g}, its mirror ('{columns[j]}' "
+                         f"row, '{columns[i]}' column) {values[j, i]:g}: make them equal, or leave one empty",
+                         **where(i, j))
+    if source.matrix.of == "covariance":
+        for i in np.flatnonzero(values[diagonal, diagonal] <= 0):
+            raise InputError(f"a variance must be positive, not {values[i, i]:g}", **where(i, i))
+        scale = 1.0 / np.sqrt(values[diagonal, diagonal])
+        values = values * np.outer(scale, scale)
+    else:
+        for i in np.flatnonzero(values[diagonal, diagonal] != 1.0):
+            raise InputError(f"a correlation matrix has 1 on its diagonal, not {values[i, i]:g}: write 1, or set "
+                             "data.matrix.of: covariance", **where(i, i))
+        for i, j in zip(*np.nonzero(np.abs(values) > 1.0)):
+            raise InputError(f"a correlation lies in [-1, 1], not {values[i, j]:g}", **where(i, j))
+    smallest = float(np.linalg.eigvalsh(values)[0])
+    if smallest <= 0:
+        raise InputError(f"the matrix is not positive definite (smallest eigenvalue {smallest:.3g}): no data give "
+                         "such correlations; check the cells for typing errors against the source", file=path,
+                         sheet=data.sheet)
+    ids = [i.id for i in indicators]
+    log = pd.DataFrame([{"of": source.matrix.of, "n_obs": source.matrix.n_obs, "indicators": p,
+                         "cells_from_mirror": int(mirrored.sum()), "smallest_eigenvalue": smallest}])
+    return pd.DataFrame(values, index=pd.Index(ids, name="indicator"), columns=ids), log
 
 
 def _check_excel_cells(data: DataFile, table: pd.DataFrame, needed, percent_columns) -> dict:

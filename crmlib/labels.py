@@ -110,6 +110,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "scores_anderson_rubin": ("Anderson-Rubin", "Anderson-Rubin 法"),
     "scores_ten_berge": ("ten Berge", "ten Berge 法"),
     "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
+    "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
+                              "of {n} observations, not their values, so there is no one to score.",
+                              "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),
     "extraction_principal": ("Extraction: principal components of the correlation matrix (psych::principal, SPSS "
                              "FACTOR /EXTRACTION PC).",
                              "提取方法：相关矩阵的主成分法（psych::principal，SPSS 因子分析的主成分法）。"),
@@ -205,6 +208,8 @@ VALUES: dict[str, str] = {
     "(no source given in the params)": "（参数中未给出来源）",
     "converted": "单位换算的单元格", "imputed": "填补的缺失值", "clipped": "截尾的数值",
     "customers dropped for a missing value": "因缺失剔除的客户", "rows of the customer file left out": "客户数据中剔除的非客户行",
+    "matrix cells filled from across the diagonal": "由对角线另一侧补齐的矩阵单元格",
+    "covariances turned into correlations": "由协方差换算为相关系数的单元格",
     "answers out of scale set to missing": "超出量表而设为缺失的回答", "respondents left out": "剔除的受访者",
     "rows of the responses left out": "问卷数据中剔除的非受访者行", "loadings": "因子载荷", "params": "参数设定",
     "marvelous": "极佳", "meritorious": "良好", "middling": "中等", "mediocre": "一般", "miserable": "较差",

@@ -98,6 +98,11 @@ class CaseBase(Strict):
             if unknown or not set(self.synthetic_panel.drivers) <= set(ids):
                 raise ValueError("synthetic_panel.features must list each indicator once, and drivers must be "
                                  f"indicators (mismatch: {unknown or sorted(set(self.synthetic_panel.drivers) - set(ids))})")
+        if self.data is not None and self.data.matrix is not None:
+            for family in used:
+                if not family.takes_matrix:
+                    raise ValueError(f"the {family.title_en.lower()} family ({family.key}) needs customers, not a "
+                                     "correlation matrix (data.matrix): remove its section")
         for family in used:
             if family.key is not None:
                 getattr(self, family.key).check(self)

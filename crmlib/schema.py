@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["UNITS", "STAGES", "IDENTIFIER", "Strict", "Segment", "check_arguments", "Indicator", "Transactions",
+           "PublishedMatrix",
            "DataSource", "CleaningRules", "FactorCount", "FactorAnalysisSettings", "SyntheticIndicator",
            "SyntheticSpec", "SyntheticFeature", "SyntheticPanelSpec", "ReportSettings"]
 
@@ -79,6 +80,18 @@ class Indicator(Strict):
         return self.column if self.column is not None else self.id
 
 
+class PublishedMatrix(Strict):
+    """The data file is a correlation or covariance matrix, as a study prints it, and the number of observations it
+    was computed from (:func:`crmlib.io.read_matrix`): its first column and its header row name the indicators (by
+    their ``column``); one triangle is enough. The factor analysis runs on it; there are no customers, so no scores
+    and no grades."""
+
+    of: Literal["correlation", "covariance"] = Field(
+        default="correlation", description="What the matrix holds; a covariance matrix is turned into correlations.")
+    n_obs: int = Field(ge=3, description="Observations the matrix was computed from (Bartlett's test, parallel "
+                       "analysis and the likelihood fit need it).")
+
+
 class Transactions(Strict):
     """The customer file given as a transactions table (one row per transaction: customer, date, amount, and a
     type or product where the data have one): the engine builds one row of indicators per customer from it
@@ -130,6 +143,8 @@ class DataSource(Strict):
     transactions: Transactions | None = Field(
         default=None, description="The file is a transactions table (CSV, text or Parquet) from which the customer "
         "file is built; needs `id_column`.")
+    matrix: PublishedMatrix | None = Field(
+        default=None, description="The file is a published correlation or covariance matrix, not customers.")
 
 
     @field_validator("kind", mode="before")
@@ -145,6 +160,13 @@ class DataSource(Strict):
         if self.transactions is not None and self.id_column is None:
             raise ValueError("a transactions table needs `id_column`: the column that says whose transaction each "
                              "row is")
+        return self
+
+    @model_validator(mode="after")
+    def _a_matrix_has_no_customers(self):
+        if self.matrix is not None and (self.transactions is not None or self.id_column is not None):
+            raise ValueError("a correlation or covariance matrix has no customers: remove `id_column` and "
+                             "`transactions`")
         return self
 
     @model_validator(mode="after")

@@ -14,7 +14,8 @@ from crmlib.privacy import SALT_ENV
 from crmlib.synthetic import synthesize_customers, synthesize_responses
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch", "bank_churners", "cdnow"]
+CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch", "bank_churners", "cdnow",
+         "harman74"]
 
 
 def run_stages(params, directory) -> None:

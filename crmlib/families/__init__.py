@@ -70,6 +70,8 @@ class Family:
     they went. ``engine_path`` says where its computations run (:mod:`crmlib.engine`): ``"engine"`` (SQL run by
     the run's engine, DuckDB or Spark), ``"memory"`` (in this process, on any engine: inputs a person prepares,
     such as a questionnaire) or ``"none"`` (in memory, and a run with ``--engine spark`` is refused).
+    ``takes_matrix`` says whether it can run on a published correlation matrix instead of customers
+    (``data.matrix``).
     """
 
     package: str
@@ -84,6 +86,7 @@ class Family:
     moved: dict[str, str] = field(default_factory=dict)
     stage_conditions: dict[str, Callable[["CaseParams"], bool]] = field(default_factory=dict)
     engine_path: str = "none"
+    takes_matrix: bool = False
 
     @property
     def folder(self) -> str:

@@ -170,3 +170,36 @@ for (dataset in names(settings)) {
   cat(dataset, ": n =", nrow(x), " p =", ncol(x), " k =", k, "\n")
 }
 cat("psych", as.character(packageVersion("psych")), "on", R.version.string, "\n")
+
+# harman74: a published correlation matrix and its n (data/raw/harman74, Harman74.cor of R's datasets), no raw
+# data: KMO, Bartlett with n = 145, eigenvalues, and maximum likelihood with four factors as above (factanal
+# converged tightly, psych's sign and order rule, varimax, fa.stats)
+published <- read.csv("data/raw/harman74/harman74_correlations.csv", check.names = FALSE)
+r <- as.matrix(published[, -1])
+rownames(r) <- published[, 1]
+n <- 145
+k <- 4
+dir.create("tests/reference/harman74", showWarnings = FALSE)
+kmo <- KMO(r)
+write_table(data.frame(indicator = c(colnames(r), "overall"), msa = c(kmo$MSAi, kmo$MSA)), "harman74", "kmo")
+bartlett <- cortest.bartlett(r, n = n)
+write_table(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
+                       log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
+            "harman74", "bartlett")
+write_table(data.frame(component = seq_len(ncol(r)), eigenvalue = eigen(r)$values), "harman74", "eigenvalues")
+ml <- factanal(covmat = r, factors = k, n.obs = n, rotation = "none",
+               control = list(lower = 0.005, opt = list(factr = 1, pgtol = 0, maxit = 1e5)))
+unrotated_ml <- psych_signs(unclass(ml$loadings))
+write_table(data.frame(indicator = colnames(r), unrotated_ml, uniqueness = ml$uniquenesses), "harman74",
+            "ml_loadings_unrotated")
+write_table(data.frame(indicator = colnames(r), psych_order(unclass(varimax(unrotated_ml)$loadings))), "harman74",
+            "ml_loadings_rotated")
+stats <- fa.stats(r, unrotated_ml, n.obs = n, alpha = 0.1)
+write_table(data.frame(objective = stats$objective, chi_square = stats$STATISTIC, df = stats$dof,
+                       p_value = stats$PVAL, log_p_value = pchisq(stats$STATISTIC, stats$dof, lower.tail = FALSE,
+                                                                  log.p = TRUE),
+                       null_chi_square = stats$null.chisq, null_df = stats$null.dof, tli = stats$TLI,
+                       rmsea = stats$RMSEA[["RMSEA"]], rmsea_lower = rmsea_bound(stats, n, 0.95),
+                       rmsea_upper = rmsea_bound(stats, n, 0.05), bic = stats$BIC), "harman74", "ml_fit")
+cat("harman74 : n =", n, " p =", ncol(r), " k =", k, "\n")
+

@@ -10,7 +10,11 @@ FAMILY = Family(
     model=None,
     tables=TABLES,
     engine_path="memory",
-    conditions={"transactions": lambda params: params.data.transactions is not None},
+    takes_matrix=True,
+    conditions={"transactions": lambda params: params.data.transactions is not None,
+                "matrix": lambda params: params.data.matrix is not None,
+                "customers": lambda params: params.data.matrix is None},
+    stage_conditions={"02_indicators": lambda params: params.data.matrix is None},
     reads={"01_clean": ("data", "indicators", "cleaning"),
            "02_indicators": ("data", "indicators", "cleaning")},
 )

@@ -11,7 +11,11 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     ``dropped_rows``), winsorize, handle missing values, check (:mod:`crmlib.cleaning`); the cleaning log counts
     per indicator the cells converted from another unit, the missing, imputed and clipped values. A customer file
     given as a transactions table is built by the run's engine first (:mod:`crmlib.transactions`), with its summary
-    and monthly activity."""
+    and monthly activity. A published correlation or covariance matrix is read and checked instead
+    (:func:`crmlib.io.read_matrix`)."""
+    if params.data.matrix is not None:
+        corr, log = io.read_matrix(params.data, params.data_path, params.indicators)
+        return {"input_correlations": corr.reset_index(), "matrix_log": log}
     built = None
     if params.data.transactions is not None:
         built = transactions.read_measures(engine.current(), params.data, params.data_path, params.indicators)

@@ -24,6 +24,14 @@ TABLES = (
           {"month": "calendar month (YYYY-MM)", "customers": "customers with a transaction in the month",
            "new_customers": "customers whose first transaction is in the month", "transactions": "transaction rows",
            "amount": "sum of the amounts"}, shown="workbook"),
+    Table("input_correlations", "01_clean", "Correlation matrix as read", "读入的相关矩阵",
+          {"indicator": "indicator id", "<indicator>": "the correlation (a covariance matrix turned into "
+           "correlations; an empty cell filled from its mirror across the diagonal)"}, shown="workbook"),
+    Table("matrix_log", "01_clean", "The published matrix", "已发表的矩阵",
+          {"of": "what the file holds: correlation or covariance", "n_obs": "observations it was computed from "
+           "(params data.matrix.n_obs)", "indicators": "indicators", "cells_from_mirror": "empty cells filled from "
+           "their mirror across the diagonal", "smallest_eigenvalue": "smallest eigenvalue of the correlation "
+           "matrix (positive: positive definite)"}),
     Table("descriptives", "02_indicators", "Descriptive statistics of the indicators (cleaned, own units)",
           "指标描述统计（清洗后，原单位）",
           {"indicator": "indicator id", "label_en": "English label", "label_zh": "Chinese label", "unit": "unit",

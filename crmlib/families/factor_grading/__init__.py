@@ -31,4 +31,5 @@ FAMILY = Family(
              Figure("biplot", "04_segmentation", "Biplot of the factor scores", "因子得分双标图", "biplot")),
     moved={"factor_analysis": "factor_grading.factor_analysis", "grading": "factor_grading.grading"},
     engine_path="engine",
+    takes_matrix=True,
 )

@@ -31,7 +31,10 @@ def factor_interpretation(tables: dict, params, threshold: float = 0.5) -> pd.Da
 
 
 def formula_text(tables: dict, params, lang: Language = "en") -> str:
-    """The composite score as a sentence with its formula and weights, e.g. ``F = 0.6120 F1 + 0.3880 F2``."""
+    """The composite score as a sentence with its formula and weights, e.g. ``F = 0.6120 F1 + 0.3880 F2``; for a
+    published correlation matrix, why there are no scores."""
+    if params.data.matrix is not None:
+        return text("no_scores_from_matrix", lang, n=params.data.matrix.n_obs)
     weights = tables["composite_weights"]
     terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
     settings = params.factor_grading.factor_analysis

@@ -75,6 +75,9 @@ class FactorGrading(Strict):
     def check(self, case) -> None:
         """Cross-checks against the rest of the case (``case``: the :class:`crmlib.params.CaseParams` being built)."""
         count = self.factor_analysis.n_factors
+        if case.data.matrix is not None and (self.grading is not None or self.factor_analysis.bootstrap.replicates):
+            raise ValueError("a correlation matrix (data.matrix) has no customers to score, grade or resample: "
+                             "remove factor_grading.grading and set factor_analysis.bootstrap.replicates to 0")
         if count.rule == "fixed" and count.n > len(case.indicators):
             raise ValueError(f"factor_grading.factor_analysis.n_factors: cannot retain {count.n} factors from "
                              f"{len(case.indicators)} indicators")

@@ -9,37 +9,52 @@ from ...labels import reversed_labels
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: factor analysis of the z-scores (principal components, principal axes or maximum likelihood, with
-    the likelihood fit), varimax, factor scores, composite. The
-    run's engine computes the correlation matrix (exact sums, :func:`crmlib.factors.exact_moments`) and the scores;
-    the eigen-decomposition and the rotation run in memory."""
+    """Stage 03: factor analysis of the z-scores (principal components, minimum residual, principal axes or maximum
+    likelihood, with the likelihood fit), rotation, factor scores, composite. The run's engine computes the
+    correlation matrix (exact sums, :func:`crmlib.factors.exact_moments`) and the scores; the eigen-decomposition
+    and the rotation run in memory. A published correlation matrix (``data.matrix``) is analysed as read, with its
+    number of observations: it has no customers, so no scores and no bootstrap."""
     settings = params.factor_grading.factor_analysis
+    sign = pd.Series({i.id: -1.0 if i.direction == "cost" else 1.0 for i in params.indicators})
+    if params.data.matrix is not None:
+        read = io.read_table(directory, "input_correlations", index="indicator")
+        corr = read * np.outer(sign[read.index], sign[read.index])  # cost indicators turned, as their z-scores
+        result = factors.fit_composite(corr, params.data.matrix.n_obs, settings, file=params.data_path)
+        return _fit_tables(params, corr, params.data.matrix.n_obs, result, sign)
     run = engine.current()
     run.table("standardized_indicators", io.table_file(directory, "standardized_indicators"), text=True)
     columns = [i.id for i in params.indicators]
     moments = factors.exact_moments(run, "standardized_indicators", columns, params.cleaning.ddof)
     corr = moments.correlation
     result = factors.fit_composite(corr, moments.n, settings, file=params.data_path)
-    fit = result.fit
-    scores = factors.engine_factor_scores(run, "standardized_indicators", moments, fit, result.weights)
-    eigen_table = factors.eigenvalues(corr).reset_index().merge(result.parallel, on="component")
-    eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
-    rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
-    sign = pd.Series({i.id: -1.0 if i.direction == "cost" else 1.0 for i in params.indicators})[corr.index]
-    original = corr * np.outer(sign, sign)  # each indicator back in its own direction, for the reader
-    extra = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, moments.n)}
-                  if settings.extraction == "ml" else {})
+    tables = _fit_tables(params, corr, moments.n, result, sign)
     bootstrap = settings.bootstrap
     if bootstrap.replicates > 0:
         sample = run.query(f"SELECT * FROM standardized_indicators ORDER BY "
                            f"{engine.hash_order(bootstrap.seed, 'customer_id')} LIMIT {bootstrap.max_customers}")
-        extra["loading_intervals"] = factors.loading_intervals(
-            sample[list(corr.columns)], fit, settings, replicates=bootstrap.replicates,
+        tables["loading_intervals"] = factors.loading_intervals(
+            sample[list(corr.columns)], result.fit, settings, replicates=bootstrap.replicates,
             confidence=bootstrap.confidence, seed=bootstrap.seed).assign(customers=len(sample))
+    tables["factor_scores"] = factors.engine_factor_scores(run, "standardized_indicators", moments, result.fit,
+                                                           result.weights)
+    return tables
+
+
+def _fit_tables(params, corr: pd.DataFrame, n: int, result: factors.CompositeFit, sign: pd.Series
+                ) -> dict[str, pd.DataFrame]:
+    """The tables of a fit of ``corr`` (indicators in benefit direction; ``sign`` turns them back) from ``n``
+    observations."""
+    fit = result.fit
+    eigen_table = factors.eigenvalues(corr).reset_index().merge(result.parallel, on="component")
+    eigen_table["retained"] = eigen_table["component"] <= fit.n_factors
+    rotated = fit.loadings.join(fit.communalities.set_index("indicator"))
+    original = corr * np.outer(sign[corr.index], sign[corr.index])  # each indicator in its own direction
+    extra = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, n)}
+             if params.factor_grading.factor_analysis.extraction == "ml" else {})
     return extra | {
         "correlation_matrix": original.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(corr),
-        "bartlett": factors.bartlett_sphericity(corr, moments.n).assign(condition_number=result.condition_number),
+        "bartlett": factors.bartlett_sphericity(corr, n).assign(condition_number=result.condition_number),
         "eigenvalues": eigen_table,
         "loadings_unrotated": fit.unrotated_loadings.rename_axis("indicator").reset_index(),
         "loadings_rotated": rotated.drop(columns="uniqueness").rename_axis("indicator").reset_index(),
@@ -51,7 +66,6 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "factor_names": factors.name_factors(fit.loadings, {lang: reversed_labels(params, lang) for lang in ("en", "zh")},
                                              params.factor_grading.factor_names),
         "composite_weights": result.weights.reset_index(),
-        "factor_scores": scores,
     }
 
 

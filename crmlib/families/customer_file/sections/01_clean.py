@@ -17,7 +17,20 @@ report.table(tables, "transaction_summary")
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "transaction_months")
 
-# %% [markdown]
+# %% [markdown] when="matrix"
+# ### A published correlation matrix
+#
+# The data are a correlation (or covariance) matrix as a study prints it, with the number of observations it was
+# computed from (params `data.matrix`), not customers. It is read and checked (`crmlib.io.read_matrix`): an empty
+# cell takes the value of its mirror across the diagonal (one triangle is enough), a covariance matrix is turned
+# into correlations, and the matrix must be symmetric, within [-1, 1] with 1 on its diagonal, and positive
+# definite. The factor analysis runs on it; with no customers there are no scores and no grades.
+
+# %% when="matrix"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "matrix_log")
+
+# %% [markdown] when="customers"
 # ### Customer file
 #
 # The customer file (CSV or Excel; Chinese headers are mapped to indicator ids by the case's YAML; amounts with
@@ -33,15 +46,15 @@ report.table(tables, "transaction_months")
 # Rows that are not customers (blank rows, a repeated header, total, subtotal and average rows such as 合计 or
 # 小计, or a row equal to the sum or mean of the others) are left out and listed in `dropped_rows.csv`.
 
-# %%
+# %% when="customers"
 # NBVAL_CHECK_OUTPUT
 display(Markdown(report.cleaning_rules(params)))
 display(Markdown(report.dropped_rows(tables["dropped_rows"], "customers")))
 
-# %% [markdown]
+# %% [markdown] when="customers"
 # **Cleaning log.** Per indicator: missing cells, the value that replaced them, the winsorizing bounds (in the
 # indicator's unit) and how many values were clipped at each end.
 
-# %%
+# %% when="customers"
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "cleaning_log", params)
