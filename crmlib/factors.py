@@ -79,6 +79,7 @@ __all__ = [
     "retained_factors",
     "PrincipalComponents",
     "principal_components",
+    "OBLIQUE_ROTATIONS",
     "QUARTIMAX_TOLERANCE",
     "quartimax_rotation",
     "squared_multiple_correlations",
@@ -370,9 +371,13 @@ class PrincipalComponents:
         ``cumulative_var``, ``proportion_explained``, ``cumulative_proportion``
         (psych's ``Vaccounted``).
     score_coefficients : DataFrame
-        indicator x ``F1..Fk``: ``W = R^{-1} loadings`` (regression method).
+        indicator x ``F1..Fk``: ``W = R^{-1} S`` (regression method; ``S`` the structure matrix, the loadings of
+        orthogonal factors).
     correlation : DataFrame
         The correlation matrix the fit was made from.
+    factor_correlations : DataFrame or None
+        ``F1..Fk`` x ``F1..Fk``, the factors' correlations :math:`\Phi` of an oblique rotation (promax,
+        oblimin); ``None`` for orthogonal factors. ``loadings`` are then the pattern matrix.
     """
 
     eigenvalues: pd.Series
@@ -383,10 +388,17 @@ class PrincipalComponents:
     variance: pd.DataFrame
     score_coefficients: pd.DataFrame
     correlation: pd.DataFrame
+    factor_correlations: pd.DataFrame | None = None
 
     @property
     def n_factors(self) -> int:
         return self.loadings.shape[1]
+
+    @property
+    def structure(self) -> pd.DataFrame:
+        """The structure matrix, each indicator's correlation with each factor: :math:`S = P \Phi` (the loadings
+        of orthogonal factors)."""
+        return self.loadings if self.factor_correlations is None else self.loadings @ self.factor_correlations
 
 
 def _rotator(**settings):
@@ -395,6 +407,10 @@ def _rotator(**settings):
     from factor_analyzer.rotator import Rotator
     return Rotator(**settings)
 
+
+#: The oblique rotations (factor_analyzer's ``Rotator``, as psych rotates: promax after varimax with Kaiser
+#: normalization, power 4; oblimin with gamma 0, GPArotation's, unnormalized).
+OBLIQUE_ROTATIONS = ("promax", "oblimin")
 
 #: Quartimax's plane rotations stop when a sweep over every pair of factors turns none by more than this (radians).
 QUARTIMAX_TOLERANCE = 1e-14
@@ -711,6 +727,7 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
     communalities, variance explained and the regression score coefficients."""
     n_factors = unrotated.shape[1]
     unrotated = unrotated * _positive_column_sums(unrotated)
+    phi = None
     if rotation == "varimax" and n_factors > 1:
         rotator = _rotator(method="varimax", normalize=kaiser_normalization, max_iter=1000, tol=1e-5)
         rotated = rotator.fit_transform(unrotated)
@@ -718,19 +735,31 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
     elif rotation == "quartimax" and n_factors > 1:
         transform = quartimax_rotation(unrotated, kaiser_normalization)
         rotated = unrotated @ transform
+    elif rotation in OBLIQUE_ROTATIONS and n_factors > 1:
+        rotator = _rotator(method=rotation)  # psych's: promax after varimax with Kaiser normalization, oblimin without
+        rotated = rotator.fit_transform(unrotated)
+        phi = rotator.phi_
+        transform = np.linalg.lstsq(unrotated, rotated, rcond=None)[0]
     else:
         rotated, transform = unrotated.copy(), np.eye(n_factors)
-    order = np.argsort(-(rotated**2).sum(axis=0), kind="stable")
-    rotated, transform = rotated[:, order], transform[:, order]
-    signs = _positive_column_sums(rotated)
-    rotated, transform = rotated * signs, transform * signs
+    if phi is None:
+        structure = rotated
+    else:
+        structure = rotated @ phi
+    order = np.argsort(-(rotated * structure).sum(axis=0), kind="stable")
+    signs = _positive_column_sums(rotated[:, order])
+    rotated, transform = rotated[:, order] * signs, transform[:, order] * signs
+    structure = structure[:, order] * signs
+    if phi is not None:
+        phi = phi[np.ix_(order, order)] * np.outer(signs, signs)
 
     indicators = corr.index
     components = [f"C{j + 1}" for j in range(n_factors)]
     factors = [f"F{j + 1}" for j in range(n_factors)]
     loadings = pd.DataFrame(rotated, index=indicators, columns=factors)
-    communality = (rotated**2).sum(axis=1)
-    ss = (rotated**2).sum(axis=0)
+    correlations = None if phi is None else pd.DataFrame(phi, index=factors, columns=factors)
+    communality = (rotated * structure).sum(axis=1)
+    ss = (rotated * structure).sum(axis=0)
     p = len(indicators)
     variance = pd.DataFrame({
         "factor": factors,
@@ -748,8 +777,9 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         communalities=pd.DataFrame({"indicator": indicators, "communality": communality,
                                     "uniqueness": 1.0 - communality}),
         variance=variance,
-        score_coefficients=score_coefficients(corr, loadings),
+        score_coefficients=score_coefficients(corr, loadings, factor_correlations=correlations),
         correlation=corr,
+        factor_correlations=correlations,
     )
 
 
@@ -760,7 +790,8 @@ def _symmetric_power(matrix: np.ndarray, power: float) -> np.ndarray:
     return (vectors * values**power) @ vectors.T
 
 
-def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str = "regression") -> pd.DataFrame:
+def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str = "regression",
+                       factor_correlations: pd.DataFrame | None = None) -> pd.DataFrame:
     """Factor-score coefficients :math:`W` (scores :math:`F = Z W` of the z-scores :math:`Z`) of orthogonal
     factors with loadings :math:`L`, by ``method``, with :math:`U^2 = \\operatorname{diag}(1 - h^2)` the
     uniquenesses:
@@ -776,8 +807,21 @@ def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str =
     Matrix square roots are taken through eigen-decompositions. As ``psych::factor.scores(r, L, method =
     "Thurstone" / "Bartlett" / "Anderson" / "tenBerge")$weights`` given the loadings as a matrix (given a
     one-factor fit object instead, psych scores every method as regression).
+
+    Oblique factors (``factor_correlations`` :math:`\Phi`, ``loadings`` the pattern :math:`P`): regression
+    :math:`W = R^{-1} P \Phi` (the structure matrix), Bartlett's with :math:`L = P` and the uniquenesses
+    :math:`1 - \operatorname{diag}(P \Phi P')`, as ``psych::factor.scores(r, P, Phi = Phi, ...)``;
+    Anderson-Rubin's and ten Berge's assume orthogonal factors here and are refused for oblique ones.
     """
     r, l = corr.to_numpy(), loadings.to_numpy()
+    if factor_correlations is not None:
+        if method not in ("regression", "bartlett"):
+            raise ValueError(f"{method} scores of oblique factors: use regression or bartlett")
+        phi = factor_correlations.to_numpy()
+        if method == "regression":
+            return pd.DataFrame(np.linalg.solve(r, l @ phi), index=loadings.index, columns=loadings.columns)
+        scaled = l / (1.0 - ((l @ phi) * l).sum(axis=1))[:, None]
+        return pd.DataFrame(scaled @ np.linalg.inv(scaled.T @ l), index=loadings.index, columns=loadings.columns)
     if method == "regression":
         weights = np.linalg.solve(r, l)
     elif method == "ten_berge":
@@ -896,7 +940,8 @@ def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) 
     else:
         fit = EXTRACTIONS[settings.extraction](corr, n_factors, **rotation, file=file)
     if settings.scores != "regression":
-        fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores))
+        fit = replace(fit, score_coefficients=score_coefficients(corr, fit.loadings, settings.scores,
+                                                                 fit.factor_correlations))
     return fit
 
 

@@ -137,7 +137,21 @@ TEXT: dict[str, tuple[str, str]] = {
                            "rotations (psych's quartimax is GPArotation's, without Kaiser normalization unless asked).",
                            "旋转：四次方最大法（quartimax）{normalization}，以平面旋转求得准则的精确最大值（psych 的 quartimax "
                            "调用 GPArotation，默认不做 Kaiser 标准化）。"),
+    "rotation_promax": ("Rotation: promax (power 4) as psych::fa rotates, kaiser(L, \"Promax\"): rows normalized "
+                        "before varimax and the target, scaled back after (psych::principal's stats::promax forms the "
+                        "target from unnormalized loadings; SPSS normalizes the target too but runs Kaiser's varimax, "
+                        "Grieder and Steiner 2022). Oblique: the loadings are the pattern P; structure S = P Phi.",
+                        "旋转：promax（幂为 4），与 psych::fa 相同，即 kaiser(L, \"Promax\")：先按行标准化再做 varimax 与目标矩阵，"
+                        "之后还原（psych::principal 所用的 stats::promax 以未标准化载荷构造目标矩阵；SPSS 亦标准化目标矩阵，"
+                        "但使用 Kaiser 的 varimax 算法，见 Grieder 与 Steiner 2022）。斜交：载荷为模式矩阵 P，结构矩阵 S = P Phi。"),
+    "rotation_oblimin": ("Rotation: direct oblimin (gamma 0), GPArotation's, without Kaiser normalization "
+                         "(psych's default). Oblique: the loadings are the pattern P; structure S = P Phi.",
+                         "旋转：直接斜交旋转（oblimin，gamma 为 0），GPArotation 的算法，不做 Kaiser 标准化（psych 默认）。"
+                         "斜交：载荷为模式矩阵 P，结构矩阵 S = P Phi。"),
     "rotation_none": ("Rotation: none.", "旋转：不旋转。"),
+    "scores_method": ("Factor scores: {scores} (psych::factor.scores).", "因子得分：{scores}（psych::factor.scores）。"),
+    "value_factor_method": ("Factor-analysis weights ({dimensions}): the indicators' weights are the composite's "
+                            "score coefficients. ", "因子分析赋权（{dimensions}）：指标权重为综合得分的得分系数。"),
     "kaiser_normalization": (" with Kaiser normalization", "，Kaiser 标准化"),
     "grade_cutoff": ("lower bound of {grade}", "{grade}下限"),
     "mean_score": ("mean score ({c:.0%} confidence interval)", "平均得分（{c:.0%} 置信区间）"),

@@ -13,7 +13,7 @@ import pandas as pd
 from IPython import get_ipython
 
 from . import figures, io
-from .labels import COLUMNS, Language, cell_value, column_label, named_labels, reversed_labels
+from .labels import COLUMNS, Language, cell_value, column_label, named_labels, reversed_labels, text
 from .params import CaseParams
 from .tables import registry, widen
 from .workbook import number_format
@@ -168,6 +168,17 @@ def index_system(params: CaseParams) -> pd.DataFrame:
     table = pd.DataFrame([i.model_dump(exclude={"column", "codes"}) for i in params.indicators])
     table = table.rename(columns={"id": "indicator"})
     return table[["dimension", "indicator", "label_zh", "label_en", "unit", "direction"]]
+
+
+def factor_method_text(settings, lang: Language = "en", scores: bool = True) -> str:
+    """The extraction, rotation and (when ``scores``) score method of a ``factor_analysis`` section
+    (:class:`crmlib.schema.FactorAnalysisSettings`), as a methods text states them."""
+    normalization = text("kaiser_normalization", lang) if settings.kaiser_normalization else ""
+    parts = [text(f"extraction_{settings.extraction}", lang),
+             text(f"rotation_{settings.rotation}", lang, normalization=normalization)]
+    if scores:
+        parts.append(text("scores_method", lang, scores=text(f"scores_{settings.scores}", lang)))
+    return " ".join(parts)
 
 
 def cleaning_rules(params: CaseParams) -> str:

@@ -252,19 +252,20 @@ class FactorAnalysisSettings(Strict):
         "psych::fa(fm = \"ml\")), with its chi-square, TLI, RMSEA and BIC.",
     )
     n_factors: FactorCount = FactorCount()
-    rotation: Literal["varimax", "quartimax", "none"] = Field(
+    rotation: Literal["varimax", "quartimax", "promax", "oblimin", "none"] = Field(
         default="varimax",
         description="varimax (stats::varimax, SPSS's default), quartimax (the exact maximum by plane rotations; "
-        "psych's quartimax is GPArotation's, without Kaiser normalization) or none; kaiser_normalization applies to "
-        "both.",
+        "psych's quartimax is GPArotation's, without Kaiser normalization), promax or oblimin (oblique, as psych "
+        "rotates: pattern, structure and factor correlations), or none; kaiser_normalization applies to varimax and "
+        "quartimax.",
     )
     scores: Literal["regression", "bartlett", "anderson_rubin", "ten_berge"] = Field(
         default="regression",
         description="Factor-score coefficients (psych::factor.scores): regression (Thurstone, SPSS's default), "
         "bartlett, anderson_rubin or ten_berge; the composite weighs the scores of this method.",
     )
-    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before rotating (SPSS; psych "
-                                       "for varimax only).")
+    kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before rotating by varimax "
+                                       "or quartimax (SPSS; psych for varimax only).")
     composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
         default="rotated_variance",
         description="w_j = rotated SS loadings share (default) or unrotated eigenvalue share of the retained total.",
@@ -276,6 +277,12 @@ class FactorAnalysisSettings(Strict):
     )
     bootstrap: LoadingBootstrap = LoadingBootstrap()
 
+    @model_validator(mode="after")
+    def _oblique_scores(self):
+        if self.rotation in ("promax", "oblimin") and self.scores not in ("regression", "bartlett"):
+            raise ValueError(f"scores: {self.scores} assumes orthogonal factors; with rotation: {self.rotation} use "
+                             "regression or bartlett")
+        return self
 
 
 class Segment(Strict):

@@ -23,6 +23,9 @@
 #                            principal(x, k, rotate = "quartimax")$loadings (GPArotation, no normalization,
 #                            eps = 1e-5); the criterion's maximum over the angle by optimize, without and with
 #                            Kaiser normalization, psych's sign and order rule
+#   oblique_<pc_promax|pc_oblimin|pa_promax>_<pattern|phi|structure|weights_Thurstone|weights_Bartlett|variance>.csv
+#                            two factors: kaiser(L, "Promax") (psych::fa's promax), principal(rotate = "oblimin"),
+#                            fa(fm = "pa", rotate = "promax") converged tightly; factor.scores(r, P, Phi = Phi)
 #   minres_loadings_rotated.csv
 #                            fa(x, k, fm = "minres", rotate = "varimax") at psych's default tolerance
 #   score_weights_<pc|pa>_<Bartlett|Anderson|tenBerge>.csv
@@ -148,6 +151,36 @@ for (dataset in names(settings)) {
                         tol = 1e-12)$maximum
       write_table(data.frame(indicator = colnames(x), psych_order(l %*% turn(angle))), dataset,
                   paste0("quartimax_", if (normalized) "kaiser" else "raw"))
+    }
+  }
+
+  # oblique rotations of two factors: principal components with promax as psych::fa rotates (kaiser(L, "Promax"):
+  # rows normalized around the whole promax, so the target is formed from normalized loadings) and with
+  # GPArotation's oblimin; principal axes (converged tightly) with promax. Pattern, factor correlations, structure,
+  # regression and Bartlett score weights (factor.scores), and SS loadings diag(Phi P'P), columns in psych's order
+  # (by those sums) and sign (each pattern column summing positive).
+  if (k == 2) {
+    unrotated_pc <- unclass(principal(x, nfactors = k, rotate = "none")$loadings)
+    obliques <- list(
+      pc_promax = kaiser(unrotated_pc, rotate = "Promax"),
+      pc_oblimin = principal(x, nfactors = k, rotate = "oblimin"),
+      pa_promax = fa(x, nfactors = k, fm = "pa", rotate = "promax", min.err = 1e-13, max.iter = 1e5))
+    for (name in names(obliques)) {
+      pattern <- unclass(obliques[[name]]$loadings)
+      phi <- obliques[[name]]$Phi
+      ss <- diag(phi %*% t(pattern) %*% pattern)
+      turn <- diag(sign(colSums(pattern)))[, order(ss, decreasing = TRUE)]
+      pattern <- pattern %*% turn
+      phi <- t(turn) %*% phi %*% turn
+      write_table(data.frame(indicator = colnames(x), pattern), dataset, paste0("oblique_", name, "_pattern"))
+      write_table(data.frame(factor = paste0("F", 1:k), phi), dataset, paste0("oblique_", name, "_phi"))
+      write_table(data.frame(indicator = colnames(x), pattern %*% phi), dataset, paste0("oblique_", name, "_structure"))
+      for (method in c("Thurstone", "Bartlett")) {
+        w <- factor.scores(r, pattern, Phi = phi, method = method)$weights
+        write_table(data.frame(indicator = colnames(x), w), dataset, paste0("oblique_", name, "_weights_", method))
+      }
+      write_table(data.frame(factor = paste0("F", 1:k), ss_loadings = diag(phi %*% t(pattern) %*% pattern)),
+                  dataset, paste0("oblique_", name, "_variance"))
     }
   }
 

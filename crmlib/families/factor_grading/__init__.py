@@ -21,6 +21,7 @@ FAMILY = Family(
            "04_segmentation": ("factor_grading.grading",),
            "05_strategy": ("factor_grading.grading",)},
     stage_conditions={"04_segmentation": _graded, "05_strategy": _graded},
+    conditions={"oblique": lambda params: params.factor_grading.factor_analysis.rotation in ("promax", "oblimin")},
     figures=(Figure("scree", "03_factor_analysis", "Scree plot with the parallel-analysis line",
                     "碎石图与平行分析线", "scree_plot"),
              Figure("loadings_heatmap", "03_factor_analysis", "Rotated factor loadings", "旋转后的因子载荷",

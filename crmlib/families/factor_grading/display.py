@@ -49,11 +49,8 @@ def composite_formula(tables: dict, params) -> Markdown:
 
 
 def method_text(params, lang: Language = "en") -> str:
-    """The extraction and the rotation of the case's factor analysis, as a methods text states them."""
-    settings = params.factor_grading.factor_analysis
-    normalization = text("kaiser_normalization", lang) if settings.kaiser_normalization else ""
-    return " ".join([text(f"extraction_{settings.extraction}", lang),
-                     text(f"rotation_{settings.rotation}", lang, normalization=normalization)])
+    """The extraction, rotation and score method of the case's factor analysis, as a methods text states them."""
+    return report.factor_method_text(params.factor_grading.factor_analysis, lang, scores=params.data.matrix is None)
 
 
 def method(params) -> Markdown:

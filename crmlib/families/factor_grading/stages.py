@@ -51,6 +51,9 @@ def _fit_tables(params, corr: pd.DataFrame, n: int, result: factors.CompositeFit
     original = corr * np.outer(sign[corr.index], sign[corr.index])  # each indicator in its own direction
     extra = ({"likelihood_fit": factors.likelihood_fit(corr, fit.unrotated_loadings, n)}
              if params.factor_grading.factor_analysis.extraction == "ml" else {})
+    if fit.factor_correlations is not None:
+        extra |= {"structure_matrix": fit.structure.rename_axis("indicator").reset_index(),
+                  "oblique_factor_correlations": fit.factor_correlations.rename_axis("factor").reset_index()}
     return extra | {
         "correlation_matrix": original.rename_axis("indicator").reset_index(),
         "kmo": factors.kmo(corr),

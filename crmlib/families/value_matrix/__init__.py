@@ -25,7 +25,9 @@ FAMILY = Family(
            "05_strategy": ("value_matrix.matrix",)},
     stage_conditions={"04_segmentation": _has_matrix, "05_strategy": _has_matrix},
     conditions={"relationship_stages": lambda params: params.value_matrix.matrix.relationship_stages is not None,
-                "ahp": lambda params: any(d.weights.method == "ahp" for d in params.value_matrix.model.dimensions)},
+                "ahp": lambda params: any(d.weights.method == "ahp" for d in params.value_matrix.model.dimensions),
+                "factor": lambda params: any(d.weights.method == "factor"
+                                             for d in params.value_matrix.model.dimensions)},
     figures=(Figure("class_sizes", "04_segmentation", "Customers per value class", "各价值类别的客户数",
                     "class_bar_chart"),
              Figure("value_matrix", "04_segmentation", "Customer value matrix", "客户价值矩阵",

@@ -3,14 +3,34 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import figures, io
-from ...labels import Language, named_labels
+from IPython.display import Markdown
+
+from ... import figures, io, report
+from ...labels import Language, named_labels, text
 
 
 def value_summary(tables: dict, params) -> pd.DataFrame:
     """Distribution of each value dimension over customers (count, mean, sd, quantiles): aggregates only."""
     dimensions = [d.id for d in params.value_matrix.model.dimensions]
     return tables["customer_values"][dimensions].describe().T.rename_axis("dimension")
+
+
+def factor_method_text(params, lang: Language = "en") -> str:
+    """The value dimensions weighted by factor analysis, and its extraction, rotation and score method."""
+    dimensions = [d.id for d in params.value_matrix.model.dimensions if d.weights.method == "factor"]
+    return (text("value_factor_method", lang, dimensions=", ".join(dimensions))
+            + report.factor_method_text(params.value_matrix.factor_analysis, lang))
+
+
+def factor_method(params) -> Markdown:
+    """:func:`factor_method_text` for a notebook."""
+    return Markdown(factor_method_text(params))
+
+
+def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
+    """The factor-analysis method of the dimensions it weights (stage 03), when there are any."""
+    factor = any(d.weights.method == "factor" for d in params.value_matrix.model.dimensions)
+    return {"03_factor_analysis": [factor_method_text(params, lang)]} if factor else {}
 
 
 def class_bar_chart(tables: dict, params, lang: Language = "en"):

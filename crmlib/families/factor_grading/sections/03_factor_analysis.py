@@ -4,7 +4,7 @@
 # Factor analysis of the standardized indicators, as SPSS FACTOR and R's psych do it (every figure agrees with
 # psych to 1e-6; see `tests/reference/`): adequacy (KMO above 0.6 is usually required; Bartlett's test),
 # eigenvalues and the number of factors (Kaiser, fixed, or parallel analysis), extraction by principal
-# components, principal axes or maximum likelihood and varimax rotation (the first cell below says which), factor
+# components, minimum residual, principal axes or maximum likelihood and rotation (the first cell below says which), factor
 # scores F_j (regression by default; the composite sentence names the method) and the composite score
 # F = sum_j w_j F_j (params `factor_grading.factor_analysis`). The run's engine (DuckDB, or Spark with
 # `--engine spark`) computes the correlation matrix from exact decimal sums of the z-scores rounded to 12 decimals
@@ -64,6 +64,19 @@ report.table(tables, "total_variance_explained")
 # %%
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "loadings_rotated", params)
+
+# %% [markdown] when="oblique"
+# **Oblique factors.** The loadings above are the pattern matrix P (each factor's unique contribution to an
+# indicator); the structure matrix S = P Phi holds the indicators' correlations with the factors, and Phi the
+# factors' correlations. Sums of squared loadings are psych's diag(Phi P'P), communalities diag(P Phi P').
+
+# %% when="oblique"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "structure_matrix", params)
+
+# %% when="oblique"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "oblique_factor_correlations")
 
 # %%
 # NBVAL_CHECK_OUTPUT

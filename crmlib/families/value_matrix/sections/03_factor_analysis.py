@@ -17,6 +17,10 @@ from crmlib.families.value_matrix import display as value_matrix
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "value_weights", params)
 
+# %% when="factor"
+# NBVAL_CHECK_OUTPUT
+value_matrix.factor_method(params)
+
 # %% [markdown] when="ahp"
 # **AHP consistency**: lambda_max, CI = (lambda_max - n)/(n - 1), Saaty's random index RI, and CR = CI/RI (the
 # run stops at CR >= 0.10).
