@@ -73,10 +73,13 @@ def handle_missing(data: pd.DataFrame, policy: str, fill: pd.Series | None = Non
     ``drop`` removes every customer with a missing indicator (listwise deletion,
     SPSS's default); ``median`` and ``mean`` replace a missing value with that
     statistic of the indicator's observed values (``fill``, when
-    :func:`fill_values` has computed it already).
+    :func:`fill_values` has computed it already); ``pairwise`` keeps the missing
+    values, for statistics that use every pair of observed values (psych's default).
     """
     if policy == "drop":
         return data.dropna(axis=0, how="any")
+    if policy == "pairwise":
+        return data
     return data.fillna(fill_values(data, policy) if fill is None else fill)
 
 

@@ -62,6 +62,7 @@ from .params import FactorCount
 
 __all__ = [
     "correlation_matrix",
+    "pair_counts",
     "name_factors",
     "condition_number",
     "check_conditioning",
@@ -109,9 +110,19 @@ __all__ = [
 ]
 
 
-def correlation_matrix(data: pd.DataFrame) -> pd.DataFrame:
-    """Pearson correlation matrix of complete data, labelled by indicator."""
+def correlation_matrix(data: pd.DataFrame, pairwise: bool = False) -> pd.DataFrame:
+    """Pearson correlation matrix, labelled by indicator: of complete data, or with ``pairwise`` each correlation
+    from the rows where both are observed, with those rows' own means and standard deviations (R's
+    ``cor(x, use = "pairwise")``, psych's default)."""
+    if pairwise:
+        return data.corr(method="pearson")
     return pd.DataFrame(np.corrcoef(data.to_numpy(), rowvar=False), index=data.columns, columns=data.columns)
+
+
+def pair_counts(data: pd.DataFrame) -> pd.DataFrame:
+    """The number of rows where both of two columns are observed, for every pair (``psych::pairwiseCount``)."""
+    observed = data.notna().to_numpy(dtype=float)
+    return pd.DataFrame(observed.T @ observed, index=data.columns, columns=data.columns).astype(int)
 
 
 def condition_number(corr: pd.DataFrame) -> float:
@@ -376,7 +387,7 @@ class PrincipalComponents:
     correlation : DataFrame
         The correlation matrix the fit was made from.
     factor_correlations : DataFrame or None
-        ``F1..Fk`` x ``F1..Fk``, the factors' correlations :math:`\Phi` of an oblique rotation (promax,
+        ``F1..Fk`` x ``F1..Fk``, the factors' correlations :math:`\\Phi` of an oblique rotation (promax,
         oblimin); ``None`` for orthogonal factors. ``loadings`` are then the pattern matrix.
     """
 
@@ -396,7 +407,7 @@ class PrincipalComponents:
 
     @property
     def structure(self) -> pd.DataFrame:
-        """The structure matrix, each indicator's correlation with each factor: :math:`S = P \Phi` (the loadings
+        """The structure matrix, each indicator's correlation with each factor: :math:`S = P \\Phi` (the loadings
         of orthogonal factors)."""
         return self.loadings if self.factor_correlations is None else self.loadings @ self.factor_correlations
 
@@ -808,9 +819,9 @@ def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str =
     "Thurstone" / "Bartlett" / "Anderson" / "tenBerge")$weights`` given the loadings as a matrix (given a
     one-factor fit object instead, psych scores every method as regression).
 
-    Oblique factors (``factor_correlations`` :math:`\Phi`, ``loadings`` the pattern :math:`P`): regression
-    :math:`W = R^{-1} P \Phi` (the structure matrix), Bartlett's with :math:`L = P` and the uniquenesses
-    :math:`1 - \operatorname{diag}(P \Phi P')`, as ``psych::factor.scores(r, P, Phi = Phi, ...)``;
+    Oblique factors (``factor_correlations`` :math:`\\Phi`, ``loadings`` the pattern :math:`P`): regression
+    :math:`W = R^{-1} P \\Phi` (the structure matrix), Bartlett's with :math:`L = P` and the uniquenesses
+    :math:`1 - \\operatorname{diag}(P \\Phi P')`, as ``psych::factor.scores(r, P, Phi = Phi, ...)``;
     Anderson-Rubin's and ten Berge's assume orthogonal factors here and are refused for oblique ones.
     """
     r, l = corr.to_numpy(), loadings.to_numpy()
@@ -1048,7 +1059,7 @@ class ExploratoryFactors:
 
 
 def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extraction: str = "minres",
-                                rotation: str = "oblimin") -> ExploratoryFactors:
+                                rotation: str = "oblimin", pairwise: bool = False) -> ExploratoryFactors:
     """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = ..., rotate = ...)``.
 
     Extraction: ``principal`` (:func:`principal_components`), ``minres`` (:func:`minimum_residual_factoring`),
@@ -1059,9 +1070,10 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
     leaves ``phi_`` in the old order, so its factor correlations do not match its loadings; principal components
     with varimax or none are :func:`principal_components`' own. The oblique rotations stop at the rotation's
     default tolerance. Columns follow psych's order and sign rule (by sums of squared loadings,
-    each summing positive), so a comparison needs no alignment beyond psych's own factor names.
+    each summing positive), so a comparison needs no alignment beyond psych's own factor names. With ``pairwise``
+    the correlations are pairwise (:func:`correlation_matrix`), as ``psych::fa`` computes them from raw data.
     """
-    corr = correlation_matrix(data)
+    corr = correlation_matrix(data, pairwise)
     if extraction == "principal" and rotation in {"varimax", "none"}:
         loadings, phi = principal_components(corr, n_factors, rotation=rotation).loadings.to_numpy(), None
     else:

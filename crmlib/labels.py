@@ -110,6 +110,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "scores_anderson_rubin": ("Anderson-Rubin", "Anderson-Rubin 法"),
     "scores_ten_berge": ("ten Berge", "ten Berge 法"),
     "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
+    "survey_missing_drop": ("Missing answers: respondents with any missing answer are left out (listwise deletion, "
+                            "SPSS's default); every statistic is computed on the same respondents.",
+                            "缺失回答：有任一缺失回答的受访者被剔除（列删除，SPSS 默认），所有统计量基于同一批受访者。"),
+    "survey_missing_median": ("Missing answers: replaced by the item's median (then every statistic is computed on "
+                              "all respondents).", "缺失回答：以该题项的中位数填补，之后所有统计量基于全部受访者。"),
+    "survey_missing_mean": ("Missing answers: replaced by the item's mean (then every statistic is computed on all "
+                            "respondents).", "缺失回答：以该题项的均值填补，之后所有统计量基于全部受访者。"),
+    "survey_missing_pairwise": ("Missing answers: pairwise deletion (psych's default): each correlation and covariance "
+                                "from the respondents who answered both items (their numbers: item_pair_counts); "
+                                "alpha from the pairwise covariances; KMO, the factor analysis and omega from the "
+                                "pairwise correlations; Bartlett's test and parallel analysis with n = all {n:,} "
+                                "respondents, as psych counts them; a dimension score is the mean of the answered "
+                                "items.",
+                                "缺失回答：成对删除（psych 默认）：每个相关与协方差取自同时回答两题的受访者（人数见 "
+                                "item_pair_counts）；alpha 基于成对协方差；KMO、因子分析与 omega 基于成对相关；Bartlett 检验与"
+                                "平行分析的 n 为全部 {n:,} 名受访者（与 psych 相同）；维度得分为已答题项的均值。"),
     "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
                               "of {n} observations, not their values, so there is no one to score.",
                               "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),

@@ -45,7 +45,20 @@ def _alpha_parts(cov: np.ndarray, corr: np.ndarray) -> dict[str, float]:
     }
 
 
-def cronbach_alpha(items: pd.DataFrame) -> pd.DataFrame:
+def _respondents(items: pd.DataFrame, pairwise: bool) -> pd.DataFrame:
+    """The answers the statistics use: every respondent's (``pairwise``: each covariance from those who answered
+    both items, psych's default) or those of the respondents who answered every item (listwise)."""
+    return items if pairwise else items.dropna()
+
+
+def _correlations(cov: np.ndarray) -> np.ndarray:
+    """The correlations of a covariance matrix, :math:`c_{ij} / \\sqrt{c_{ii} c_{jj}}` (R's ``cov2cor``): under
+    pairwise deletion each variance is then the item's over all its answers, as ``psych::alpha`` computes them."""
+    scale = 1.0 / np.sqrt(np.diag(cov))
+    return cov * np.outer(scale, scale)
+
+
+def cronbach_alpha(items: pd.DataFrame, pairwise: bool = False) -> pd.DataFrame:
     """Cronbach's alpha of a scale, raw and standardized, with Guttman's lambda 6.
 
     .. math::
@@ -59,6 +72,9 @@ def cronbach_alpha(items: pd.DataFrame) -> pd.DataFrame:
     ----------
     items : DataFrame
         One column per item (at least two), one row per respondent.
+    pairwise : bool
+        Covariances and correlations from every pair of answers, the scale score the mean of the answered items
+        (psych's default); else the respondents who answered every item.
 
     Returns
     -------
@@ -67,33 +83,47 @@ def cronbach_alpha(items: pd.DataFrame) -> pd.DataFrame:
         ``g6_smc``, ``average_r``, ``signal_noise``, ``median_r``, ``mean``,
         ``sd`` (of the scale score, the item mean). Matches ``psych::alpha(x)$total``.
     """
-    data = items.dropna()
-    parts = _alpha_parts(data.cov().to_numpy(), data.corr().to_numpy())
-    score = data.mean(axis=1)
-    return pd.DataFrame([{"n_items": data.shape[1], "n_respondents": len(data), **parts,
+    data = _respondents(items, pairwise)
+    cov = data.cov().to_numpy()
+    parts = _alpha_parts(cov, _correlations(cov))
+    score = data.mean(axis=1).dropna()
+    return pd.DataFrame([{"n_items": data.shape[1], "n_respondents": len(score), **parts,
                           "mean": score.mean(), "sd": score.std(ddof=1)}])
 
 
-def alpha_interval(items: pd.DataFrame, *, replicates: int, confidence: float, seed: int) -> tuple[float, float]:
+def alpha_interval(items: pd.DataFrame, *, replicates: int, confidence: float, seed: int,
+                   pairwise: bool = False) -> tuple[float, float]:
     """Percentile bootstrap interval of Cronbach's (raw) alpha: ``replicates`` samples of the respondents
-    (complete cases), drawn with replacement by NumPy's PCG64 generator seeded with ``seed``, the alpha of each,
+    (every respondent with ``pairwise``, else complete cases), drawn with replacement by NumPy's PCG64 generator
+    seeded with ``seed``, the alpha of each (from the sample's covariances, pairwise where answers are missing),
     and their :math:`(1 \\pm confidence) / 2` quantiles (type 7). Fixed-seed results are the same on any machine;
     R has no identical sampler (``psych::alpha(x, n.iter = ...)`` draws with R's), so the tests check the
     interval's coverage on simulated scales instead."""
-    x = items.dropna().to_numpy(dtype=float)
+    x = _respondents(items, pairwise).to_numpy(dtype=float)
     n, k = x.shape
     draws = np.random.default_rng(seed).integers(0, n, size=(replicates, n))
     alphas = np.empty(replicates)
     for start in range(0, replicates, 100):  # 100 replicates at a time: memory of 100 x n x k values
-        sample = x[draws[start:start + 100]]
-        item_variance = sample.var(axis=1, ddof=1).sum(axis=1)
-        alphas[start:start + 100] = k / (k - 1) * (1 - item_variance / sample.sum(axis=2).var(axis=1, ddof=1))
+        cov = _pairwise_covariances(x[draws[start:start + 100]])
+        alphas[start:start + 100] = k / (k - 1) * (1 - np.trace(cov, axis1=1, axis2=2) / cov.sum(axis=(1, 2)))
     tail = (1 - confidence) / 2
     lower, upper = np.quantile(alphas, [tail, 1 - tail])
     return float(lower), float(upper)
 
 
-def item_total_statistics(items: pd.DataFrame) -> pd.DataFrame:
+def _pairwise_covariances(samples: np.ndarray) -> np.ndarray:
+    """The covariance matrix (n - 1) of each sample (``samples``: samples x rows x items, NaN where an answer is
+    missing), each covariance from the rows where both items are answered, with those rows' means (R's
+    ``cov(x, use = "pairwise")``); the ordinary covariance matrix of complete samples."""
+    observed = ~np.isnan(samples)
+    values, weights = np.where(observed, samples, 0.0), observed.astype(float)
+    n = np.swapaxes(weights, 1, 2) @ weights
+    products = np.swapaxes(values, 1, 2) @ values
+    sums = np.swapaxes(values, 1, 2) @ weights  # sum of item i over the rows where j is answered too
+    return (products - sums * np.swapaxes(sums, 1, 2) / n) / (n - 1)
+
+
+def item_total_statistics(items: pd.DataFrame, pairwise: bool = False) -> pd.DataFrame:
     """Per item: correlations with the scale and alpha if the item is deleted.
 
     Returns
@@ -105,10 +135,12 @@ def item_total_statistics(items: pd.DataFrame) -> pd.DataFrame:
         diagonal), ``r_drop`` (corrected item-total correlation: item with the
         sum of the *other* items); ``alpha_if_deleted``,
         ``std_alpha_if_deleted``. Matches ``psych::alpha(x)$item.stats``
-        (``raw.r``, ``std.r``, ``r.cor``, ``r.drop``) and ``$alpha.drop``.
+        (``raw.r``, ``std.r``, ``r.cor``, ``r.drop``) and ``$alpha.drop``; ``pairwise`` as in
+        :func:`cronbach_alpha`.
     """
-    data = items.dropna()
-    cov, corr = data.cov().to_numpy(), data.corr().to_numpy()
+    data = _respondents(items, pairwise)
+    cov = data.cov().to_numpy()
+    corr = _correlations(cov)
     k = cov.shape[0]
     score = data.mean(axis=1)
     smc = 1.0 - 1.0 / np.diag(np.linalg.inv(corr))
@@ -123,7 +155,7 @@ def item_total_statistics(items: pd.DataFrame) -> pd.DataFrame:
             "n": int(data[item].count()),
             "mean": data[item].mean(),
             "sd": data[item].std(ddof=1),
-            "raw_r": float(np.corrcoef(score, data[item])[0, 1]),
+            "raw_r": data[item].corr(score),  # with the mean of the answered items (psych: cor(total, x, use))
             "std_r": corr[:, i].sum() / np.sqrt(corr.sum()),
             "r_cor": adjusted[:, i].sum() / np.sqrt(adjusted.sum()),
             "r_drop": (cov[:, i].sum() - cov[i, i]) / np.sqrt(cov[i, i] * cov[np.ix_(keep, keep)].sum()),
@@ -133,7 +165,7 @@ def item_total_statistics(items: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def omega_total(items: pd.DataFrame) -> pd.DataFrame:
+def omega_total(items: pd.DataFrame, pairwise: bool = False) -> pd.DataFrame:
     """McDonald's omega total of a unidimensional scale, from a one-factor minres solution.
 
     .. math:: \\omega_t = \\frac{(\\sum_j \\lambda_j)^2}{(\\sum_j \\lambda_j)^2 + \\sum_j \\psi_j}
@@ -143,15 +175,16 @@ def omega_total(items: pd.DataFrame) -> pd.DataFrame:
     omega for a congeneric one-factor model (the "omega total" of each dimension
     taken alone), not psych ``omega()``'s hierarchical Schmid-Leiman solution,
     which needs several group factors. The minres fit is :func:`crmlib.factors.minimum_residual_factoring`,
-    converged to 1e-12 (psych stops at R's default optimizer tolerance, about 2e-8 from it for one factor).
+    converged to 1e-12 (psych stops at R's default optimizer tolerance, about 2e-8 from it for one factor);
+    ``pairwise`` correlations as in :func:`cronbach_alpha`.
 
     Returns
     -------
     DataFrame
         One row: ``n_items``, ``omega_total``, ``sum_loadings``, ``sum_uniquenesses``.
     """
-    data = items.dropna()
-    fit = factors.minimum_residual_factoring(factors.correlation_matrix(data), 1, rotation="none")
+    data = _respondents(items, pairwise)
+    fit = factors.minimum_residual_factoring(factors.correlation_matrix(data, pairwise), 1, rotation="none")
     loadings = fit.loadings["F1"].to_numpy()
     uniqueness = fit.communalities["uniqueness"].to_numpy()
     common = loadings.sum() ** 2

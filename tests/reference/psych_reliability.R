@@ -111,3 +111,45 @@ write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = ba
 p <- principal(items, nfactors = 4, rotate = "varimax")
 write.csv(data.frame(item = colnames(items), unclass(p$loadings), check.names = FALSE),
           file.path(out, "principal_varimax_loadings.csv"), row.names = FALSE)
+
+# bfi (data/raw/bfi/bfi.csv, psych's 2800 respondents, 25 personality items scored 1-6, with missing answers):
+# psych's pairwise defaults. The reverse-keyed items (A1, C4, C5, E1, E2, O2, O5) are turned as 7 - x, as the
+# params turn them. To tests/reference/bfi/: alpha_<block>.csv and items_<block>.csv (alpha() of the items with
+# their missing answers: pairwise covariances, the scale score the mean of the answered items); omega_<block>.csv
+# from the one-factor minimum residual solution converged tightly (fa(fm = "pa", min.err = 1e-13), its minimum);
+# kmo_all.csv (KMO(x), pairwise correlations), bartlett_all.csv (cortest.bartlett(x): pairwise correlations and
+# n = the number of rows, 2800), pair_counts.csv (pairwiseCount(x)), efa_pa_oblimin_loadings.csv and _phi.csv
+# (fa(x, 5, fm = "pa", rotate = "oblimin") converged tightly).
+bfi_file <- read.csv("data/raw/bfi/bfi.csv")
+x <- bfi_file[, 2:26]
+for (item in c("A1", "C4", "C5", "E1", "E2", "O2", "O5")) x[[item]] <- 7 - x[[item]]
+out <- "tests/reference/bfi"
+dir.create(out, showWarnings = FALSE)
+bfi_blocks <- lapply(c(agreeableness = "A", conscientiousness = "C", extraversion = "E", neuroticism = "N",
+                       openness = "O"), function(letter) paste0(letter, 1:5))
+bfi_blocks$overall <- colnames(x)
+for (name in names(bfi_blocks)) {
+  write_reliability(x[, bfi_blocks[[name]]], out, name, omega = FALSE)
+  if (name != "overall") {
+    f <- fa(x[, bfi_blocks[[name]]], nfactors = 1, fm = "pa", min.err = 1e-13, max.iter = 1e5)
+    loadings <- as.vector(f$loadings)
+    if (sum(loadings) < 0) loadings <- -loadings
+    common <- sum(loadings)^2
+    write.csv(data.frame(omega_total = common / (common + sum(f$uniquenesses))),
+              file.path(out, paste0("omega_", name, ".csv")), row.names = FALSE)
+  }
+}
+kmo <- KMO(x)
+write.csv(data.frame(indicator = c(colnames(x), "overall"), msa = c(kmo$MSAi, kmo$MSA)),
+          file.path(out, "kmo_all.csv"), row.names = FALSE)
+bartlett <- suppressMessages(cortest.bartlett(x))
+write.csv(data.frame(chi_square = bartlett$chisq, df = bartlett$df, p_value = bartlett$p.value,
+                     log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
+          file.path(out, "bartlett_all.csv"), row.names = FALSE)
+write.csv(data.frame(item = colnames(x), pairwiseCount(x), check.names = FALSE), file.path(out, "pair_counts.csv"),
+          row.names = FALSE)
+f <- fa(x, nfactors = 5, fm = "pa", rotate = "oblimin", min.err = 1e-13, max.iter = 1e5)
+write.csv(data.frame(item = colnames(x), unclass(f$loadings), check.names = FALSE),
+          file.path(out, "efa_pa_oblimin_loadings.csv"), row.names = FALSE)
+write.csv(data.frame(factor = colnames(f$Phi), f$Phi, check.names = FALSE),
+          file.path(out, "efa_pa_oblimin_phi.csv"), row.names = FALSE)

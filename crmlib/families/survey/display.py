@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import figures, io
-from ...labels import Language, named_labels
+from ...labels import Language, named_labels, text
 
 
 def item_system(params) -> pd.DataFrame:
@@ -22,6 +22,17 @@ def cleaning_rules(params) -> str:
     survey = params.survey
     return (f"Missing answers: **{survey.missing}**; answers outside the scale: **{survey.out_of_scale}**; "
             f"straight-lining respondents: **{survey.straight_lining}**.")
+
+
+def missing_text(tables: dict, params, lang: Language = "en") -> str:
+    """How the missing answers entered every statistic, as a methods text states it."""
+    respondents = int(tables["respondents"]["n_out"].iloc[0]) if "respondents" in tables else 0
+    return text(f"survey_missing_{params.survey.missing}", lang, n=respondents)
+
+
+def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
+    """The missing-answer policy, above the reliability and validity tables (stage 03)."""
+    return {"03_factor_analysis": [missing_text(tables, params, lang)]}
 
 
 def efa_loadings(tables: dict, params) -> pd.DataFrame:

@@ -119,9 +119,10 @@ class Survey(Strict):
     (problems), respondent attributes and the analyses to run."""
 
     data: DataSource = Field(description="The response file: one row per respondent, one column per item.")
-    missing: Literal["drop", "median", "mean"] = Field(
-        default="drop", description="Missing answers: drop the respondent (listwise), or impute the item's median "
-        "or mean."
+    missing: Literal["drop", "median", "mean", "pairwise"] = Field(
+        default="drop", description="Missing answers: drop the respondent (listwise), impute the item's median or "
+        "mean, or keep them (pairwise, psych's default: each correlation and covariance from the respondents who "
+        "answered both items; a dimension score is the mean of the answered items)."
     )
     synthetic: SyntheticSpec | None = Field(default=None, description="Factor model of the synthetic responses.")
     scale: Scale

@@ -23,29 +23,35 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: reliability per dimension (alpha, omega, item-total) and an exploratory factor analysis."""
+    """Stage 03: reliability per dimension (alpha, omega, item-total) and an exploratory factor analysis; under
+    pairwise deletion (``survey.missing: pairwise``) every correlation and covariance from the respondents who
+    answered both items, Bartlett's test and parallel analysis with n the number of respondents (as psych), and
+    the respondents per pair of items."""
     questionnaire = params.survey
+    pairwise = questionnaire.missing == "pairwise"
     answers = io.read_table(directory, "responses", index="customer_id")
     groups = {d.id: [i.id for i in questionnaire.items if i.dimension == d.id] for d in questionnaire.dimensions}
     groups["overall"] = [i.id for i in questionnaire.items]
-    alpha = pd.concat([reliability.cronbach_alpha(answers[items]).assign(dimension=name)
+    alpha = pd.concat([reliability.cronbach_alpha(answers[items], pairwise).assign(dimension=name)
                        for name, items in groups.items()], ignore_index=True)
     bootstrap = questionnaire.alpha_bootstrap
     if bootstrap.replicates > 0:
         bounds = [reliability.alpha_interval(answers[items], replicates=bootstrap.replicates,
-                                             confidence=questionnaire.confidence, seed=bootstrap.seed)
+                                             confidence=questionnaire.confidence, seed=bootstrap.seed,
+                                             pairwise=pairwise)
                   for items in groups.values()]
         alpha = alpha.assign(alpha_lower=[low for low, _ in bounds], alpha_upper=[high for _, high in bounds])
-    omega = pd.concat([reliability.omega_total(answers[items]).assign(dimension=name)
+    omega = pd.concat([reliability.omega_total(answers[items], pairwise).assign(dimension=name)
                        for name, items in groups.items() if name != "overall"], ignore_index=True)
     alpha = alpha.merge(omega[["dimension", "omega_total"]], on="dimension", how="left")
-    items = pd.concat([reliability.item_total_statistics(answers[items]).assign(dimension=name)
+    items = pd.concat([reliability.item_total_statistics(answers[items], pairwise).assign(dimension=name)
                        for name, items in groups.items() if name != "overall"], ignore_index=True)
     settings = questionnaire.efa
-    corr = factors.correlation_matrix(answers)
+    corr = factors.correlation_matrix(answers, pairwise)  # n below: every respondent, as psych counts them
     kappa = factors.check_conditioning(corr, 1e10, file=params.resolve(questionnaire.data.path))
     k, parallel = factors.retained_factors(corr, len(answers), settings.n_factors)
-    efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation)
+    efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation,
+                                              pairwise=pairwise)
     declared = {i.id: i.dimension for i in questionnaire.items}
     eigen = factors.eigenvalues(corr).reset_index().merge(parallel, on="component")
     eigen["retained"] = eigen["component"] <= k
@@ -60,6 +66,8 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     }
     if efa.factor_correlations is not None:
         tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
+    if pairwise:
+        tables["item_pair_counts"] = factors.pair_counts(answers).rename_axis("item").reset_index()
     return tables
 
 

@@ -61,6 +61,10 @@ TABLES = (
            "min_loading"}, tolerance=ITERATIVE),
     Table("factor_correlations", "03_factor_analysis", "Factor correlations (oblique rotation)", "因子相关（斜交旋转）",
           {"factor": "F1..Fk", "F1..Fk": "correlation"}, tolerance=ITERATIVE),
+    Table("item_pair_counts", "03_factor_analysis", "Respondents per pair of items (pairwise deletion)",
+          "各题项对的有效受访者数（成对删除）",
+          {"item": "item id", "<item>": "respondents who answered both items (psych::pairwiseCount): the n of "
+           "that correlation"}, shown="workbook"),
     Table("dimension_scores", "04_segmentation", "Dimension scores", "维度得分",
           {"customer_id": "respondent id", "<dimension>": "mean of the dimension's items"}, shown="stage"),
     Table("problem_ranking", "04_segmentation", "Problem ranking", "问题排序",

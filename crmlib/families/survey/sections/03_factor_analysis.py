@@ -10,6 +10,10 @@ from crmlib.families.survey import display as survey
 
 # %%
 # NBVAL_CHECK_OUTPUT
+display(Markdown(survey.missing_text(report.read_tables(tables_dir, ["respondents"]), params)))
+
+# %%
+# NBVAL_CHECK_OUTPUT
 report.table(tables, "reliability")
 
 # %% [markdown]
@@ -51,6 +55,13 @@ survey.efa_loadings(tables, params)
 
 # %%
 survey.loadings_heatmap(tables, params)
+
+# %% [markdown] when="pairwise"
+# **Respondents per pair of items** (pairwise deletion): the n behind each correlation.
+
+# %% when="pairwise"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "item_pair_counts")
 
 # %% [markdown] when="oblique"
 # **Factor correlations** of the oblique rotation:
