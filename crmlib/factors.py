@@ -78,7 +78,7 @@ __all__ = [
     "parallel_analysis",
     "number_of_factors",
     "retained_factors",
-    "PrincipalComponents",
+    "FactorFit",
     "principal_components",
     "OBLIQUE_ROTATIONS",
     "QUARTIMAX_TOLERANCE",
@@ -358,10 +358,10 @@ def retained_factors(corr: pd.DataFrame, n_customers: int, rule: FactorCount) ->
 
 
 @dataclass(frozen=True)
-class PrincipalComponents:
-    """One factor fit, by principal components (:func:`principal_components`), principal axes
-    (:func:`principal_axis_factoring`) or maximum likelihood (:func:`maximum_likelihood_factoring`); every field
-    is a labelled DataFrame or Series.
+class FactorFit:
+    """One factor fit, by principal components (:func:`principal_components`), minimum residual
+    (:func:`minimum_residual_factoring`), principal axes (:func:`principal_axis_factoring`) or maximum likelihood
+    (:func:`maximum_likelihood_factoring`); every field is a labelled DataFrame or Series.
 
     Attributes
     ----------
@@ -471,7 +471,7 @@ def _positive_column_sums(matrix: np.ndarray) -> np.ndarray:
 
 
 def principal_components(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
-                         kaiser_normalization: bool = True) -> PrincipalComponents:
+                         kaiser_normalization: bool = True) -> FactorFit:
     """Principal-component extraction, optional varimax rotation, and score coefficients.
 
     Parameters
@@ -537,7 +537,7 @@ def _iterated_principal_axes(corr: pd.DataFrame, n_factors: int, method: str, fi
 
 
 def principal_axis_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
-                             kaiser_normalization: bool = True, file=None) -> PrincipalComponents:
+                             kaiser_normalization: bool = True, file=None) -> FactorFit:
     """Principal axis factoring (what SPSS calls PAF), optional varimax rotation, and score coefficients.
 
     The diagonal of the correlation matrix is replaced by communalities :math:`h^2`, starting from the squared
@@ -572,7 +572,7 @@ def principal_axis_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: st
 
 
 def minimum_residual_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
-                               kaiser_normalization: bool = True, file=None) -> PrincipalComponents:
+                               kaiser_normalization: bool = True, file=None) -> FactorFit:
     """Minimum residual factoring (minres, psych's default; unweighted least squares), optional varimax rotation,
     and score coefficients.
 
@@ -608,7 +608,7 @@ ML_LOWER = 0.005
 
 
 def maximum_likelihood_factoring(corr: pd.DataFrame, n_factors: int, *, rotation: str = "varimax",
-                                 kaiser_normalization: bool = True, file=None) -> PrincipalComponents:
+                                 kaiser_normalization: bool = True, file=None) -> FactorFit:
     """Maximum likelihood factor analysis, optional varimax rotation, and score coefficients.
 
     The uniquenesses :math:`\\Psi` minimize the ML discrepancy
@@ -733,7 +733,7 @@ def _eigen_descending(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, rotation: str,
-                 kaiser_normalization: bool) -> PrincipalComponents:
+                 kaiser_normalization: bool) -> FactorFit:
     """The fit from the unrotated loadings: psych's sign rule, varimax (or none), psych's order and sign again,
     communalities, variance explained and the regression score coefficients."""
     n_factors = unrotated.shape[1]
@@ -780,7 +780,7 @@ def _rotated_fit(corr: pd.DataFrame, eigen: np.ndarray, unrotated: np.ndarray, r
         "proportion_explained": ss / ss.sum(),
         "cumulative_proportion": np.cumsum(ss / ss.sum()),
     })
-    return PrincipalComponents(
+    return FactorFit(
         eigenvalues=pd.Series(eigen, index=pd.RangeIndex(1, p + 1, name="component"), name="eigenvalue"),
         unrotated_loadings=pd.DataFrame(unrotated, index=indicators, columns=components),
         loadings=loadings,
@@ -845,7 +845,7 @@ def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str =
     return pd.DataFrame(weights, index=loadings.index, columns=loadings.columns)
 
 
-def factor_scores(data: pd.DataFrame, fit: PrincipalComponents, ddof: int = 1) -> pd.DataFrame:
+def factor_scores(data: pd.DataFrame, fit: FactorFit, ddof: int = 1) -> pd.DataFrame:
     """Regression-method factor scores, :math:`F = Z W`.
 
     ``Z`` are the z-scores of ``data`` with the ``ddof`` standard deviation
@@ -858,7 +858,7 @@ def factor_scores(data: pd.DataFrame, fit: PrincipalComponents, ddof: int = 1) -
                         columns=fit.score_coefficients.columns)
 
 
-def composite_weights(fit: PrincipalComponents, convention: str) -> pd.Series:
+def composite_weights(fit: FactorFit, convention: str) -> pd.Series:
     """Weights :math:`w_j` of the composite score, summing to 1.
 
     - ``rotated_variance``: :math:`w_j = SS_j / \\sum_{l \\le k} SS_l`, the
@@ -883,7 +883,7 @@ def composite_score(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
     return (scores[weights.index] * weights).sum(axis=1).rename("composite_score")
 
 
-def total_variance_explained(fit: PrincipalComponents) -> pd.DataFrame:
+def total_variance_explained(fit: FactorFit) -> pd.DataFrame:
     """SPSS's "Total Variance Explained" table, one row per component.
 
     Columns: ``component``; ``initial_total``, ``initial_pct``,
@@ -924,7 +924,7 @@ class CompositeFit:
 
     Attributes
     ----------
-    fit : PrincipalComponents
+    fit : FactorFit
     weights : Series
         Composite weights by factor.
     parallel : DataFrame
@@ -932,7 +932,7 @@ class CompositeFit:
     condition_number : float
     """
 
-    fit: PrincipalComponents
+    fit: FactorFit
     weights: pd.Series
     parallel: pd.DataFrame
     condition_number: float
@@ -942,7 +942,7 @@ class CompositeFit:
 EXTRACTIONS = {"minres": minimum_residual_factoring, "pa": principal_axis_factoring, "ml": maximum_likelihood_factoring}
 
 
-def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) -> PrincipalComponents:
+def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) -> FactorFit:
     """The fit of ``n_factors`` factors by a case's ``factor_analysis`` settings: extraction (principal
     components, principal axes or maximum likelihood), rotation, and score coefficients of the chosen method."""
     rotation = {"rotation": settings.rotation, "kaiser_normalization": settings.kaiser_normalization}
@@ -969,7 +969,7 @@ def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(aligned, index=target.index, columns=target.columns)
 
 
-def loading_intervals(data: pd.DataFrame, fit: PrincipalComponents, settings, *, replicates: int,
+def loading_intervals(data: pd.DataFrame, fit: FactorFit, settings, *, replicates: int,
                       confidence: float, seed: int) -> pd.DataFrame:
     """Percentile bootstrap intervals of the rotated loadings: ``replicates`` samples of the rows of ``data``
     (the customers' z-scores), drawn with replacement by NumPy's PCG64 seeded with ``seed``; each refitted as
@@ -1012,7 +1012,7 @@ def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> Composi
     return CompositeFit(fit, composite_weights(fit, settings.composite_weights), parallel, kappa)
 
 
-def engine_factor_scores(run, table: str, moments: Moments, fit: PrincipalComponents, weights: pd.Series,
+def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weights: pd.Series,
                          id_column: str = "customer_id") -> pd.DataFrame:
     """Regression factor scores and the composite score of every customer of engine table ``table``, computed by
     the engine: :math:`F_k = \\sum_j z_j W_{jk}` with :math:`z_j = (x_j - \\bar x_j) / s_j` from ``moments``
