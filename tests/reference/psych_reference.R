@@ -236,3 +236,33 @@ write_table(data.frame(objective = stats$objective, chi_square = stats$STATISTIC
                        rmsea_upper = rmsea_bound(stats, n, 0.05), bic = stats$BIC), "harman74", "ml_fit")
 cat("harman74 : n =", n, " p =", ncol(r), " k =", k, "\n")
 
+
+# ability: a published covariance matrix given as its lower triangle (data/raw/ability, ability.cov of R's
+# datasets), turned into correlations by cov2cor, n = 112: KMO, Bartlett, and fa(fm = "pa", rotate = "promax")
+# converged tightly, pattern, factor correlations and structure in psych's order and sign, SS loadings.
+published <- read.csv("data/raw/ability/ability_covariances.csv", check.names = FALSE)
+s <- as.matrix(published[, -1])
+s[upper.tri(s)] <- t(s)[upper.tri(s)]
+stopifnot(isTRUE(all.equal(unname(s), unname(ability.cov$cov), tolerance = 0)))
+r <- cov2cor(s)
+rownames(r) <- colnames(r)
+n <- 112
+dir.create("tests/reference/ability", showWarnings = FALSE)
+kmo <- KMO(r)
+write_table(data.frame(indicator = c(colnames(r), "overall"), msa = c(kmo$MSAi, kmo$MSA)), "ability", "kmo")
+bartlett <- cortest.bartlett(r, n = n)
+write_table(data.frame(chi_square = bartlett$chisq, df = bartlett$df,
+                       log_p_value = pchisq(bartlett$chisq, bartlett$df, lower.tail = FALSE, log.p = TRUE)),
+            "ability", "bartlett")
+f <- fa(r, nfactors = 2, n.obs = n, fm = "pa", rotate = "promax", min.err = 1e-13, max.iter = 1e5)
+pattern <- unclass(f$loadings)
+phi <- f$Phi
+ss <- diag(phi %*% t(pattern) %*% pattern)
+turn <- diag(sign(colSums(pattern)))[, order(ss, decreasing = TRUE)]
+pattern <- pattern %*% turn
+phi <- t(turn) %*% phi %*% turn
+write_table(data.frame(indicator = colnames(r), pattern, communality = rowSums((pattern %*% phi) * pattern)),
+            "ability", "pa_promax_pattern")
+write_table(data.frame(factor = c("F1", "F2"), phi), "ability", "pa_promax_phi")
+write_table(data.frame(indicator = colnames(r), pattern %*% phi), "ability", "pa_promax_structure")
+cat("ability : n =", n, " p =", ncol(r), " k = 2\n")
