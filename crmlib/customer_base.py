@@ -125,13 +125,22 @@ def _panel_columns(panel: Panel) -> dict[str, str]:
 
 def _parsed_panel(path: Path, panel: Panel) -> pd.DataFrame:
     """The panel read by pandas, for a file the engine cannot type by itself: amounts written as text (units,
-    separators) or an encoding other than UTF-8. Bad cells stop the run, naming the cell."""
+    separators; in a CSV or a text column of Parquet) or an encoding other than UTF-8. Bad cells stop the run,
+    naming the cell."""
     columns = _panel_columns(panel)
-    table = pd.read_csv(path, usecols=list(columns.values()), encoding=panel.encoding, dtype=str,
-                        keep_default_na=False)
+    if is_parquet(path):  # text columns of a Parquet file; its rows are numbered from 1
+        table = pd.read_parquet(path, columns=list(columns.values()))
+        table = table.apply(lambda cells: cells if pd.api.types.is_numeric_dtype(cells)
+                            else cells.astype(object).where(cells.notna(), "").astype(str))
+        first_row = 1
+    else:
+        table = pd.read_csv(path, usecols=list(columns.values()), encoding=panel.encoding, dtype=str,
+                            keep_default_na=False)
+        first_row = 2
     for name in ("aum", "profit"):
         if name in columns:
-            table[columns[name]] = parse_numbers(table[columns[name]], panel.unit, file=path, column=columns[name])
+            table[columns[name]] = parse_numbers(table[columns[name]], panel.unit, file=path, column=columns[name],
+                                                 first_row=first_row)
     return table[list(columns.values())].set_axis(list(columns), axis=1)
 
 
@@ -163,6 +172,20 @@ def _type_panel(engine: Engine, panel: Panel) -> None:
     engine.create("panel_typed", f"SELECT TRIM(CAST(id AS VARCHAR)) AS id, TRIM(CAST(month AS VARCHAR)) AS month, "
                                  f"TRY_CAST(aum AS DOUBLE) AS aum, {profit} AS profit, "
                                  f"CASE WHEN {unparsed} THEN 1 ELSE 0 END AS unparsed FROM panel_raw", rows=True)
+
+
+def _amounts_as_text(engine: Engine, panel: Panel) -> bool:
+    """Whether an amount column of ``panel_raw`` holds text (a CSV's cells, or a text column of Parquet), which may
+    carry units or separators to parse; a file's number columns cannot (a pass over them to check would cost 2 s at
+    10 million customers)."""
+    amounts = ["aum"] + (["profit"] if panel.profit_column is not None else [])
+    kinds = engine.first(f"SELECT {', '.join(f'typeof({a}) AS {a}' for a in amounts)} FROM panel_raw LIMIT 1")
+    return kinds is None or any(not str(kind).upper().startswith(_NUMBER_TYPES) for kind in kinds.values())
+
+
+#: How ``typeof`` names a number type on DuckDB and Spark (integers of every width, floats, decimals).
+_NUMBER_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "HUGEINT", "BIGINT", "INT", "SMALLINT", "TINYINT", "UBIGINT",
+                 "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT")
 
 
 #: Panels of at most this many months apply the loss rule to bit masks of the months below each tier floor (one
@@ -197,7 +220,7 @@ def read_panel(engine: Engine, panel: Panel, path, customers: str = "indicators"
                          file=path, key="customer_base.panel.path")
     _register_raw(engine, panel, path)
     _type_panel(engine, panel)
-    if engine.query("SELECT MAX(unparsed) AS n FROM panel_typed")["n"].iloc[0] == 1:
+    if _amounts_as_text(engine, panel) and engine.query("SELECT MAX(unparsed) AS n FROM panel_typed")["n"].iloc[0] == 1:
         engine.table("panel_raw", _parsed_panel(path, panel))  # amounts with units or separators: parse each cell
         _type_panel(engine, panel)
     labels = engine.query("SELECT DISTINCT month FROM panel_typed ORDER BY month")["month"]

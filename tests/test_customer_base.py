@@ -243,6 +243,25 @@ def test_panel_amounts_with_units_are_converted(tmp_path):
     assert months.labels == ["2024-01", "2024-02"]
 
 
+def test_only_amounts_written_as_text_are_checked_for_units(tmp_path):
+    """A CSV panel, or a Parquet panel whose amounts are text, is checked for amounts with units or separators (and
+    converted); a Parquet panel of numbers needs no such pass and reads the same numbers."""
+    run = engine.current()
+    run.table("indicators", pd.DataFrame({"customer_id": ["a", "b"]}))
+    written = pd.DataFrame({"id": ["a", "a", "b"], "month": ["2024-01", "2024-02", "2024-02"],
+                            "aum": ["1.5万元", "20,000", "3"]})
+    cases = {"csv": write_panel(tmp_path, [tuple(r) for r in written.itertuples(index=False)]),
+             "text.parquet": tmp_path / "text.parquet", "numbers.parquet": tmp_path / "numbers.parquet"}
+    written.to_parquet(cases["text.parquet"], index=False)
+    written.assign(aum=[15000.0, 20000.0, 3.0]).to_parquet(cases["numbers.parquet"], index=False)
+    for name, path in cases.items():
+        customer_base._register_raw(run, PANEL, path)
+        assert customer_base._amounts_as_text(run, PANEL) == (name != "numbers.parquet"), name
+        customer_base.read_panel(run, PANEL.model_copy(update={"path": path}), path)
+        rows = run.query("SELECT id, m, aum FROM panel_rows ORDER BY id, m")
+        assert rows.values.tolist() == [["a", 0, 15000.0], ["a", 1, 20000.0], ["b", 1, 3.0]], name
+
+
 def test_a_panel_in_parquet_reads_as_the_csv(tmp_path):
     """A Parquet panel (a file, or a directory of partitions) gives the customer table of the same CSV panel."""
     run = engine.current()
