@@ -22,11 +22,15 @@ __all__ = ["check_case", "changed_values", "change_counts", "change_line", "read
 def changed_values(log: pd.DataFrame) -> dict[str, int]:
     """Counts of the values the cleaning changed, from a cleaning log: converted to the declared unit, imputed
     (missing cells filled), clipped (winsorized). Under listwise deletion missing cells are not imputed: their
-    customers are dropped (``n_customers_in - n_customers_out``)."""
+    customers are dropped (``n_customers_in - n_customers_out``); under pairwise deletion they are kept missing,
+    and counted so when there are any."""
     imputed = int(log.loc[log["fill_value"].notna(), "n_missing"].sum())
-    return {"converted": int(log.get("n_converted", pd.Series(dtype=int)).sum()), "imputed": imputed,
-            "clipped": int((log["n_clipped_low"] + log["n_clipped_high"]).sum()),
-            "customers dropped for a missing value": int((log["n_customers_in"] - log["n_customers_out"]).max())}
+    dropped = int((log["n_customers_in"] - log["n_customers_out"]).max())
+    kept = 0 if dropped else int(log.loc[log["fill_value"].isna(), "n_missing"].sum())
+    counts = {"converted": int(log.get("n_converted", pd.Series(dtype=int)).sum()), "imputed": imputed,
+              "clipped": int((log["n_clipped_low"] + log["n_clipped_high"]).sum()),
+              "customers dropped for a missing value": dropped}
+    return counts | ({"missing values kept (pairwise deletion)": kept} if kept else {})
 
 
 #: The stage-01 tables the counts of changed values are read from.

@@ -7,8 +7,11 @@ reference files and the R script that wrote them in ``tests/reference/``).
 Conventions
 -----------
 - Correlations are Pearson correlations of complete data (the cleaning stage has
-  already deleted or imputed missing values, so psych's pairwise default and
-  SPSS's listwise default coincide).
+  deleted or imputed missing values, so psych's pairwise default and SPSS's
+  listwise default coincide), or, under ``cleaning.missing: pairwise``, of each
+  pair's complete rows (``cor(x, use = "pairwise")``); KMO, Bartlett's test and
+  parallel analysis then take n = all rows, as psych does, and scores follow
+  psych's ``factor.scores(impute = ...)`` (:func:`factor_scores`).
 - Extraction: eigen-decomposition of the correlation matrix; loadings are
   eigenvectors times the square root of their eigenvalues.
 - Rotation: varimax with Kaiser normalization (rows scaled to unit length before
@@ -94,10 +97,12 @@ __all__ = [
     "rmsea_interval",
     "score_coefficients",
     "factor_scores",
+    "score_coverage",
     "composite_weights",
     "composite_score",
     "total_variance_explained",
     "CompositeFit",
+    "IMPUTATIONS",
     "engine_factor_scores",
     "EXTRACTIONS",
     "extract_factors",
@@ -238,15 +243,34 @@ MOMENT_DECIMALS = 12
 @dataclass(frozen=True)
 class Moments:
     """Count, means, standard deviations and Pearson correlations of the columns of an engine table
-    (:func:`exact_moments`)."""
+    (:func:`exact_moments`).
+
+    Attributes
+    ----------
+    n : int
+        Rows of the table (under pairwise deletion, every row, as psych counts ``n.obs``).
+    means, standard_deviations : Series
+        Of each column's observed values; the standard deviations with ``ddof``.
+    correlation : DataFrame
+    ddof : int
+    pair_counts : DataFrame or None
+        Under pairwise deletion, the rows where both of two columns are observed (the n of each correlation).
+    """
 
     n: int
     means: pd.Series
     standard_deviations: pd.Series
     correlation: pd.DataFrame
+    ddof: int = 1
+    pair_counts: pd.DataFrame | None = None
 
 
-def exact_moments(run, table: str, columns: list[str], ddof: int = 1) -> Moments:
+def _scaled_integer(value, places: int) -> int:
+    """An engine's exact decimal sum (as text) times ``10**places``, as an integer; 0 for the sum of no values."""
+    return 0 if value is None or pd.isna(value) else int(Decimal(str(value)).scaleb(places))
+
+
+def exact_moments(run, table: str, columns: list[str], ddof: int = 1, pairwise: bool = False) -> Moments:
     """Means, standard deviations (``ddof``) and the Pearson correlation matrix of ``columns`` of engine table
     ``table``, from sums the engine computes exactly.
 
@@ -262,36 +286,70 @@ def exact_moments(run, table: str, columns: list[str], ddof: int = 1) -> Moments
     (for z-scores, about n). The rounding moves a correlation of z-scores by about 1e-13 / sqrt(n); the result equals
     ``numpy.corrcoef`` (:func:`correlation_matrix`) within 1e-9 (tested; found 1e-15 to 1e-13).
 
+    With ``pairwise`` (missing values as NULL), every sum of the formula for :math:`r_{jk}`, and :math:`n`, is
+    taken over the rows where both :math:`x_j` and :math:`x_k` are observed: R's ``cor(x, use = "pairwise")``,
+    psych's default, within 1e-9 of pandas' ``DataFrame.corr`` (tested). Means and standard deviations are then of
+    each column's observed values (R's ``scale``), ``n`` counts every row, and the pair counts are kept.
+
     Raises
     ------
     InputError
-        When a column is constant (no correlation is defined).
+        When a column is constant (no correlation is defined), or, under ``pairwise``, when two columns are
+        observed together for fewer than two rows or one of them is constant on those rows.
     """
     from . import engine
     value = {c: f"CAST(CAST({engine.quote(c)} AS DOUBLE) AS DECIMAL(18, {MOMENT_DECIMALS}))" for c in columns}
-    terms = [f"CAST(SUM({value[a]}) AS VARCHAR)" for a in columns]
-    pairs = [(a, b) for i, a in enumerate(columns) for b in columns[i:]]
-    terms += [f"CAST(SUM({value[a]} * {value[b]}) AS VARCHAR)" for a, b in pairs]
-    row = run.query(f"SELECT COUNT(*) AS n, {', '.join(f'{t} AS m{i}' for i, t in enumerate(terms))} "
-                    f"FROM {table}").iloc[0].tolist()
-    n, sums = int(row[0]), [int(Decimal(str(v)).scaleb(MOMENT_DECIMALS)) for v in row[1:1 + len(columns)]]
-    total = dict(zip(columns, sums))
-    products = {pair: int(Decimal(str(v)).scaleb(2 * MOMENT_DECIMALS)) for pair, v in
-                zip(pairs, row[1 + len(columns):])}
-    centred = np.empty((len(columns), len(columns)))  # n^2 times the covariance (divisor n), times 10^24
-    for (a, b), product in products.items():
+    observed = {c: f"{engine.quote(c)} IS NOT NULL" for c in columns}
+    pairs = [(a, b) for i, a in enumerate(columns) for b in columns[i + 1:]]
+    terms = [f"SUM({value[a]})" for a in columns] + [f"SUM({value[a]} * {value[a]})" for a in columns]
+    terms += [f"COUNT({engine.quote(a)})" for a in columns] + [f"SUM({value[a]} * {value[b]})" for a, b in pairs]
+    if pairwise:
+        for a, b in pairs:
+            terms += [f"SUM(CASE WHEN {observed[a]} AND {observed[b]} THEN 1 ELSE 0 END)",
+                      f"SUM(CASE WHEN {observed[b]} THEN {value[a]} END)",
+                      f"SUM(CASE WHEN {observed[a]} THEN {value[b]} END)",
+                      f"SUM(CASE WHEN {observed[b]} THEN {value[a]} * {value[a]} END)",
+                      f"SUM(CASE WHEN {observed[a]} THEN {value[b]} * {value[b]} END)"]
+    selected = ", ".join(f"CAST({t} AS VARCHAR) AS m{i}" for i, t in enumerate(terms))
+    row = iter(run.query(f"SELECT COUNT(*) AS n, {selected} FROM {table}").iloc[0].tolist())
+    n, single, double = int(next(row)), MOMENT_DECIMALS, 2 * MOMENT_DECIMALS
+    total = {c: _scaled_integer(next(row), single) for c in columns}
+    square = {c: _scaled_integer(next(row), double) for c in columns}
+    count = {c: int(next(row)) for c in columns}
+    product = {pair: _scaled_integer(next(row), double) for pair in pairs}
+    if not pairwise and min(count.values()) < n:
+        missing = min(count, key=count.get)
+        raise InputError(f"indicator '{missing}' has {n - count[missing]} missing values: give complete data, or "
+                         "ask for pairwise deletion (cleaning.missing: pairwise)")
+    spread = {c: float(count[c] * square[c] - total[c] ** 2) for c in columns}  # count^2 times the variance
+    constant = [c for c in columns if spread[c] <= 0]
+    if constant:
+        raise InputError(f"indicator '{constant[0]}' is constant: it has no correlation; leave it out of the "
+                         "indicators")
+    corr, counts = np.eye(len(columns)), np.diag([float(count[c]) for c in columns])
+    for (a, b), cross in product.items():
         i, j = columns.index(a), columns.index(b)
-        centred[i, j] = centred[j, i] = float(n * product - total[a] * total[b])
-    spread = np.diag(centred).copy()
-    if (spread <= 0).any():
-        raise InputError(f"indicator '{columns[int(np.argmin(spread))]}' is constant: it has no correlation; "
-                         "leave it out of the indicators")
+        if pairwise:  # the pair's own count, sums and sums of squares
+            both, sum_a, sum_b, square_a, square_b = (int(next(row)), _scaled_integer(next(row), single),
+                                                      _scaled_integer(next(row), single),
+                                                      _scaled_integer(next(row), double),
+                                                      _scaled_integer(next(row), double))
+            spread_a, spread_b = float(both * square_a - sum_a**2), float(both * square_b - sum_b**2)
+            if both < 2 or spread_a <= 0 or spread_b <= 0:
+                flat = f", and '{a if spread_a <= 0 else b}' is constant on them" if both >= 2 else ""
+                raise InputError(f"indicators '{a}' and '{b}' are observed together for {both} customers{flat}: "
+                                 "their correlation is not defined under pairwise deletion; leave one of them out, "
+                                 "or impute (cleaning.missing: median or mean)")
+        else:
+            both, sum_a, sum_b, spread_a, spread_b = n, total[a], total[b], spread[a], spread[b]
+        corr[i, j] = corr[j, i] = float(both * cross - sum_a * sum_b) / np.sqrt(spread_a * spread_b)
+        counts[i, j] = counts[j, i] = both
     unit = 10.0 ** MOMENT_DECIMALS
-    means = pd.Series([s / n / unit for s in sums], index=columns, name="mean")
-    sds = pd.Series(np.sqrt(spread / (n * (n - ddof))) / unit, index=columns, name="sd")
-    corr = centred / np.sqrt(np.outer(spread, spread))
-    np.fill_diagonal(corr, 1.0)
-    return Moments(n, means, sds, pd.DataFrame(corr, index=columns, columns=columns))
+    means = pd.Series([total[c] / count[c] / unit for c in columns], index=columns, name="mean")
+    sds = pd.Series([np.sqrt(spread[c] / (count[c] * (count[c] - ddof))) / unit for c in columns], index=columns,
+                    name="sd")
+    pair_counts = pd.DataFrame(counts, index=columns, columns=columns).astype(int) if pairwise else None
+    return Moments(n, means, sds, pd.DataFrame(corr, index=columns, columns=columns), ddof, pair_counts)
 
 
 def eigenvalues(corr: pd.DataFrame) -> pd.Series:
@@ -845,17 +903,49 @@ def score_coefficients(corr: pd.DataFrame, loadings: pd.DataFrame, method: str =
     return pd.DataFrame(weights, index=loadings.index, columns=loadings.columns)
 
 
-def factor_scores(data: pd.DataFrame, fit: FactorFit, ddof: int = 1) -> pd.DataFrame:
-    """Regression-method factor scores, :math:`F = Z W`.
+#: How a customer with a missing indicator is scored under pairwise deletion (psych::factor.scores' ``impute``).
+IMPUTATIONS = ("none", "mean", "median")
 
-    ``Z`` are the z-scores of ``data`` with the ``ddof`` standard deviation
-    (1, as R's ``scale`` and psych's ``principal(scores=TRUE)``); ``W`` is
-    ``fit.score_coefficients``. Each score has mean 0 and, for principal
-    components with ``ddof=1``, variance 1.
+
+def factor_scores(data: pd.DataFrame, fit: FactorFit, ddof: int = 1, impute: str = "none") -> pd.DataFrame:
+    """Factor scores :math:`F = Z W`, ``W`` = ``fit.score_coefficients`` (the fit's score method).
+
+    ``Z`` are the z-scores of ``data`` with the ``ddof`` standard deviation (1, as R's ``scale`` and psych's
+    ``principal(scores=TRUE)``). Each score has mean 0 and, for principal components with ``ddof=1``, variance 1.
+
+    Missing values (pairwise deletion) are scored as ``psych::factor.scores(x, f, missing = TRUE, impute = ...)``
+    scores them:
+
+    - ``none``: a row with a missing value has no scores (NaN), as ``scale(x) %*% w``;
+    - ``mean`` or ``median``: each missing value is replaced by its column's mean or median of the observed
+      values, every column is standardized again, and each score column :math:`Z W` is standardized (mean 0, the
+      ``ddof`` standard deviation): psych's ``factorScoresSapa`` takes the mean over the items,
+      :math:`Z W / p`, then ``scale()``s it, and the scaling cancels the :math:`1/p`.
     """
+    if impute != "none":
+        data = data.fillna(data.mean() if impute == "mean" else data.median())
     z = (data - data.mean()) / data.std(ddof=ddof)
-    return pd.DataFrame(z.to_numpy() @ fit.score_coefficients.to_numpy(), index=data.index,
-                        columns=fit.score_coefficients.columns)
+    scores = pd.DataFrame(z.to_numpy() @ fit.score_coefficients.to_numpy(), index=data.index,
+                          columns=fit.score_coefficients.columns)
+    if impute != "none":
+        scores = (scores - scores.mean()) / scores.std(ddof=ddof)
+    return scores
+
+
+def score_coverage(customers: int, complete: int, impute: str) -> pd.DataFrame:
+    """How the ``customers`` of a factor analysis under pairwise deletion were scored: the ``complete`` ones (every
+    indicator observed) as usual, the others filled (``impute`` mean or median) or left without a score
+    (``impute: none``).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``customers``, ``complete``, ``with_missing``, ``impute``, ``imputed``, ``unscored``.
+    """
+    missing = customers - complete
+    return pd.DataFrame({"customers": [customers], "complete": [complete], "with_missing": [missing],
+                         "impute": [impute], "imputed": [0 if impute == "none" else missing],
+                         "unscored": [missing if impute == "none" else 0]})
 
 
 def composite_weights(fit: FactorFit, convention: str) -> pd.Series:
@@ -879,8 +969,8 @@ def composite_weights(fit: FactorFit, convention: str) -> pd.Series:
 
 
 def composite_score(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
-    """Composite score :math:`F = \\sum_j w_j F_j` per customer."""
-    return (scores[weights.index] * weights).sum(axis=1).rename("composite_score")
+    """Composite score :math:`F = \\sum_j w_j F_j` per customer (missing for a customer without scores)."""
+    return (scores[weights.index] * weights).sum(axis=1, skipna=False).rename("composite_score")
 
 
 def total_variance_explained(fit: FactorFit) -> pd.DataFrame:
@@ -970,12 +1060,13 @@ def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
 
 
 def loading_intervals(data: pd.DataFrame, fit: FactorFit, settings, *, replicates: int,
-                      confidence: float, seed: int) -> pd.DataFrame:
+                      confidence: float, seed: int, pairwise: bool = False) -> pd.DataFrame:
     """Percentile bootstrap intervals of the rotated loadings: ``replicates`` samples of the rows of ``data``
     (the customers' z-scores), drawn with replacement by NumPy's PCG64 seeded with ``seed``; each refitted as
     ``fit`` was (:func:`extract_factors`, the same number of factors) and aligned to it (:func:`align_factors`)
     before the :math:`(1 \\pm confidence) / 2` quantiles (type 7) are taken. A replicate whose fit fails (a
-    Heywood case) is left out and counted.
+    Heywood case) is left out and counted. With ``pairwise``, each sample's correlations are pairwise
+    (:func:`correlation_matrix`), as the full sample's.
 
     Returns
     -------
@@ -988,7 +1079,7 @@ def loading_intervals(data: pd.DataFrame, fit: FactorFit, settings, *, replicate
     draws, failed = [], 0
     for _ in range(replicates):
         sample = x[rng.integers(0, len(x), size=len(x))]
-        corr = pd.DataFrame(np.corrcoef(sample, rowvar=False), index=data.columns, columns=data.columns)
+        corr = correlation_matrix(pd.DataFrame(sample, columns=data.columns), pairwise)
         try:
             draws.append(align_factors(extract_factors(corr, fit.n_factors, settings).loadings, fit.loadings))
         except InputError:
@@ -1013,11 +1104,15 @@ def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> Composi
 
 
 def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weights: pd.Series,
-                         id_column: str = "customer_id") -> pd.DataFrame:
-    """Regression factor scores and the composite score of every customer of engine table ``table``, computed by
-    the engine: :math:`F_k = \\sum_j z_j W_{jk}` with :math:`z_j = (x_j - \\bar x_j) / s_j` from ``moments``
+                         impute: str = "none", id_column: str = "customer_id") -> pd.DataFrame:
+    """Factor scores and the composite score of every customer of engine table ``table``, computed by the engine:
+    :math:`F_k = \\sum_j z_j W_{jk}` with :math:`z_j = (x_j - \\bar x_j) / s_j` from ``moments``
     (:func:`exact_moments`) and ``W`` = ``fit.score_coefficients``, then :math:`F = \\sum_k w_k F_k` (``weights``).
     The same formulas as :func:`factor_scores` and :func:`composite_score`, in SQL; ordered by customer id.
+
+    A missing value (pairwise deletion) is scored by ``impute`` as :func:`factor_scores` does: ``none`` leaves the
+    customer's scores NULL; ``mean`` or ``median`` (exact: ``quantile_cont``, Spark's ``percentile``) fills it,
+    standardizes every column again and each score column after, from exact sums (:func:`exact_moments`).
 
     Returns
     -------
@@ -1026,15 +1121,32 @@ def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weig
     """
     from .engine import number, quote
     coefficients = fit.score_coefficients
+    columns, identifier = list(coefficients.index), quote(id_column)
+    if impute != "none":
+        if impute == "mean":
+            fill = moments.means
+        else:
+            fill = pd.Series(run.first("SELECT " + ", ".join(f"quantile_cont(CAST({quote(c)} AS DOUBLE), 0.5) AS m{i}"
+                                                             for i, c in enumerate(columns)) + f" FROM {table}"))
+            fill.index = columns
+        run.create("completed_indicators", f"SELECT {identifier}, " + ", ".join(
+            f"COALESCE(CAST({quote(c)} AS DOUBLE), {number(fill[c])}) AS {quote(c)}" for c in columns)
+            + f" FROM {table}", rows=True)
+        table, moments = "completed_indicators", exact_moments(run, "completed_indicators", columns, moments.ddof)
     z = ", ".join(f"(CAST({quote(c)} AS DOUBLE) - {number(moments.means[c])}) / "
-                  f"{number(moments.standard_deviations[c])} AS {quote('z_' + c)}" for c in coefficients.index)
-    factor = ", ".join(" + ".join(f"{quote('z_' + c)} * {number(coefficients.loc[c, f])}" for c in coefficients.index)
+                  f"{number(moments.standard_deviations[c])} AS {quote('z_' + c)}" for c in columns)
+    factor = ", ".join(" + ".join(f"{quote('z_' + c)} * {number(coefficients.loc[c, f])}" for c in columns)
                        + f" AS {f}" for f in coefficients.columns)
+    scores = f"SELECT {identifier}, {factor} FROM (SELECT {identifier}, {z} FROM {table}) AS standardized"
+    if impute != "none":
+        run.create("unscaled_factor_scores", scores, rows=True)
+        spread = exact_moments(run, "unscaled_factor_scores", list(coefficients.columns), moments.ddof)
+        scores = (f"SELECT {identifier}, " + ", ".join(
+            f"({f} - {number(spread.means[f])}) / {number(spread.standard_deviations[f])} AS {f}"
+            for f in coefficients.columns) + " FROM unscaled_factor_scores")
     composite = " + ".join(f"{f} * {number(weights[f])}" for f in coefficients.columns)
-    identifier = quote(id_column)
     scores = run.query(f"SELECT CAST({identifier} AS VARCHAR) AS customer_id, {', '.join(coefficients.columns)}, "
-                       f"{composite} AS composite_score FROM (SELECT {identifier}, {factor} FROM (SELECT {identifier}, "
-                       f"{z} FROM {table}) AS standardized) AS scores ORDER BY customer_id")
+                       f"{composite} AS composite_score FROM ({scores}) AS scores ORDER BY customer_id")
     return scores.set_index("customer_id")
 
 

@@ -126,6 +126,34 @@ TEXT: dict[str, tuple[str, str]] = {
                                 "缺失回答：成对删除（psych 默认）：每个相关与协方差取自同时回答两题的受访者（人数见 "
                                 "item_pair_counts）；alpha 基于成对协方差；KMO、因子分析与 omega 基于成对相关；Bartlett 检验与"
                                 "平行分析的 n 为全部 {n:,} 名受访者（与 psych 相同）；维度得分为已答题项的均值。"),
+    "customer_missing_drop": ("Missing values: customers with a missing indicator are left out (listwise deletion, "
+                              "SPSS's default); every statistic is computed on the same {n:,} customers.",
+                              "缺失值：有任一指标缺失的客户被剔除（列删除，SPSS 默认），所有统计量基于同一批 {n:,} 位客户。"),
+    "customer_missing_median": ("Missing values: replaced by the indicator's median of its observed values after "
+                                "winsorizing (the cleaning log counts them); every statistic is computed on all {n:,} "
+                                "customers.",
+                                "缺失值：以该指标缩尾后观测值的中位数填补（个数见清洗日志），所有统计量基于全部 {n:,} 位客户。"),
+    "customer_missing_mean": ("Missing values: replaced by the indicator's mean of its observed values after "
+                              "winsorizing (the cleaning log counts them); every statistic is computed on all {n:,} "
+                              "customers.",
+                              "缺失值：以该指标缩尾后观测值的均值填补（个数见清洗日志），所有统计量基于全部 {n:,} 位客户。"),
+    "customer_missing_pairwise": ("Missing values: pairwise deletion (psych's default): every observed value is kept; "
+                                  "each correlation is computed from the customers who have both indicators (their "
+                                  "numbers: indicator_pair_counts); KMO, Bartlett's test and parallel analysis take "
+                                  "n = all {n:,} customers, as psych counts them.",
+                                  "缺失值：成对删除（psych 默认）：保留全部观测值；每个相关系数取自同时具有两个指标的客户（人数见 "
+                                  "indicator_pair_counts）；KMO、Bartlett 检验与平行分析的 n 为全部 {n:,} 位客户（与 psych 相同）。"),
+    "impute_none": ("Factor scores under pairwise deletion: {missing:,} of {n:,} customers miss an indicator and have "
+                    "no score, hence no grade (psych's factor.scores without imputation); the grades hold the other "
+                    "{scored:,}.",
+                    "成对删除下的因子得分：{n:,} 位客户中有 {missing:,} 位缺少指标，没有得分，因而没有等级（psych "
+                    "factor.scores 不填补时的做法）；等级只含其余 {scored:,} 位。"),
+    "impute_fill": ("Factor scores under pairwise deletion: the missing z-scores of {missing:,} of {n:,} customers are "
+                    "replaced by the indicator's {statistic}, every indicator is standardized again and each factor "
+                    "score is standardized (psych's factor.scores(missing = TRUE, impute = \"{statistic}\")).",
+                    "成对删除下的因子得分：{n:,} 位客户中 {missing:,} 位的缺失 z 分数以该指标的{statistic_zh}填补，"
+                    "随后各指标重新标准化，各因子得分再标准化（psych factor.scores(missing = TRUE, impute = "
+                    "\"{statistic}\")）。"),
     "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
                               "of {n} observations, not their values, so there is no one to score.",
                               "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),
@@ -237,7 +265,8 @@ VALUES: dict[str, str] = {
     "row equals the sum of the others": "等于其他行之和的行", "row equals the mean of the others": "等于其他行均值的行",
     "(no source given in the params)": "（参数中未给出来源）",
     "converted": "单位换算的单元格", "imputed": "填补的缺失值", "clipped": "截尾的数值",
-    "customers dropped for a missing value": "因缺失剔除的客户", "rows of the customer file left out": "客户数据中剔除的非客户行",
+    "customers dropped for a missing value": "因缺失剔除的客户",
+    "missing values kept (pairwise deletion)": "保留为缺失的值（成对删除）", "rows of the customer file left out": "客户数据中剔除的非客户行",
     "matrix cells filled from across the diagonal": "由对角线另一侧补齐的矩阵单元格",
     "covariances turned into correlations": "由协方差换算为相关系数的单元格",
     "answers out of scale set to missing": "超出量表而设为缺失的回答", "respondents left out": "剔除的受访者",

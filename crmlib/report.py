@@ -19,7 +19,8 @@ from .tables import registry, widen
 from .workbook import number_format
 
 __all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "dropped_rows", "strategy_source",
-           "with_labels", "index_system", "cleaning_rules", "segment_sizes", "customer_sheet"]
+           "with_labels", "index_system", "missing_values_text", "score_coverage_text", "cleaning_rules",
+           "segment_sizes", "customer_sheet"]
 
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
@@ -179,6 +180,22 @@ def factor_method_text(settings, lang: Language = "en", scores: bool = True) -> 
     if scores:
         parts.append(text("scores_method", lang, scores=text(f"scores_{settings.scores}", lang)))
     return " ".join(parts)
+
+
+def missing_values_text(params: CaseParams, customers: int, lang: Language = "en") -> str:
+    """The customer file's missing-value policy (``cleaning.missing``) as a methods text states it, with the number
+    of customers the statistics are computed on."""
+    return text(f"customer_missing_{params.cleaning.missing}", lang, n=customers)
+
+
+def score_coverage_text(coverage: pd.Series, lang: Language = "en") -> str:
+    """How the customers with a missing indicator were scored under pairwise deletion, from a row of
+    :func:`crmlib.factors.score_coverage`."""
+    n, missing, impute = int(coverage["customers"]), int(coverage["with_missing"]), coverage["impute"]
+    if impute == "none":
+        return text("impute_none", lang, n=n, missing=missing, scored=n - missing)
+    return text("impute_fill", lang, n=n, missing=missing, statistic=impute,
+                statistic_zh={"mean": "均值", "median": "中位数"}[impute])
 
 
 def cleaning_rules(params: CaseParams) -> str:

@@ -179,10 +179,13 @@ class DataSource(Strict):
 class CleaningRules(Strict):
     """Rules of the cleaning stage, applied in this order: winsorize, then missing values."""
 
-    missing: Literal["drop", "median", "mean"] = Field(
+    missing: Literal["drop", "median", "mean", "pairwise"] = Field(
         default="drop",
         description="drop: listwise deletion (SPSS default); median/mean: impute each indicator "
-        "with the statistic of its observed, winsorized values.",
+        "with the statistic of its observed, winsorized values; pairwise: keep every observed value (psych's "
+        "default): each correlation from the customers who have both indicators, KMO, Bartlett's test and "
+        "parallel analysis with n = all customers, and the factor scores of a customer with a missing indicator "
+        "as factor_analysis.impute says (factor-grading family).",
     )
     winsorize: tuple[float, float] | None = Field(
         default=(0.01, 0.99),
@@ -264,6 +267,14 @@ class FactorAnalysisSettings(Strict):
         description="Factor-score coefficients (psych::factor.scores): regression (Thurstone, SPSS's default), "
         "bartlett, anderson_rubin or ten_berge; the composite weighs the scores of this method.",
     )
+    impute: Literal["none", "mean", "median"] = Field(
+        default="none",
+        description="Scores under cleaning.missing: pairwise, as psych::factor.scores(missing = TRUE, impute = ...): "
+        "none: a customer with a missing indicator has no score and no grade (counted in score_coverage); mean or "
+        "median: the missing z-score is replaced by the indicator's mean or median, every indicator is standardized "
+        "again, and each factor score is standardized (psych's factorScoresSapa). Other missing-value policies leave "
+        "no value missing, so only none applies to them.",
+    )
     kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before rotating by varimax "
                                        "or quartimax (SPSS; psych for varimax only).")
     composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
@@ -276,6 +287,13 @@ class FactorAnalysisSettings(Strict):
         description="Largest accepted ratio of the correlation matrix's largest to smallest eigenvalue.",
     )
     bootstrap: LoadingBootstrap = LoadingBootstrap()
+
+    def check_missing(self, missing: str, key: str) -> None:
+        """Raise ``ValueError`` when ``impute`` is set for a case whose cleaning leaves no value missing."""
+        if self.impute != "none" and missing != "pairwise":
+            raise ValueError(f"{key}.impute: {self.impute} scores customers with missing indicators, but "
+                             f"cleaning.missing: {missing} leaves none: remove impute, or set cleaning.missing: "
+                             "pairwise")
 
     @model_validator(mode="after")
     def _oblique_scores(self):

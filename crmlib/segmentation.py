@@ -56,7 +56,8 @@ def grade_customers(run, table: str, thresholds: pd.DataFrame) -> None:
     best first, whose lower bound the score reaches.
 
     Grades are half-open intervals ``[lower, next higher lower)``: a customer exactly on a bound gets the better
-    grade. The rank is one window over all customers (on Spark, one partition).
+    grade. The rank is one window over all customers (on Spark, one partition). A customer without a score (a
+    missing indicator under pairwise deletion, ``factor_analysis.impute: none``) has no rank and no grade.
     """
     finite = thresholds[np.isfinite(thresholds["lower_score"])]
     lowest = thresholds.loc[~np.isfinite(thresholds["lower_score"]), "grade"]
@@ -64,8 +65,10 @@ def grade_customers(run, table: str, thresholds: pd.DataFrame) -> None:
                      for grade, bound in zip(finite["grade"], finite["lower_score"]))
     otherwise = f" ELSE {text(lowest.iloc[0])}" if len(lowest) else ""
     run.create("customer_grades",
-               f"SELECT customer_id, composite_score, RANK() OVER (ORDER BY composite_score DESC) AS rank, "
-               f"CASE {cases}{otherwise} END AS grade FROM (SELECT CAST(customer_id AS VARCHAR) AS customer_id, "
+               "SELECT customer_id, composite_score, CASE WHEN composite_score IS NOT NULL THEN RANK() OVER (ORDER "
+               "BY composite_score DESC NULLS LAST) END AS rank, "
+               f"CASE WHEN composite_score IS NULL THEN NULL {cases}{otherwise} END AS grade FROM (SELECT "
+               "CAST(customer_id AS VARCHAR) AS customer_id, "
                f"CAST(composite_score AS DOUBLE) AS composite_score FROM {table}) AS scores")
 
 

@@ -10,7 +10,9 @@ of indicators and one weighting method from the params:
   ``value_matrix.factor_analysis`` settings) and the composite
   factor score :math:`F = \\sum_j w_j F_j` as the dimension's value, as in the
   Shaoxing case. The implied indicator weights (score coefficients times factor
-  weights) are reported; they may be negative and need not sum to 1.
+  weights) are reported; they may be negative and need not sum to 1. Under
+  ``cleaning.missing: pairwise`` (factor-weighted dimensions only) the
+  correlations are pairwise and the scores follow ``factor_analysis.impute``.
 
 For the other methods the value is :math:`V_i = \\sum_j w_j x'_{ij}` with
 :math:`x'` the normalized indicators (min-max: V in [0, 1]).
@@ -57,11 +59,15 @@ class ValueModelResult:
     values : DataFrame
         Indexed by customer id: one column per dimension and its
         ``<dimension>_percentile``.
+    coverage : DataFrame or None
+        Under pairwise deletion, one row per factor-weighted dimension: ``dimension`` and
+        :func:`crmlib.factors.score_coverage`'s counts.
     """
 
     weights: pd.DataFrame
     consistency: pd.DataFrame
     values: pd.DataFrame
+    coverage: pd.DataFrame | None = None
 
 
 def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: CaseParams) -> ValueModelResult:
@@ -75,19 +81,23 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
         z-scores with benefit direction (stage 02), used by the ``factor`` method.
     """
     model: ValueModel = params.value_matrix.model
-    weight_rows, consistency_rows, values = [], [], {}
+    weight_rows, consistency_rows, coverage_rows, values = [], [], [], {}
     for position, dimension in enumerate(model.dimensions):
         spec = dimension.weights
         where = {"file": params.source_file, "key": f"value_matrix.model.dimensions.{position}.weights"}
         group = normalized[dimension.indicators]
         table = pd.DataFrame({"indicator": dimension.indicators})
         if spec.method == "factor":
-            data = z[dimension.indicators]
-            result = factors.fit_composite(factors.correlation_matrix(data), len(data),
-                                           params.value_matrix.factor_analysis, file=params.data_path)
-            value = factors.composite_score(factors.factor_scores(data, result.fit, params.cleaning.ddof),
-                                            result.weights)
+            data, settings = z[dimension.indicators], params.value_matrix.factor_analysis
+            pairwise = params.cleaning.missing == "pairwise"
+            result = factors.fit_composite(factors.correlation_matrix(data, pairwise), len(data), settings,
+                                           file=params.data_path)
+            value = factors.composite_score(factors.factor_scores(data, result.fit, params.cleaning.ddof,
+                                                                  settings.impute), result.weights)
             table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()
+            if pairwise:
+                coverage_rows.append(factors.score_coverage(len(data), int(data.notna().all(axis=1).sum()),
+                                                            settings.impute).assign(dimension=dimension.id))
         else:
             if spec.method == "entropy":
                 table = weights.entropy_weights(group)
@@ -113,4 +123,6 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
                                               "consistency_ratio"]))
     consistency = consistency[["dimension", "n", "lambda_max", "consistency_index", "random_index",
                                "consistency_ratio"]]
-    return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index))
+    coverage = (pd.concat(coverage_rows, ignore_index=True).pipe(lambda t: t[["dimension", *t.columns[:-1]]])
+                if coverage_rows else None)
+    return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index), coverage)

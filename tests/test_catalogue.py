@@ -366,7 +366,7 @@ CATALOGUE = [
           params=params_edit(factor_grading__grading__grades__1__lower=0.95)),
     Entry("more factors than indicators", r"cannot retain 20 factors from 14 indicators",
           params=params_edit(factor_grading__factor_analysis__n_factors={"rule": "fixed", "n": 20})),
-    Entry("unknown missing policy", r"key 'cleaning\.missing': Input should be 'drop', 'median' or 'mean'",
+    Entry("unknown missing policy", r"key 'cleaning\.missing': Input should be 'drop', 'median', 'mean' or 'pairwise'",
           params=params_edit(cleaning__missing="zero")),
     # codes and questionnaires
     Entry("churn value in another case", r"column 'Attrition_Flag', row \d+: 'attrited customer' is neither a lost "

@@ -56,7 +56,7 @@ def assert_no_outputs(out):
 def test_list(root):
     result = crmlib("list", cwd=root)
     assert result.returncode == 0
-    assert result.stdout.split() == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_value",
+    assert result.stdout.split() == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_grading", "credit_value",
                                      "harman74", "islr_credit", "jd", "satisfaction", "shaoxing", "sz"]
 
 

@@ -8,7 +8,7 @@ from crmlib.params import find_params, list_cases
 
 
 def test_shipped_cases_load(root):
-    assert list_cases(root / "params") == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_value",
+    assert list_cases(root / "params") == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_grading", "credit_value",
                                            "harman74", "islr_credit", "jd", "satisfaction", "shaoxing", "sz"]
     params = load_params(root / "params" / "shaoxing.yaml")
     assert len(params.indicators) == 14
@@ -22,7 +22,7 @@ def test_missing_file_names_it(tmp_path):
 
 
 def test_unknown_case_lists_known_ones(root):
-    with pytest.raises(InputError, match="known cases: a_branch, ability, bank_churners, bfi, cdnow, credit_value, harman74, "
+    with pytest.raises(InputError, match="known cases: a_branch, ability, bank_churners, bfi, cdnow, credit_grading, credit_value, harman74, "
                                          "islr_credit, jd, satisfaction, shaoxing, sz"):
         find_params("beijing", root / "params")
 
@@ -33,7 +33,7 @@ def test_unknown_key_is_named(make_case):
 
 
 def test_wrong_type_is_named(make_case):
-    with pytest.raises(InputError, match=r"key 'cleaning.missing': Input should be 'drop', 'median' or 'mean'"):
+    with pytest.raises(InputError, match=r"key 'cleaning.missing': Input should be 'drop', 'median', 'mean' or 'pairwise'"):
         make_case(edit_params=lambda p: p["cleaning"].update(missing="impute"))
 
 

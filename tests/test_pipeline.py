@@ -24,7 +24,7 @@ from conftest import CASES, engine_or_skip, run_stages
 #: Cases cheap enough to run a second time for the byte-determinism check (the customer-base cases fit churn
 #: models for seconds; their seeding is checked in test_churn.py).
 CHEAP_CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "cdnow", "harman74", "bfi",
-               "ability"]
+               "ability", "credit_grading"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -69,13 +69,15 @@ def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monk
 
 
 @pytest.mark.xdist_group("spark")
-def test_spark_grades_as_the_default_engine(root, tmp_path, monkeypatch):
-    """The factor-grading stages (03 and 04) of shaoxing on Spark give the committed tables, which DuckDB
-    reproduces; the correlation matrix, from exact sums, is the same to the last bit on both engines."""
+@pytest.mark.parametrize("case", ["shaoxing", "credit_grading"])
+def test_spark_grades_as_the_default_engine(case, root, tmp_path, monkeypatch):
+    """The factor-grading stages (03 and 04) on Spark give the committed tables, which DuckDB reproduces; the
+    correlation matrix, from exact sums, is the same to the last bit on both engines (credit_grading: pairwise
+    sums, customers with a missing indicator left unscored and ungraded)."""
     engine_or_skip("spark")
     monkeypatch.setenv(engine.ENGINE_ENV, "spark")
-    params = load_params(root / "params" / "shaoxing.yaml")
-    committed = root / "data" / "processed" / "shaoxing"
+    params = load_params(root / "params" / f"{case}.yaml")
+    committed = root / "data" / "processed" / case
     shutil.copytree(committed, tmp_path, dirs_exist_ok=True)
     for stage in ("03_factor_analysis", "04_segmentation"):
         pipeline.run_stage(params, tmp_path, stage)

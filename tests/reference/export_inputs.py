@@ -1,7 +1,8 @@
 """Write the matrices the pipeline analyses, for the R reference scripts.
 
 For each indicator case compared with psych, runs stages 01-02 on the committed
-raw data and copies ``standardized_indicators.csv`` to
+raw data (credit_grading: with its missing values, cleaning.missing: pairwise) and copies
+``standardized_indicators.csv`` to
 ``tests/reference/<case>/input.csv``; for the synthetic SZ survey, runs stage 01
 and copies the cleaned answers (``responses.csv``) to
 ``tests/reference/sz/input.csv``. Run by ``make reference`` before the R scripts.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from crmlib import load_params, pipeline
 
-CASES = ("shaoxing", "islr_credit")
+CASES = ("shaoxing", "islr_credit", "credit_grading")
 SURVEYS = ("sz",)
 
 

@@ -204,6 +204,9 @@ class CustomerBase(Strict):
     def check(self, case) -> None:
         """Cross-checks against the case's indicators and cleaning rules."""
         ids = case.indicator_ids
+        if case.cleaning.missing == "pairwise":
+            raise ValueError("the customer base needs every customer's indicators (tiers, losses, concentration): "
+                             "set cleaning.missing to drop, median or mean, not pairwise")
         if self.panel is not None and case.cleaning.missing == "drop":
             raise ValueError("a panel case keeps every customer of the panel: set cleaning.missing to median or mean")
         clash = sorted(set(ids) & set(self.derived_columns() + ["first_month", "loss_month", "loss_reason",

@@ -74,10 +74,23 @@ def loading_intervals(tables: dict, params):
     return report.table(tables, "loading_intervals", params)
 
 
+def coverage_text(tables: dict, lang: Language = "en") -> str:
+    """How the customers with a missing indicator were scored (pairwise deletion), or an empty string."""
+    if "score_coverage" not in tables:
+        return ""
+    return report.score_coverage_text(tables["score_coverage"].iloc[0], lang)
+
+
+def coverage(tables: dict) -> Markdown:
+    """:func:`coverage_text` for a notebook."""
+    return Markdown(coverage_text(tables) or "*No missing values to score: cleaning.missing is not pairwise.*")
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """Sentences the case report shows above a stage's tables: the extraction and rotation, and the composite
-    formula (stage 03)."""
-    return {"03_factor_analysis": [method_text(params, lang), formula_text(tables, params, lang)]}
+    """Sentences the case report shows above a stage's tables: the extraction and rotation, the composite
+    formula and, under pairwise deletion, how customers with a missing indicator were scored (stage 03)."""
+    written = [method_text(params, lang), formula_text(tables, params, lang), coverage_text(tables, lang)]
+    return {"03_factor_analysis": [sentence for sentence in written if sentence]}
 
 
 def scree_plot(tables: dict, params, lang: Language = "en"):

@@ -75,6 +75,7 @@ class FactorGrading(Strict):
     def check(self, case) -> None:
         """Cross-checks against the rest of the case (``case``: the :class:`crmlib.params.CaseParams` being built)."""
         count = self.factor_analysis.n_factors
+        self.factor_analysis.check_missing(case.cleaning.missing, "factor_grading.factor_analysis")
         if case.data.matrix is not None and (self.grading is not None or self.factor_analysis.bootstrap.replicates):
             raise ValueError("a correlation matrix (data.matrix) has no customers to score, grade or resample: "
                              "remove factor_grading.grading and set factor_analysis.bootstrap.replicates to 0")

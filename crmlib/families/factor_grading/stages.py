@@ -24,7 +24,8 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     run = engine.current()
     run.table("standardized_indicators", io.table_file(directory, "standardized_indicators"), text=True)
     columns = [i.id for i in params.indicators]
-    moments = factors.exact_moments(run, "standardized_indicators", columns, params.cleaning.ddof)
+    pairwise = params.cleaning.missing == "pairwise"
+    moments = factors.exact_moments(run, "standardized_indicators", columns, params.cleaning.ddof, pairwise=pairwise)
     corr = moments.correlation
     result = factors.fit_composite(corr, moments.n, settings, file=params.data_path)
     tables = _fit_tables(params, corr, moments.n, result, sign)
@@ -34,10 +35,21 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
                            f"{engine.hash_order(bootstrap.seed, 'customer_id')} LIMIT {bootstrap.max_customers}")
         tables["loading_intervals"] = factors.loading_intervals(
             sample[list(corr.columns)], result.fit, settings, replicates=bootstrap.replicates,
-            confidence=bootstrap.confidence, seed=bootstrap.seed).assign(customers=len(sample))
+            confidence=bootstrap.confidence, seed=bootstrap.seed, pairwise=pairwise).assign(customers=len(sample))
     tables["factor_scores"] = factors.engine_factor_scores(run, "standardized_indicators", moments, result.fit,
-                                                           result.weights)
+                                                           result.weights, impute=settings.impute)
+    if pairwise:
+        tables["indicator_pair_counts"] = moments.pair_counts.rename_axis("indicator").reset_index()
+        tables["score_coverage"] = score_coverage(run, "standardized_indicators", columns, settings.impute)
     return tables
+
+
+def score_coverage(run, table: str, columns: list[str], impute: str) -> pd.DataFrame:
+    """:func:`crmlib.factors.score_coverage` of the customers of engine table ``table``, counted by the engine."""
+    complete = " AND ".join(f"{engine.quote(c)} IS NOT NULL" for c in columns)
+    counts = run.first(f"SELECT COUNT(*) AS customers, SUM(CASE WHEN {complete} THEN 1 ELSE 0 END) AS complete "
+                       f"FROM {table}")
+    return factors.score_coverage(int(counts["customers"]), int(counts["complete"]), impute)
 
 
 def _fit_tables(params, corr: pd.DataFrame, n: int, result: factors.CompositeFit, sign: pd.Series
@@ -82,7 +94,8 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     segmentation.grade_customers(run, "factor_scores", thresholds)
     order = [g.id for g in grading.grades]
     return {"grade_thresholds": thresholds,
-            "customer_grades": run.query("SELECT * FROM customer_grades ORDER BY customer_id").set_index("customer_id"),
+            "customer_grades": run.query("SELECT * FROM customer_grades ORDER BY customer_id").set_index("customer_id")
+            .astype({"rank": "Int64"}),
             "grade_profile": segmentation.grade_profile(run, order),
             "grade_indicator_means": segmentation.grade_indicator_means(run, "clean_indicators",
                                                                         [i.id for i in params.indicators], order)}

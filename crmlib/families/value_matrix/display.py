@@ -28,9 +28,12 @@ def factor_method(params) -> Markdown:
 
 
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """The factor-analysis method of the dimensions it weights (stage 03), when there are any."""
+    """The factor-analysis method of the dimensions it weights (stage 03), when there are any, and, under pairwise
+    deletion, how each dimension scored the customers with a missing indicator."""
     factor = any(d.weights.method == "factor" for d in params.value_matrix.model.dimensions)
-    return {"03_factor_analysis": [factor_method_text(params, lang)]} if factor else {}
+    coverage = [f"{row['dimension']}: {report.score_coverage_text(row, lang)}"
+                for _, row in tables.get("value_score_coverage", pd.DataFrame()).iterrows()]
+    return {"03_factor_analysis": [factor_method_text(params, lang), *coverage]} if factor else {}
 
 
 def class_bar_chart(tables: dict, params, lang: Language = "en"):

@@ -144,6 +144,17 @@ class ValueMatrixFamily(Strict):
         if unknown or twice or ungrouped:
             raise ValueError(f"value_matrix.model: each indicator must be in exactly one value dimension (unknown: "
                              f"{unknown}, listed twice: {twice}, in no dimension: {ungrouped})")
+        self.factor_analysis.check_missing(case.cleaning.missing, "value_matrix.factor_analysis")
+        if case.cleaning.missing == "pairwise":
+            other = [d for d in self.model.dimensions if d.weights.method != "factor"]
+            if other:
+                raise ValueError(f"cleaning.missing: pairwise applies to factor analysis, but value dimension "
+                                 f"'{other[0].id}' is weighted by {other[0].weights.method}, which needs complete "
+                                 "values: set cleaning.missing to median or mean, or weigh it by factor")
+            if self.factor_analysis.impute == "none":
+                raise ValueError("cleaning.missing: pairwise in the value matrix needs every customer valued (a "
+                                 "customer without a value has no class): set value_matrix.factor_analysis.impute "
+                                 "to median or mean")
         names = [d.id for d in self.model.dimensions]
         clash = sorted(set(names) & set(ids))
         if clash:

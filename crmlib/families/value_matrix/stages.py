@@ -18,7 +18,9 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
     normalized = io.read_table(directory, "normalized_indicators", index="customer_id")
     z = io.read_table(directory, "standardized_indicators", index="customer_id")
     result = value.evaluate_value_model(normalized, z, params)
-    return {"value_weights": result.weights, "ahp_consistency": result.consistency, "customer_values": result.values}
+    coverage = {} if result.coverage is None else {"value_score_coverage": result.coverage}
+    return {"value_weights": result.weights, "ahp_consistency": result.consistency,
+            "customer_values": result.values} | coverage
 
 
 def segment(params, directory) -> dict[str, pd.DataFrame]:

@@ -13,6 +13,13 @@ TABLES = (
           {"dimension": "value dimension id", "n": "indicators compared", "lambda_max": "largest eigenvalue",
            "consistency_index": "CI = (lambda_max - n)/(n - 1)", "random_index": "Saaty's RI",
            "consistency_ratio": "CR = CI/RI (the run stops at 0.10)"}),
+    Table("value_score_coverage", "03_factor_analysis", "Customers scored under pairwise deletion, per dimension",
+          "成对删除下各维度的客户得分覆盖",
+          {"dimension": "factor-weighted value dimension id", "customers": "customers",
+           "complete": "customers with every indicator of the dimension",
+           "with_missing": "customers missing at least one of them", "impute": "how they were scored "
+           "(value_matrix.factor_analysis.impute)", "imputed": "customers scored with filled z-scores",
+           "unscored": "customers left without a value (always 0: the value matrix needs every customer)"}),
     Table("customer_values", "03_factor_analysis", "Customer values", "客户价值",
           {"customer_id": "customer id", "<dimension>": "the customer's value on the dimension",
            "<dimension>_percentile": "its percentile rank in [0, 1]"}, shown="figure", per_customer=True),

@@ -38,7 +38,8 @@ report.table(tables, "matrix_log")
 #
 # 1. each indicator is *winsorized* at the quantiles given in the params (clipping extreme values such as amounts
 #    typed in the wrong unit, which would otherwise dominate correlations);
-# 2. *missing values* are handled by the stated policy (listwise deletion, or median / mean imputation);
+# 2. *missing values* are handled by the stated policy (listwise deletion, median / mean imputation, or pairwise
+#    deletion: every observed value kept, each correlation from the customers who have both indicators);
 # 3. the result is checked: no constant indicator, more customers than indicators.
 #
 # The cleaned indicators are written to `clean_indicators.csv`.
@@ -48,7 +49,10 @@ report.table(tables, "matrix_log")
 
 # %% when="customers"
 # NBVAL_CHECK_OUTPUT
+from crmlib.families.customer_file import display as customer_file
+
 display(Markdown(report.cleaning_rules(params)))
+display(Markdown(customer_file.missing_text(tables, params)))
 display(Markdown(report.dropped_rows(tables["dropped_rows"], "customers")))
 
 # %% [markdown] when="customers"

@@ -97,6 +97,21 @@ factor_grading.factor_interpretation(tables, params)
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "factor_names")
 
+# %% [markdown] when="pairwise"
+# **Missing values, pairwise.** Each correlation above comes from the customers who have both indicators (their
+# numbers per pair below); a customer with a missing indicator is scored as `factor_analysis.impute` says (psych's
+# `factor.scores`): without a score and a grade (`none`), or from z-scores filled with the indicator's mean or
+# median, standardized again.
+
+# %% when="pairwise"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "indicator_pair_counts", params)
+
+# %% when="pairwise"
+# NBVAL_CHECK_OUTPUT
+display(factor_grading.coverage(tables))
+report.table(tables, "score_coverage")
+
 # %% [markdown]
 # **Component score coefficient matrix** W (SPSS's name): factor scores are F = Z W, with Z the z-scores.
 

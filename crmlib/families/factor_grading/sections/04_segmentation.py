@@ -24,6 +24,11 @@ report.table(tables, "grade_thresholds")
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "grade_profile")
 
+# %% when="pairwise"
+# NBVAL_CHECK_OUTPUT
+# customers without a score (a missing indicator, factor_analysis.impute: none) have no grade
+factor_grading.coverage(report.read_tables(tables_dir, ["score_coverage"]))
+
 # %%
 factor_grading.grade_bar_chart(tables, params)
 
