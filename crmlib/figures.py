@@ -192,7 +192,9 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     The arrows are the loadings times one common factor, the largest that keeps them within 90% of the
     scores' extent on both axes (Gabriel's biplot up to that scale). ``segments`` is indexed like ``scores``.
     Above :data:`BIPLOT_POINTS` customers, every k-th customer in id order is drawn (a systematic sample, the same
-    on every engine and run; the title says so); the legend counts every customer."""
+    on every engine and run; the title says so); the legend counts every customer. Customers without scores (a
+    missing indicator under pairwise deletion) are not drawn."""
+    scores = scores[scores[["F1", "F2"]].notna().all(axis=1)]
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(8, 5.5))
     step = -(-len(scores) // BIPLOT_POINTS)
@@ -232,7 +234,7 @@ def score_histogram(scores: pd.Series, cutoffs: pd.DataFrame, order: list[str], 
     ``lower_score``; the lowest grade's bound is -inf and not drawn), in the grade's rank colour."""
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(6.5, 3.5))
-    axis.hist(scores, bins=40, color="#BBBBBB", edgecolor="white")
+    axis.hist(scores.dropna(), bins=40, color="#BBBBBB", edgecolor="white")
     for grade, bound in zip(cutoffs["grade"], cutoffs["lower_score"]):
         if np.isfinite(bound):
             axis.axvline(bound, color=colours[grade], linestyle="--", linewidth=1.4,

@@ -299,9 +299,12 @@ def test_correlation_table_shows_each_indicator_in_its_own_direction(fresh_table
     assert_allclose(shown.to_numpy(), clean[shown.columns].corr().to_numpy(), atol=1e-12)
 
 
-def test_biplot_labels_do_not_overlap(fresh_tables, root):
-    params = load_params(root / "params" / "shaoxing.yaml")
-    directory = fresh_tables("shaoxing")
+@pytest.mark.parametrize("case", ["shaoxing", "credit_grading"])
+def test_biplot_draws_every_loading_with_labels_that_do_not_overlap(case, fresh_tables, root):
+    """credit_grading: 414 customers without scores are left out, and the arrows are still scaled to the
+    others' extent."""
+    params = load_params(root / "params" / f"{case}.yaml")
+    directory = fresh_tables(case)
     tables = {name: pd.read_csv(directory / f"{name}.csv", dtype={"customer_id": str})
               for name in ("factor_scores", "customer_grades", "loadings_rotated")}
     from crmlib.families.factor_grading import display
@@ -310,6 +313,7 @@ def test_biplot_labels_do_not_overlap(fresh_tables, root):
     renderer = figure.canvas.get_renderer()
     labels = [t for t in figure.axes[0].texts if t.get_text()]
     assert len(labels) == len(params.indicators)
+    assert all(np.isfinite(t.get_position()).all() and np.abs(t.get_position()).max() > 0.1 for t in labels)
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert not [(a, b) for a in range(len(boxes)) for b in range(a + 1, len(boxes)) if boxes[a].overlaps(boxes[b])]
 

@@ -135,6 +135,8 @@ def check_summary(params, directory) -> list[str]:
     lines = [f"factors: rule {count.rule}{f' (n = {count.n})' if count.rule == 'fixed' else ''} retains "
              f"{len(variance)}, explaining {variance['cumulative_var'].iloc[-1]:.1%} of the variance; rotation "
              f"{settings.rotation}"]
+    if io.table_file(directory, "score_coverage").is_file():
+        lines.append(coverage_text({"score_coverage": io.read_table(directory, "score_coverage")}))
     if (Path(directory) / "grade_profile.csv").is_file():
         grades = io.read_table(directory, "grade_profile")
         lines.append("grades: " + ", ".join(f"{row.grade} {row.customers}" for row in grades.itertuples()))
