@@ -85,6 +85,7 @@ __all__ = [
     "principal_components",
     "OBLIQUE_ROTATIONS",
     "QUARTIMAX_TOLERANCE",
+    "oblimin_rotation",
     "quartimax_rotation",
     "squared_multiple_correlations",
     "PAF_TOLERANCE",
@@ -475,6 +476,14 @@ def _rotator(**settings):
     which a stage that rotates nothing need not load)."""
     from factor_analyzer.rotator import Rotator
     return Rotator(**settings)
+
+
+def oblimin_rotation(loadings: np.ndarray, tolerance: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Oblimin (gamma 0, unnormalized: GPArotation's ``oblimin``, which psych calls) of ``loadings`` by gradient
+    projection from them as the start, until the projected gradient's norm is below ``tolerance`` (GPArotation's
+    default 1e-5); returns the pattern and the factors' correlations, in the rotation's own column order."""
+    rotator = _rotator(method="oblimin", tol=tolerance, max_iter=20_000)
+    return rotator.fit_transform(loadings), rotator.phi_
 
 
 #: The oblique rotations (factor_analyzer's ``Rotator``, as psych rotates: promax after varimax with Kaiser

@@ -154,6 +154,12 @@ TEXT: dict[str, tuple[str, str]] = {
                     "成对删除下的因子得分：{n:,} 位客户中 {missing:,} 位的缺失 z 分数以该指标的{statistic_zh}填补，"
                     "随后各指标重新标准化，各因子得分再标准化（psych factor.scores(missing = TRUE, impute = "
                     "\"{statistic}\")）。"),
+    "omega_hierarchical": ("Omega hierarchical (psych::omega: Schmid-Leiman with {k} group factors, one per "
+                           "dimension; minres converged to 1e-12, oblimin to a gradient of 1e-7): omega_h = {omega_h:.3f} of omega total "
+                           "{omega_total:.3f}; the general factor explains {ecv:.0%} of the common variance.",
+                           "omega 层级系数（psych::omega：Schmid-Leiman 分解，{k} 个群因子，每个维度一个；minres 收敛至 "
+                           "1e-12，oblimin 梯度至 1e-7）：omega_h = {omega_h:.3f}，omega 总系数 {omega_total:.3f}；一般因子解释"
+                           "共同方差的 {ecv:.0%}。"),
     "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
                               "of {n} observations, not their values, so there is no one to score.",
                               "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),

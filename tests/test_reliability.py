@@ -3,7 +3,9 @@
 Reference files: tests/reference/satisfaction/, written by tests/reference/psych_reliability.R
 (``psych::alpha(x)`` for each block of items and for all 27, and omega total from
 ``psych::fa(x, 1, fm = "minres")``). Closed forms (alpha, item statistics) are compared to 1e-6;
-omega, which rests on an iterative minres fit, to 1e-5.
+omega, which rests on an iterative minres fit, to 1e-5. Omega hierarchical (``psych::omega``) on the
+satisfaction, SZ and bfi questionnaires: tests/reference/<questionnaire>/omega_h_*.csv, written by
+tests/reference/psych_omega.R.
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from crmlib.reliability import alpha_interval, cronbach_alpha, item_total_statistics, omega_total
+from crmlib.errors import InputError
+from crmlib.reliability import (alpha_interval, cronbach_alpha, item_total_statistics, omega_hierarchical,
+                                omega_total)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "reference" / "satisfaction"
@@ -84,3 +88,48 @@ def test_the_alpha_interval_of_a_seed_is_the_same_numbers_and_brackets_alpha():
     assert first == alpha_interval(items, replicates=1000, confidence=0.95, seed=5)
     assert first != alpha_interval(items, replicates=1000, confidence=0.95, seed=6)
     assert first[0] < cronbach_alpha(items)["raw_alpha"].iloc[0] < first[1]
+
+
+def questionnaire(name: str) -> tuple[pd.DataFrame, int, bool, str]:
+    """The items, the number of group factors, whether answers are missing (pairwise) and the reference files'
+    prefix, as tests/reference/psych_omega.R reads them."""
+    if name == "satisfaction":
+        return DATA[ITEMS["all"]], 6, False, "omega_h"
+    if name == "satisfaction_two":  # image and loyalty: two group factors, psych's option "equal"
+        return DATA[ITEMS["imag"] + ITEMS["loy"]], 2, False, "omega_h_two"
+    if name == "sz":
+        return pd.read_csv(ROOT / "tests" / "reference" / "sz" / "input.csv").iloc[:, 1:], 4, False, "omega_h"
+    items = pd.read_csv(ROOT / "data" / "raw" / "bfi" / "bfi.csv").iloc[:, 1:26]
+    reversed_items = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+    items[reversed_items] = 7 - items[reversed_items]
+    return items, 5, True, "omega_h"
+
+
+@pytest.mark.parametrize("name", ["satisfaction", "satisfaction_two", "sz", "bfi"])
+def test_omega_hierarchical_matches_psychs_schmid_leiman_converged_tightly(name):
+    """psych::omega(x, k)'s steps with minres and oblimin converged tightly (psych_omega.R): omega_h, omega total,
+    omega limit, alpha, ECV, the Schmid-Leiman loadings and the group omegas to 1e-6; psych's own omega(), stopped
+    at R's default tolerances, to 1e-4. bfi: pairwise correlations of the answers with their missing values; two
+    group factors: the general loadings of psych's option "equal"."""
+    items, k, pairwise, prefix = questionnaire(name)
+    ours = omega_hierarchical(items, k, pairwise)
+    reference = ROOT / "tests" / "reference" / name.removesuffix("_two")
+    tight = pd.read_csv(reference / f"{prefix}_tight.csv").iloc[0]
+    summary = ours.summary.iloc[0]
+    for column in ("omega_h", "omega_total", "omega_limit", "alpha", "ecv"):
+        assert summary[column] == pytest.approx(tight[column], abs=1e-6), column
+    assert (summary["n_items"], summary["n_factors"], summary["items_reversed"]) == \
+        (tight["n_items"], k, tight["items_reversed"])
+    loadings = pd.read_csv(reference / f"{prefix}_loadings.csv")
+    assert_allclose(ours.loadings.iloc[:, 1:].to_numpy(), loadings.iloc[:, 1:].to_numpy(), rtol=0, atol=1e-6)
+    groups = pd.read_csv(reference / f"{prefix}_groups.csv")
+    assert_allclose(ours.groups.iloc[:, 1:].to_numpy(dtype=float), groups.iloc[:, 1:].to_numpy(dtype=float),
+                    rtol=0, atol=1e-6)
+    psych = pd.read_csv(reference / f"{prefix}_psych.csv").iloc[0]
+    for column in ("omega_h", "omega_total", "omega_limit", "alpha", "ecv"):
+        assert summary[column] == pytest.approx(psych[column], abs=1e-4), column
+
+
+def test_omega_hierarchical_needs_two_group_factors():
+    with pytest.raises(InputError, match="at least two group factors"):
+        omega_hierarchical(DATA[ITEMS["imag"]], 1)

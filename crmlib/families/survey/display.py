@@ -30,9 +30,21 @@ def missing_text(tables: dict, params, lang: Language = "en") -> str:
     return text(f"survey_missing_{params.survey.missing}", lang, n=respondents)
 
 
+def omega_text(tables: dict, lang: Language = "en") -> str:
+    """Omega hierarchical and omega total of the questionnaire in one sentence, with their convention; empty for a
+    questionnaire of one dimension."""
+    if "omega_hierarchical" not in tables:
+        return ""
+    row = tables["omega_hierarchical"].iloc[0]
+    return text("omega_hierarchical", lang, omega_h=row["omega_h"], omega_total=row["omega_total"],
+                k=int(row["n_factors"]), ecv=row["ecv"])
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """The missing-answer policy, above the reliability and validity tables (stage 03)."""
-    return {"03_factor_analysis": [missing_text(tables, params, lang)]}
+    """The missing-answer policy and the omega hierarchical sentence, above the reliability and validity tables
+    (stage 03)."""
+    return {"03_factor_analysis": [sentence for sentence in (missing_text(tables, params, lang),
+                                                              omega_text(tables, lang)) if sentence]}
 
 
 def efa_loadings(tables: dict, params) -> pd.DataFrame:

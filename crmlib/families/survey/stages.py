@@ -23,7 +23,9 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: reliability per dimension (alpha, omega, item-total) and an exploratory factor analysis; under
+    """Stage 03: reliability per dimension (alpha, omega, item-total), omega hierarchical of the whole
+    questionnaire (a Schmid-Leiman solution with one group factor per dimension) and an exploratory factor
+    analysis; under
     pairwise deletion (``survey.missing: pairwise``) every correlation and covariance from the respondents who
     answered both items, Bartlett's test and parallel analysis with n the number of respondents (as psych), and
     the respondents per pair of items."""
@@ -64,6 +66,9 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "efa_loadings": efa.loadings.join(efa.communalities.set_index("item")).rename_axis("item").reset_index(),
         "item_fit": factors.item_fit(efa.loadings, declared, settings.min_loading),
     }
+    if len(questionnaire.dimensions) > 1:  # one group factor per designed dimension
+        omega = reliability.omega_hierarchical(answers, len(questionnaire.dimensions), pairwise)
+        tables |= {"omega_hierarchical": omega.summary, "schmid_leiman": omega.loadings, "omega_groups": omega.groups}
     if efa.factor_correlations is not None:
         tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
     if pairwise:

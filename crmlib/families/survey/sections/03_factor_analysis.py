@@ -16,6 +16,20 @@ display(Markdown(survey.missing_text(report.read_tables(tables_dir, ["respondent
 # NBVAL_CHECK_OUTPUT
 report.table(tables, "reliability")
 
+# %% [markdown] when="dimensions"
+# **Omega hierarchical** of the whole questionnaire (McDonald; psych `omega()`): a Schmid-Leiman solution with one
+# group factor per designed dimension (minres, oblimin, the general factor from the factors' correlations; with two
+# dimensions, psych's "equal" option) splits each item's common variance into a general and a group part.
+# omega_h, the general factor's share of the total score's variance, says how far one score of all items measures
+# one thing; omega total counts every common factor. An omega_h well below omega total means the dimensions are
+# distinct and should be scored apart.
+
+# %% when="dimensions"
+# NBVAL_CHECK_OUTPUT
+display(Markdown(survey.omega_text(tables)))
+display(report.table(tables, "omega_hierarchical"))
+report.table(tables, "omega_groups")
+
 # %% [markdown]
 # **Item-total statistics**: the corrected item-total correlation `r_drop` (item against the sum of the other
 # items of its dimension) and alpha if the item is deleted; an item whose deletion raises alpha, or with a low
