@@ -328,6 +328,15 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
     return labels
 
 COLUMNS |= {
+    "omega_h": ("omega hierarchical", "omega 层级系数"), "omega_limit": ("omega_h / omega total", "omega_h 与总系数之比"),
+    "ecv": ("ECV of the general factor", "一般因子的共同方差解释比例"),
+    "items_reversed": ("items reversed", "反向计分题项数"), "n_factors": ("group factors", "群因子数"),
+    "total": ("omega total", "omega 总系数"), "general": ("general factor", "一般因子部分"),
+    "group": ("group factor", "群因子部分"), "g": ("general loading", "一般因子载荷"),
+    "h2": ("communality", "共同度"), "u2": ("uniqueness", "唯一性"), "p2": ("g^2 / h2", "一般因子占共同度比例"),
+    "complete": ("with every indicator", "指标齐全"), "with_missing": ("with a missing indicator", "有指标缺失"),
+    "impute": ("scores of missing values", "缺失值的得分方式"), "unscored": ("without a score", "无得分"),
+    "imputed": ("scored from filled values", "填补后计分"),
     "term": ("term", "变量"), "coefficient": ("coefficient", "系数"), "z": ("z", "z"),
     "ci_lower": ("CI lower", "置信下限"), "ci_upper": ("CI upper", "置信上限"),
     "odds_ratio": ("odds ratio", "优势比"), "or_ci_lower": ("OR CI lower", "优势比下限"),

@@ -47,7 +47,7 @@ TABLES = (
            "items_reversed": "items keyed negatively on the general factor (reversed, as psych's flip)"},
           tolerance=ITERATIVE),
     Table("schmid_leiman", "03_factor_analysis", "Schmid-Leiman loadings", "Schmid-Leiman 载荷",
-          {"item": "item id", "g": "loading on the general factor", "F1*..Fk*": "loading on a group factor, the "
+          {"item": "item id", "g": "loading on the general factor", "F<j>*": "loading on group factor j, the "
            "general one partialled out", "h2": "communality", "u2": "uniqueness", "p2": "g^2 / h2"},
           shown="workbook", tolerance=ITERATIVE),
     Table("omega_groups", "03_factor_analysis", "Omega of the general and each group factor", "一般因子与各群因子的 omega",
