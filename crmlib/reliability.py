@@ -283,18 +283,17 @@ def omega_hierarchical(items: pd.DataFrame, n_factors: int, pairwise: bool = Fal
     loadings.insert(0, "g", g)
     loadings = loadings.assign(h2=h2, u2=u2, p2=g**2 / h2).rename_axis("item").reset_index()
     member = np.argmax(np.abs(group), axis=1)
-    rows, squares = [], 0.0
+    omega_t, rows, squares = (total - u2.sum()) / total, [], 0.0
     for j, name in enumerate(names):
         inside = member == j
-        block = r[np.ix_(inside, inside)].sum()
         loading, general_part = group[inside, j].sum(), g[inside].sum()
         squares += loading**2
-        rows.append((name, (loading**2 + general_part**2) / block if inside.any() else np.nan,
-                     general_part**2 / block if inside.any() else np.nan, loading**2 / block if inside.any() else np.nan))
-    groups = pd.DataFrame([("g", (total - u2.sum()) / total, common / total, squares / total), *rows],
+        block = r[np.ix_(inside, inside)].sum() if inside.any() else np.nan  # no item loads most on this factor
+        rows.append((name, (loading**2 + general_part**2) / block, general_part**2 / block, loading**2 / block))
+    groups = pd.DataFrame([("g", omega_t, common / total, squares / total), *rows],
                           columns=["factor", "total", "general", "group"])
     summary = pd.DataFrame([{"n_items": p, "n_factors": n_factors, "omega_h": common / total,
-                             "omega_total": (total - u2.sum()) / total, "omega_limit": common / (total - u2.sum()),
+                             "omega_total": omega_t, "omega_limit": common / (total - u2.sum()),
                              "alpha": (total - p) / total * p / (p - 1), "ecv": explained[0] / explained.sum(),
                              "items_reversed": int((key < 0).sum())}])
     return OmegaHierarchical(summary, loadings, groups)

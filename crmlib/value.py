@@ -96,8 +96,8 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
                                                                   settings.impute), result.weights)
             table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()
             if pairwise:
-                coverage_rows.append(factors.score_coverage(len(data), int(data.notna().all(axis=1).sum()),
-                                                            settings.impute).assign(dimension=dimension.id))
+                counts = factors.score_coverage(len(data), int(data.notna().all(axis=1).sum()), settings.impute)
+                coverage_rows.append(counts.assign(dimension=dimension.id)[["dimension", *counts.columns]])
         else:
             if spec.method == "entropy":
                 table = weights.entropy_weights(group)
@@ -123,6 +123,5 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
                                               "consistency_ratio"]))
     consistency = consistency[["dimension", "n", "lambda_max", "consistency_index", "random_index",
                                "consistency_ratio"]]
-    coverage = (pd.concat(coverage_rows, ignore_index=True).pipe(lambda t: t[["dimension", *t.columns[:-1]]])
-                if coverage_rows else None)
+    coverage = pd.concat(coverage_rows, ignore_index=True) if coverage_rows else None
     return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index), coverage)
