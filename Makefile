@@ -30,12 +30,13 @@ test: $(STAMP)  ## unit and end-to-end tests, and nbval on the committed report 
 	  $(BIN)/pytest -n $(JOBS) --dist loadgroup $(NBVAL) tests reports/*/0*.ipynb; \
 	status=$$?; rm -rf $$out; exit $$status
 
-reference: $(STAMP)  ## rewrite the R psych reference files in tests/reference (needs R with psych)
+reference: $(STAMP)  ## rewrite the R reference files in tests/reference (needs R with psych, GPArotation, lavaan, semTools)
 	$(BIN)/python tests/reference/export_inputs.py
 	Rscript tests/reference/psych_reference.R
 	Rscript tests/reference/psych_reliability.R
 	Rscript tests/reference/psych_pairwise.R
 	Rscript tests/reference/psych_omega.R
+	Rscript tests/reference/lavaan_reference.R
 
 benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel; the customer-base computations on DuckDB and Spark
 	$(BIN)/python benchmarks/bench_loop.py

@@ -775,9 +775,11 @@ def likelihood_fit(corr: pd.DataFrame, loadings: pd.DataFrame, n: int, confidenc
                          "bic": [chi_square - df * np.log(n)], "n_customers": [n]})
 
 
-def rmsea_interval(chi_square: float, df: float, n: int, confidence: float = 0.9) -> tuple[float, float]:
+def rmsea_interval(chi_square: float, df: float, n: int, confidence: float = 0.9, *, divisor: float | None = None
+                   ) -> tuple[float, float]:
     """The ``confidence`` interval of the RMSEA of a model's ``chi_square`` on ``df`` degrees of freedom and ``n``
-    customers: :math:`\\sqrt{\\lambda / ((n - 1)\\, df)}` for the noncentrality :math:`\\lambda` at which the
+    customers: :math:`\\sqrt{\\lambda / (d\\, df)}`, d = ``divisor`` (n - 1 unless given; lavaan's is n), for the
+    noncentrality :math:`\\lambda` at which the
     observed chi-square is the :math:`1 - a/2` (lower bound) or :math:`a/2` (upper bound) quantile of the
     noncentral chi-square, :math:`a = 1 - confidence`; 0 where even :math:`\\lambda = 0` puts it below. As
     ``psych::fa.stats``, whose root search stops at a tolerance of about 1e-4 and looks no further than
@@ -790,7 +792,7 @@ def rmsea_interval(chi_square: float, df: float, n: int, confidence: float = 0.9
         high = max(float(n), 2.0 * chi_square)
         root = optimize.brentq(lambda nc: stats.ncx2.cdf(chi_square, df, nc) - level, 0.0, high, xtol=1e-12,
                                rtol=1e-15)
-        return float(np.sqrt(root / (n - 1) / df))
+        return float(np.sqrt(root / (n - 1 if divisor is None else divisor) / df))
     return bound(1.0 - tail), bound(tail)
 
 

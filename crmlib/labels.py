@@ -160,6 +160,28 @@ TEXT: dict[str, tuple[str, str]] = {
                            "omega 层级系数（psych::omega：Schmid-Leiman 分解，{k} 个群因子，每个维度一个；minres 收敛至 "
                            "1e-12，oblimin 梯度至 1e-7）：omega_h = {omega_h:.3f}，omega 总系数 {omega_total:.3f}；一般因子解释"
                            "共同方差的 {ecv:.0%}。"),
+    "cfa_fit": ("Confirmatory factor analysis of the dimensions as designed ({k}; maximum likelihood with lavaan's "
+                "conventions, {n:,} respondents with every item answered): chi-square {chi_square:.2f} on {df} df "
+                "(p = {p_value:.3g}), CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f} (90% interval {rmsea_lower:.3f} "
+                "to {rmsea_upper:.3f}), SRMR {srmr:.3f}: the fit is {verdict} by the usual cut-offs (good: CFI at "
+                "least 0.95, RMSEA at most 0.06, SRMR at most 0.08; acceptable: 0.90, 0.08, 0.10).",
+                "按设计维度（{k} 个）的验证性因子分析（最大似然，lavaan 的约定；{n:,} 位回答了全部题项的受访者）：卡方 "
+                "{chi_square:.2f}，自由度 {df}（p = {p_value:.3g}），CFI {cfi:.3f}，TLI {tli:.3f}，RMSEA {rmsea:.3f}"
+                "（90% 区间 {rmsea_lower:.3f} 至 {rmsea_upper:.3f}），SRMR {srmr:.3f}：按常用标准拟合{verdict_zh}"
+                "（良好：CFI 不低于 0.95、RMSEA 不高于 0.06、SRMR 不高于 0.08；可接受：0.90、0.08、0.10）。"),
+    "construct_validity": ("Construct validity: composite reliability reaches 0.7 in {cr_ok} of {k} dimensions and "
+                           "the average variance extracted 0.5 in {ave_ok}; the Fornell-Larcker criterion holds for "
+                           "{fl_ok} of {k}; the largest HTMT is {htmt:.3f} ({pair}), {htmt_verdict} the strict limit "
+                           "of 0.85.",
+                           "结构效度：{k} 个维度中 {cr_ok} 个组合信度达到 0.7，{ave_ok} 个平均方差提取量达到 0.5；"
+                           "{fl_ok} 个满足 Fornell-Larcker 准则；HTMT 最大为 {htmt:.3f}（{pair}），{htmt_verdict_zh}严格"
+                           "标准 0.85。"),
+    "measurement_invariance": ("Metric invariance across {attribute} ({groups} groups, {n:,} respondents): equal "
+                               "loadings change chi-square by {delta_chi_square:.2f} on {delta_df} df (p = "
+                               "{delta_p_value:.3g}) and CFI by {delta_cfi:+.3f}; {verdict}",
+                               "按{attribute}分组（{groups} 组，{n:,} 位受访者）的度量不变性：限定载荷相等使卡方增加 "
+                               "{delta_chi_square:.2f}，自由度 {delta_df}（p = {delta_p_value:.3g}），CFI 变化 "
+                               "{delta_cfi:+.3f}；{verdict_zh}"),
     "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
                               "of {n} observations, not their values, so there is no one to score.",
                               "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),
@@ -218,7 +240,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "alpha_lower": ("alpha interval, lower", "α 置信区间下限"), "alpha_upper": ("alpha interval, upper", "α 置信区间上限"),
     "log_p_value": ("ln p", "p 值的自然对数"), "objective": ("discrepancy F", "差异函数值 F"),
     "null_chi_square": ("null model chi-square", "独立模型卡方"), "null_df": ("null model df", "独立模型自由度"),
-    "tli": ("TLI", "TLI"), "rmsea": ("RMSEA", "RMSEA"),
+    "tli": ("TLI", "Tucker-Lewis 指数 TLI"), "rmsea": ("RMSEA", "近似误差均方根 RMSEA"),
     "rmsea_lower": ("RMSEA 90% lower", "RMSEA 90% 下限"), "rmsea_upper": ("RMSEA 90% upper", "RMSEA 90% 上限"), "bic": ("BIC", "BIC"),
     "adequacy": ("Kaiser's rating", "Kaiser 评价"),
     "n_customers": ("customers", "客户数"), "n_indicators": ("indicators", "指标数"),
@@ -265,6 +287,7 @@ PATTERNS: tuple[tuple[re.Pattern, tuple[str, str]], ...] = (
 
 #: Cell values a Chinese report translates (ids, method and test names stay as they are).
 VALUES: dict[str, str] = {
+    "configural": "形态等值（各组参数自由）", "metric": "度量等值（载荷相等）",
     "True": "是", "False": "否", "benefit": "效益型", "cost": "成本型（得分中反向）",
     "count": "个数", "flag": "标志（0/1）", "months": "月", "years": "年", "score": "分", "value": "数值",
     "blank row": "空行", "repeated header row": "重复的表头行", "total or subtotal row": "合计或小计行",
@@ -328,6 +351,18 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
     return labels
 
 COLUMNS |= {
+    "cfi": ("CFI", "比较拟合指数 CFI"), "srmr": ("SRMR", "标准化残差均方根 SRMR"),
+    "baseline_chi_square": ("baseline chi-square", "基准模型卡方"), "baseline_df": ("baseline df", "基准模型自由度"),
+    "construct": ("dimension", "维度"), "se": ("standard error", "标准误"),
+    "std_loading": ("standardized loading", "标准化载荷"), "std_se": ("its standard error", "标准化载荷的标准误"),
+    "std_residual": ("residual share", "残差方差比例"), "construct_a": ("dimension", "维度一"),
+    "construct_b": ("with dimension", "维度二"), "correlation": ("correlation", "相关系数"),
+    "composite_reliability": ("composite reliability", "组合信度 CR"), "ave": ("AVE", "平均方差提取量 AVE"),
+    "sqrt_ave": ("square root of AVE", "AVE 的平方根"), "max_correlation": ("largest correlation", "与其他维度的最大相关"),
+    "fornell_larcker": ("Fornell-Larcker criterion met", "满足 Fornell-Larcker 准则"),
+    "htmt": ("HTMT", "异质-单质相关比 HTMT"), "htmt2": ("HTMT2 (geometric means)", "HTMT2（几何平均）"),
+    "delta_chi_square": ("chi-square difference", "卡方差"), "delta_df": ("df difference", "自由度差"),
+    "delta_p_value": ("p value of the difference", "卡方差的 p 值"), "delta_cfi": ("CFI difference", "CFI 变化"),
     "omega_h": ("omega hierarchical", "omega 层级系数"), "omega_limit": ("omega_h / omega total", "omega_h 与总系数之比"),
     "ecv": ("ECV of the general factor", "一般因子的共同方差解释比例"),
     "items_reversed": ("items reversed", "反向计分题项数"), "n_factors": ("group factors", "群因子数"),

@@ -126,7 +126,7 @@ def clean_responses(answers: pd.DataFrame, params: CaseParams, rows: pd.Series |
 
 def item_descriptives(answers: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Per item: ``n``, ``mean``, ``sd`` (n - 1), ``floor_share`` and ``ceiling_share`` (answers at the
-    scale's minimum and maximum, after reverse keying), and for integer scales the share of answers at each
+    scale's minimum and maximum, after reverse keying), and for a scale of integer points the share of answers at each
     scale point (``share_<point>``)."""
     rows = []
     for item in survey.items:
@@ -136,7 +136,7 @@ def item_descriptives(answers: pd.DataFrame, survey: Survey) -> pd.DataFrame:
                "wording_zh": item.wording_zh, "n": int(values.count()), "mean": values.mean(),
                "sd": values.std(ddof=1), "floor_share": float((values == scale.min).mean()),
                "ceiling_share": float((values == scale.max).mean())}
-        if float(scale.min).is_integer() and float(scale.max).is_integer():
+        if scale.points and float(scale.min).is_integer() and float(scale.max).is_integer():
             for point in range(int(scale.min), int(scale.max) + 1):
                 row[f"share_{point}"] = float((values == point).mean())
         rows.append(row)

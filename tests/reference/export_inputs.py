@@ -3,9 +3,9 @@
 For each indicator case compared with psych, runs stages 01-02 on the committed
 raw data (credit_grading: with its missing values, cleaning.missing: pairwise) and copies
 ``standardized_indicators.csv`` to
-``tests/reference/<case>/input.csv``; for the synthetic SZ survey, runs stage 01
+``tests/reference/<case>/input.csv``; for the synthetic SZ and A-branch questionnaires, runs stage 01
 and copies the cleaned answers (``responses.csv``) to
-``tests/reference/sz/input.csv``. Run by ``make reference`` before the R scripts.
+``tests/reference/<case>/input.csv`` and the respondents' attributes to ``attributes.csv``. Run by ``make reference`` before the R scripts.
 """
 import shutil
 import sys
@@ -15,7 +15,7 @@ from pathlib import Path
 from crmlib import load_params, pipeline
 
 CASES = ("shaoxing", "islr_credit", "credit_grading")
-SURVEYS = ("sz",)
+SURVEYS = ("sz", "a_branch")
 
 
 def main(root: Path) -> None:
@@ -34,6 +34,7 @@ def main(root: Path) -> None:
             target = root / "tests" / "reference" / case / "input.csv"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(directory) / "responses.csv", target)
+            shutil.copyfile(Path(directory) / "respondent_attributes.csv", target.with_name("attributes.csv"))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,12 @@ FAMILY = Family(
                 "oblique": lambda params: params.survey.efa.rotation in ("oblimin", "promax"),
                 "interviews": lambda params: params.survey.interviews is not None,
                 "pairwise": lambda params: params.survey.missing == "pairwise",
-                "dimensions": lambda params: len(params.survey.dimensions) > 1},
+                "dimensions": lambda params: len(params.survey.dimensions) > 1,
+                "cfa": lambda params: params.survey.confirmatory_blocks() is not None,
+                "constructs": lambda params: (params.survey.confirmatory_blocks() is not None
+                                              and len(params.survey.dimensions) > 1),
+                "invariance": lambda params: (params.survey.confirmatory_blocks() is not None
+                                              and params.survey.comparison is not None)},
     figures=(Figure("item_scree", "03_factor_analysis", "Scree plot of the items with the parallel-analysis line",
                     "题项碎石图与平行分析线", "scree_plot"),
              Figure("item_loadings", "03_factor_analysis", "Factor loadings of the items", "题项因子载荷",

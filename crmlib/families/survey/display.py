@@ -40,11 +40,65 @@ def omega_text(tables: dict, lang: Language = "en") -> str:
                 k=int(row["n_factors"]), ecv=row["ecv"])
 
 
+#: Hu and Bentler's (1999) cut-offs for a good fit, and the looser ones usually called acceptable (CFI, RMSEA,
+#: SRMR).
+GOOD_FIT = (0.95, 0.06, 0.08)
+ACCEPTABLE_FIT = (0.90, 0.08, 0.10)
+_VERDICTS = {"good": "良好", "acceptable": "可接受", "poor": "较差"}
+
+
+def fit_verdict(fit: pd.Series) -> str:
+    """``good``, ``acceptable`` or ``poor``: the best class whose three cut-offs the CFA's CFI, RMSEA and SRMR
+    all meet."""
+    for verdict, (cfi, rmsea, srmr) in (("good", GOOD_FIT), ("acceptable", ACCEPTABLE_FIT)):
+        if fit["cfi"] >= cfi and fit["rmsea"] <= rmsea and fit["srmr"] <= srmr:
+            return verdict
+    return "poor"
+
+
+def cfa_text(tables: dict, params, lang: Language = "en") -> str:
+    """The confirmatory factor analysis, construct validity and invariance, a sentence each; empty without a CFA."""
+    if "cfa_fit" not in tables:
+        return ""
+    fit = tables["cfa_fit"].iloc[0]
+    verdict = fit_verdict(fit)
+    sentences = [text("cfa_fit", lang, k=tables["cfa_loadings"]["construct"].nunique(), verdict=verdict,
+                      verdict_zh=_VERDICTS[verdict], n=int(fit["n"]), df=int(fit["df"]),
+                      **{c: fit[c] for c in ("chi_square", "p_value", "cfi", "tli", "rmsea", "rmsea_lower",
+                                             "rmsea_upper", "srmr")})]
+    if "htmt" in tables:
+        validity, htmt = tables["construct_validity"], tables["htmt"]
+        top = htmt.loc[htmt["htmt"].idxmax()]
+        labels = named_labels(params, lang)
+        below = top["htmt"] < 0.85
+        sentences.append(text(
+            "construct_validity", lang, k=len(validity), cr_ok=int((validity["composite_reliability"] >= 0.7).sum()),
+            ave_ok=int((validity["ave"] >= 0.5).sum()), fl_ok=int(validity["fornell_larcker"].astype(bool).sum()),
+            htmt=top["htmt"], pair=f"{labels[top['construct_a']]} / {labels[top['construct_b']]}",
+            htmt_verdict="below" if below else "not below", htmt_verdict_zh="低于" if below else "未低于"))
+    if "measurement_invariance" in tables:
+        metric = tables["measurement_invariance"].set_index("model").loc["metric"]
+        holds = metric["delta_p_value"] >= 0.05 or metric["delta_cfi"] >= -0.01
+        attribute = next(a for a in params.survey.attributes if a.id == params.survey.comparison.attribute)
+        sentences.append(text(
+            "measurement_invariance", lang, attribute=getattr(attribute, f"label_{lang}") or attribute.label_en,
+            groups=int(metric["groups"]), n=int(metric["n"]), delta_chi_square=metric["delta_chi_square"],
+            delta_df=int(metric["delta_df"]), delta_p_value=metric["delta_p_value"], delta_cfi=metric["delta_cfi"],
+            verdict=("the loadings can be taken as equal across the groups (chi-square difference not significant at "
+                     "0.05, or CFI down by no more than 0.01), so dimension scores compare between them."
+                     if holds else "the loadings differ between the groups: compare their dimension scores with "
+                     "care."),
+            verdict_zh=("可认为各组载荷相等（卡方差异在 0.05 水平不显著，或 CFI 下降不超过 0.01），各组维度得分可以比较。"
+                        if holds else "各组载荷不同：比较各组维度得分需谨慎。")))
+    return " ".join(sentences)
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """The missing-answer policy and the omega hierarchical sentence, above the reliability and validity tables
-    (stage 03)."""
+    """The missing-answer policy, the omega hierarchical sentence and the confirmatory factor analysis' sentences,
+    above the reliability and validity tables (stage 03)."""
     return {"03_factor_analysis": [sentence for sentence in (missing_text(tables, params, lang),
-                                                              omega_text(tables, lang)) if sentence]}
+                                                              omega_text(tables, lang),
+                                                              cfa_text(tables, params, lang)) if sentence]}
 
 
 def efa_loadings(tables: dict, params) -> pd.DataFrame:

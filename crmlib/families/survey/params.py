@@ -14,6 +14,8 @@ class Scale(Strict):
 
     min: float
     max: float
+    points: bool = Field(default=True, description="Answers are the scale's integer points (Likert): the item "
+                         "descriptives give the share at each point. False for scores on a continuous range.")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -142,6 +144,9 @@ class Survey(Strict):
     comparison: Comparison | None = None
     alpha_bootstrap: AlphaBootstrap = AlphaBootstrap()
     efa: EFASettings = EFASettings()
+    cfa: bool = Field(default=True, description="Confirmatory factor analysis of the dimensions as designed (ML, "
+                      "lavaan's conventions), construct validity read from it and, with a comparison attribute, "
+                      "configural and metric invariance across its groups; false leaves them out.")
     interviews: Interviews | None = None
 
     @model_validator(mode="after")
@@ -180,6 +185,14 @@ class Survey(Strict):
     def named(self) -> list:
         """The ids this section names (for labels): the dimensions and the items (labelled by their wording)."""
         return list(self.dimensions) + list(self.items)
+
+    def confirmatory_blocks(self) -> dict[str, list[str]] | None:
+        """The dimensions as designed, each with its items, when the params ask for the confirmatory factor
+        analysis and its model has at least one degree of freedom; None otherwise."""
+        from ...confirmatory import degrees_of_freedom  # here: confirmatory needs factors, which reads the params
+
+        blocks = {d.id: [i.id for i in self.items if i.dimension == d.id] for d in self.dimensions}
+        return blocks if self.cfa and degrees_of_freedom(blocks) >= 1 else None
 
     def item_scale(self, item: SurveyItem) -> Scale:
         return item.scale or self.scale

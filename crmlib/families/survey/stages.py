@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import factors, io, reliability, survey
+from ... import confirmatory, factors, io, reliability, survey
 from ...errors import InputError
 
 
@@ -71,8 +71,31 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         tables |= {"omega_hierarchical": omega.summary, "schmid_leiman": omega.loadings, "omega_groups": omega.groups}
     if efa.factor_correlations is not None:
         tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
+    if questionnaire.confirmatory_blocks() is not None:
+        tables |= confirmatory_tables(answers, corr, params, directory)
     if pairwise:
         tables["item_pair_counts"] = factors.pair_counts(answers).rename_axis("item").reset_index()
+    return tables
+
+
+def confirmatory_tables(answers, correlations, params, directory) -> dict[str, pd.DataFrame]:
+    """The confirmatory factor analysis of the designed dimensions (respondents who answered every item), composite
+    reliability, AVE, Fornell-Larcker and HTMT (from the correlations of the rest of the stage), and configural and
+    metric invariance across the comparison attribute's groups."""
+    questionnaire = params.survey
+    blocks = questionnaire.confirmatory_blocks()
+    file = params.resolve(questionnaire.data.path)
+    cfa = confirmatory.confirmatory_factor_analysis(answers, blocks, file=file)
+    tables = {"cfa_fit": cfa.fit, "cfa_loadings": cfa.loadings,
+              "construct_validity": confirmatory.composite_reliability(cfa)}
+    if len(blocks) > 1:
+        tables |= {"construct_correlations": cfa.construct_correlations,
+                   "htmt": confirmatory.heterotrait_monotrait(correlations, blocks)}
+    if questionnaire.comparison is not None:
+        attributes = io.read_table(directory, "respondent_attributes", index="customer_id")
+        group = attributes.loc[answers.index, questionnaire.comparison.attribute]
+        tables["measurement_invariance"] = confirmatory.measurement_invariance(
+            answers, group.where(group.isna(), group.astype(str)), blocks, file=file)
     return tables
 
 

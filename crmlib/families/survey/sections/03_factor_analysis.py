@@ -30,6 +30,44 @@ display(Markdown(survey.omega_text(tables)))
 display(report.table(tables, "omega_hierarchical"))
 report.table(tables, "omega_groups")
 
+# %% [markdown] when="cfa"
+# **Confirmatory factor analysis** of the dimensions as designed: each item loads on its own dimension only, the
+# dimensions correlate, the residuals do not. Maximum likelihood with lavaan's conventions (semopy's fit): the
+# covariance matrix divided by n, the first item of each dimension as its marker, standard errors from the expected
+# information and, for the standardized loadings, by the delta method; respondents with a missing answer are left
+# out (lavaan's listwise default). RMSEA has n in its denominator (lavaan), SRMR is Bentler's. The same figures come
+# from R: `fit <- lavaan::cfa(model, data = x)`; `fitMeasures(fit)`; `standardizedSolution(fit)`.
+
+# %% when="cfa"
+# NBVAL_CHECK_OUTPUT
+display(Markdown(survey.cfa_text(tables, params)))
+display(report.table(tables, "cfa_fit"))
+report.table(tables, "cfa_loadings")
+
+# %% [markdown] when="constructs"
+# **Construct validity** from the CFA's standardized loadings (Fornell and Larcker 1981): composite reliability
+# $CR = (\sum\lambda)^2 / ((\sum\lambda)^2 + \sum(1-\lambda^2))$, at least 0.7, and the average variance
+# extracted $AVE = \overline{\lambda^2}$, at least 0.5 (R: semTools `compRelSEM` and `AVE` with
+# `obs.var = FALSE`, of the CFA of the standardized items). Discriminant validity: $\sqrt{AVE}$ above the dimension's
+# correlations with the others (Fornell-Larcker), and the heterotrait-monotrait ratio of the item correlations
+# below 0.85 (HTMT, Henseler et al. 2015; HTMT2 with geometric means, Roemer et al. 2021; semTools `htmt`).
+
+# %% when="constructs"
+# NBVAL_CHECK_OUTPUT
+display(report.table(tables, "construct_validity"))
+display(report.table(tables, "construct_correlations"))
+report.table(tables, "htmt")
+
+# %% [markdown] when="invariance"
+# **Measurement invariance** across the groups compared in stage 04: the CFA fitted in every group at once with
+# each parameter free (configural), then with the loadings equal across groups (metric). A chi-square difference
+# that is not significant, or a CFI that drops by no more than 0.01 (Cheung and Rensvold 2002), lets the groups'
+# dimension scores be compared. R: `cfa(model, data, group = g)` and `group.equal = "loadings"`, `lavTestLRT`.
+
+# %% when="invariance"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "measurement_invariance")
+
 # %% [markdown]
 # **Item-total statistics**: the corrected item-total correlation `r_drop` (item against the sum of the other
 # items of its dimension) and alpha if the item is deleted; an item whose deletion raises alpha, or with a low
