@@ -181,7 +181,21 @@ TEXT: dict[str, tuple[str, str]] = {
                                "{delta_p_value:.3g}) and CFI by {delta_cfi:+.3f}; {verdict}",
                                "按{attribute}分组（{groups} 组，{n:,} 位受访者）的度量不变性：限定载荷相等使卡方增加 "
                                "{delta_chi_square:.2f}，自由度 {delta_df}（p = {delta_p_value:.3g}），CFI 变化 "
-                               "{delta_cfi:+.3f}；{verdict_zh}"),
+                               "{delta_cfi:+.3f}：{verdict}"),
+    "invariance_both": ("the loadings can be taken as equal across the groups (the difference is not significant at "
+                        "0.05 and CFI drops by no more than 0.01), and their dimension scores compared.",
+                        "可认为各组载荷相等（差异在 0.05 水平不显著，CFI 下降不超过 0.01），各组维度得分可以比较。"),
+    "invariance_cfi": ("the difference is significant at 0.05, but CFI drops by no more than 0.01, the criterion that "
+                       "does not grow with the sample (Cheung and Rensvold 2002): the loadings can be taken as equal "
+                       "by CFI, with the caveat of the test.",
+                       "差异在 0.05 水平显著，但 CFI 下降不超过 0.01（不随样本量增大的准则，Cheung 与 Rensvold 2002）："
+                       "按 CFI 可认为各组载荷相等，但卡方检验有所保留。"),
+    "invariance_chi_square": ("the difference is not significant at 0.05, but CFI drops by more than 0.01: the "
+                              "evidence for equal loadings is mixed; compare the groups' dimension scores with care.",
+                              "差异在 0.05 水平不显著，但 CFI 下降超过 0.01：载荷相等的证据不一致，比较各组维度得分需谨慎。"),
+    "invariance_none": ("the loadings differ between the groups (the difference is significant and CFI drops by more "
+                        "than 0.01): their dimension scores do not measure the same thing in each group.",
+                        "各组载荷不同（差异显著且 CFI 下降超过 0.01）：各组维度得分的含义不同，不宜直接比较。"),
     "no_scores_from_matrix": ("No factor scores, composite or grades: the data are a published correlation matrix "
                               "of {n} observations, not their values, so there is no one to score.",
                               "无因子得分、综合得分与等级：数据是 {n} 个观测的已发表相关矩阵，而非观测值本身，无从计算个体得分。"),

@@ -78,18 +78,14 @@ def cfa_text(tables: dict, params, lang: Language = "en") -> str:
             htmt_verdict="below" if below else "not below", htmt_verdict_zh="低于" if below else "未低于"))
     if "measurement_invariance" in tables:
         metric = tables["measurement_invariance"].set_index("model").loc["metric"]
-        holds = metric["delta_p_value"] >= 0.05 or metric["delta_cfi"] >= -0.01
+        by_chi_square, by_cfi = metric["delta_p_value"] >= 0.05, metric["delta_cfi"] >= -0.01
+        verdict = "both" if by_chi_square and by_cfi else "cfi" if by_cfi else "chi_square" if by_chi_square else "none"
         attribute = next(a for a in params.survey.attributes if a.id == params.survey.comparison.attribute)
         sentences.append(text(
             "measurement_invariance", lang, attribute=getattr(attribute, f"label_{lang}") or attribute.label_en,
             groups=int(metric["groups"]), n=int(metric["n"]), delta_chi_square=metric["delta_chi_square"],
             delta_df=int(metric["delta_df"]), delta_p_value=metric["delta_p_value"], delta_cfi=metric["delta_cfi"],
-            verdict=("the loadings can be taken as equal across the groups (chi-square difference not significant at "
-                     "0.05, or CFI down by no more than 0.01), so dimension scores compare between them."
-                     if holds else "the loadings differ between the groups: compare their dimension scores with "
-                     "care."),
-            verdict_zh=("可认为各组载荷相等（卡方差异在 0.05 水平不显著，或 CFI 下降不超过 0.01），各组维度得分可以比较。"
-                        if holds else "各组载荷不同：比较各组维度得分需谨慎。")))
+            verdict=text(f"invariance_{verdict}", lang)))
     return " ".join(sentences)
 
 
