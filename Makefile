@@ -36,6 +36,7 @@ reference: $(STAMP)  ## rewrite the R reference files in tests/reference (needs 
 	Rscript tests/reference/psych_reliability.R
 	Rscript tests/reference/psych_pairwise.R
 	Rscript tests/reference/psych_omega.R
+	Rscript tests/reference/psych_polychoric.R
 	Rscript tests/reference/lavaan_reference.R
 
 benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel; the customer-base computations on DuckDB and Spark

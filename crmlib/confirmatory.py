@@ -180,9 +180,29 @@ def _fit_single(blocks, names, data, file=None):
         raise InputError(f"the confirmatory factor analysis of the blocks did not converge ({result.message}): the "
                          "blocks may not fit these answers; set survey.cfa: false to leave it out", file=file,
                          key="survey.cfa")
-    model.param_vals = result.x
-    model.update_matrices(result.x)
-    return model, result.fun
+    x = _fisher_scoring(model, result.x)
+    model.param_vals = x
+    model.update_matrices(x)
+    return model, model.obj_mlw(x)
+
+
+def _fisher_scoring(model, x: np.ndarray, steps: int = 50) -> np.ndarray:
+    """SLSQP's minimum polished by Fisher scoring, :math:`x \\leftarrow x - \\tfrac n2 I(x)^{-1} \\nabla F(x)` (the
+    expected Hessian of F is 2/n times the information), until no parameter moves by more than 1e-13: SLSQP stops on
+    the objective's change, which leaves the estimates about 1e-7 from the minimum on a flat likelihood. A step that
+    would leave the bounds (a variance below 0) or raise the objective beyond its rounding is not taken."""
+    lower = np.array([-np.inf if b[0] is None else b[0] for b in model.get_bounds()])
+    for _ in range(steps):
+        model.update_matrices(x)
+        information = model.calc_fim()
+        step = -0.5 * model.n_samples * np.linalg.solve(information, model.grad_mlw(x))
+        candidate = x + step
+        if (candidate < lower).any() or model.obj_mlw(candidate) > model.obj_mlw(x) + 1e-12:
+            break
+        x = candidate
+        if np.abs(step).max() < 1e-13:
+            break
+    return x
 
 
 def confirmatory_factor_analysis(items: pd.DataFrame, blocks: dict[str, list[str]], *, file=None) -> CFA:
@@ -235,7 +255,7 @@ def confirmatory_factor_analysis(items: pd.DataFrame, blocks: dict[str, list[str
             first, second = second, first
         correlations.append({"construct_a": first, "construct_b": second,
                              "correlation": standardized[offset + position], "se": std_se[offset + position]})
-    correlations = pd.DataFrame(correlations).sort_values(
+    correlations = pd.DataFrame(correlations, columns=["construct_a", "construct_b", "correlation", "se"]).sort_values(
         ["construct_a", "construct_b"], key=lambda s: s.map(constructs.index)).reset_index(drop=True)
     sample = model.mx_cov  # divided by n, in the model's order of the items
     implied = lam @ model.mx_psi @ lam.T + model.mx_theta

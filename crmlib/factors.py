@@ -1182,7 +1182,8 @@ class ExploratoryFactors:
 
 
 def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extraction: str = "minres",
-                                rotation: str = "oblimin", pairwise: bool = False) -> ExploratoryFactors:
+                                rotation: str = "oblimin", pairwise: bool = False,
+                                correlations: pd.DataFrame | None = None) -> ExploratoryFactors:
     """Exploratory factor analysis of items, as ``psych::fa(x, k, fm = ..., rotate = ...)``.
 
     Extraction: ``principal`` (:func:`principal_components`), ``minres`` (:func:`minimum_residual_factoring`),
@@ -1194,9 +1195,11 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
     with varimax or none are :func:`principal_components`' own. The oblique rotations stop at the rotation's
     default tolerance. Columns follow psych's order and sign rule (by sums of squared loadings,
     each summing positive), so a comparison needs no alignment beyond psych's own factor names. With ``pairwise``
-    the correlations are pairwise (:func:`correlation_matrix`), as ``psych::fa`` computes them from raw data.
+    the correlations are pairwise (:func:`correlation_matrix`), as ``psych::fa`` computes them from raw data;
+    ``correlations``, when given, are analysed instead (the items' polychoric correlations:
+    ``fa(x, k, cor = "poly")``).
     """
-    corr = correlation_matrix(data, pairwise)
+    corr = correlation_matrix(data, pairwise) if correlations is None else correlations
     if extraction == "principal" and rotation in {"varimax", "none"}:
         loadings, phi = principal_components(corr, n_factors, rotation=rotation).loadings.to_numpy(), None
     else:
@@ -1213,16 +1216,17 @@ def exploratory_factor_analysis(data: pd.DataFrame, n_factors: int, *, extractio
     signs = _positive_column_sums(loadings[:, order])
     loadings = loadings[:, order] * signs
     names = [f"F{j + 1}" for j in range(n_factors)]
-    correlations = None
+    factor_correlations = None
     if phi is not None:
         phi = phi[np.ix_(order, order)] * np.outer(signs, signs)
-        correlations = pd.DataFrame(phi, index=names, columns=names)
+        factor_correlations = pd.DataFrame(phi, index=names, columns=names)
     frame = pd.DataFrame(loadings, index=data.columns, columns=names)
-    if correlations is None:
+    if factor_correlations is None:
         communality = (loadings**2).sum(axis=1)
     else:
         communality = np.einsum("ij,jk,ik->i", loadings, phi, loadings)
-    return ExploratoryFactors(frame, pd.DataFrame({"item": data.columns, "communality": communality}), correlations)
+    return ExploratoryFactors(frame, pd.DataFrame({"item": data.columns, "communality": communality}),
+                              factor_correlations)
 
 
 def item_fit(loadings: pd.DataFrame, declared: dict[str, str], min_loading: float) -> pd.DataFrame:

@@ -160,6 +160,22 @@ TEXT: dict[str, tuple[str, str]] = {
                            "omega 层级系数（psych::omega：Schmid-Leiman 分解，{k} 个群因子，每个维度一个；minres 收敛至 "
                            "1e-12，oblimin 梯度至 1e-7）：omega_h = {omega_h:.3f}，omega 总系数 {omega_total:.3f}；一般因子解释"
                            "共同方差的 {ecv:.0%}。"),
+    "level_interval": ("The analyses of all items (KMO, Bartlett's test, eigenvalues, the exploratory factor "
+                       "analysis, omega hierarchical, HTMT) treat the answers as interval data: {kind} correlations "
+                       "(survey.level: interval).",
+                       "全部题项的分析（KMO、Bartlett 检验、特征值、探索性因子分析、omega 层级系数、HTMT）将回答视为"
+                       "等距数据：使用 {kind_zh}相关（survey.level: interval）。"),
+    "level_ordinal": ("The answers are treated as ordinal categories of latent normal variables (survey.level: "
+                      "ordinal): KMO, Bartlett's test, the eigenvalues, the exploratory factor analysis, omega "
+                      "hierarchical and HTMT use polychoric correlations (psych::polychoric: thresholds from each "
+                      "item's answers, each correlation by maximum likelihood from the respondents who answered both "
+                      "items; the thresholds are in the workbook){smoothed}, and the reliability table adds ordinal "
+                      "alpha. Alpha and omega total per dimension, parallel analysis and the CFA (ML) still read the "
+                      "answers as interval data.",
+                      "回答视为潜在正态变量的有序类别（survey.level: ordinal）：KMO、Bartlett 检验、特征值、探索性因子"
+                      "分析、omega 层级系数与 HTMT 使用多分格相关（psych::polychoric：阈值取自各题项的回答，每个相关系数"
+                      "由同时回答两题的受访者以最大似然估计；阈值见工作簿）{smoothed_zh}，信度表另列有序 α 系数。各维度"
+                      "的 α、ω 总系数、平行分析与验证性因子分析（最大似然）仍将回答视为等距数据。"),
     "cfa_fit": ("Confirmatory factor analysis of the dimensions as designed ({k}; maximum likelihood with lavaan's "
                 "conventions, {n:,} respondents with every item answered): chi-square {chi_square:.2f} on {df} df "
                 "(p = {p_value:.3g}), CFI {cfi:.3f}, TLI {tli:.3f}, RMSEA {rmsea:.3f} (90% interval {rmsea_lower:.3f} "
@@ -297,6 +313,7 @@ PATTERNS: tuple[tuple[re.Pattern, tuple[str, str]], ...] = (
     (re.compile(r"^retention_(\d+)m$"), ("retention at {0} months", "{0} 个月留存率")),
     (re.compile(r"^mean_(.+)$"), ("mean: {0}", "均值：{0}")),
     (re.compile(r"^n_(.+)$"), ("n: {0}", "人数：{0}")),
+    (re.compile(r"^t(\d+)$"), ("threshold above {0}", "{0} 与下一选项间的阈值")),
 )
 
 #: Cell values a Chinese report translates (ids, method and test names stay as they are).
@@ -365,6 +382,7 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
     return labels
 
 COLUMNS |= {
+    "ordinal_alpha": ("ordinal alpha", "有序 α 系数"), "correlations": ("correlations used", "所用相关系数"),
     "cfi": ("CFI", "比较拟合指数 CFI"), "srmr": ("SRMR", "标准化残差均方根 SRMR"),
     "baseline_chi_square": ("baseline chi-square", "基准模型卡方"), "baseline_df": ("baseline df", "基准模型自由度"),
     "construct": ("dimension", "维度"), "se": ("standard error", "标准误"),

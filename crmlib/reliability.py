@@ -225,7 +225,8 @@ class OmegaHierarchical:
     groups: pd.DataFrame
 
 
-def omega_hierarchical(items: pd.DataFrame, n_factors: int, pairwise: bool = False) -> OmegaHierarchical:
+def omega_hierarchical(items: pd.DataFrame, n_factors: int, pairwise: bool = False, *,
+                       correlations: pd.DataFrame | None = None) -> OmegaHierarchical:
     """McDonald's omega hierarchical and omega total of a questionnaire, by the Schmid-Leiman solution, as
     ``psych::omega(x, nfactors = k)`` computes them (minres, oblimin, ``option = "equal"``, ``flip = TRUE``).
 
@@ -245,7 +246,8 @@ def omega_hierarchical(items: pd.DataFrame, n_factors: int, pairwise: bool = Fal
 
     The group factors are ordered by their sums of squared loadings, each summing positive (psych leaves them in
     GPArotation's order). Each item also counts towards the group factor of its largest group loading (psych's
-    ``omega.group``). The
+    ``omega.group``). ``correlations``, when given, stand for R (the items' polychoric correlations:
+    ``omega(x, k, poly = TRUE)``); otherwise R is computed from ``items``. The
     R call that reproduces it: ``psych::omega(x, nfactors = k)``, to about 1e-5 (its oblimin and minres stop at R's
     default tolerances); converged tightly, to 1e-6 (tests/reference/psych_omega.R).
 
@@ -257,8 +259,7 @@ def omega_hierarchical(items: pd.DataFrame, n_factors: int, pairwise: bool = Fal
     if n_factors < 2:
         raise InputError(f"omega hierarchical needs at least two group factors, not {n_factors}: a questionnaire "
                          "with one dimension has omega total only")
-    data = _respondents(items, pairwise)
-    corr = factors.correlation_matrix(data, pairwise)
+    corr = factors.correlation_matrix(_respondents(items, pairwise), pairwise) if correlations is None else correlations
     fit = factors.minimum_residual_factoring(corr, n_factors, rotation="varimax")
     pattern, phi = factors.oblimin_rotation(fit.loadings.to_numpy(), OBLIMIN_TOLERANCE)
     if n_factors > 2:

@@ -15,7 +15,7 @@ from crmlib.synthetic import synthesize_customers, synthesize_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "a_branch", "bank_churners", "cdnow",
-         "harman74", "bfi", "ability", "credit_grading", "holzinger_swineford"]
+         "harman74", "bfi", "ability", "credit_grading", "holzinger_swineford", "spi"]
 
 
 def run_stages(params, directory) -> None:

@@ -57,7 +57,7 @@ def test_list(root):
     result = crmlib("list", cwd=root)
     assert result.returncode == 0
     assert result.stdout.split() == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_grading", "credit_value",
-                                     "harman74", "holzinger_swineford", "islr_credit", "jd", "satisfaction", "shaoxing", "sz"]
+                                     "harman74", "holzinger_swineford", "islr_credit", "jd", "satisfaction", "shaoxing", "spi", "sz"]
 
 
 def test_version_and_help_with_examples(root):

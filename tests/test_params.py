@@ -9,7 +9,7 @@ from crmlib.params import find_params, list_cases
 
 def test_shipped_cases_load(root):
     assert list_cases(root / "params") == ["a_branch", "ability", "bank_churners", "bfi", "cdnow", "credit_grading", "credit_value",
-                                           "harman74", "holzinger_swineford", "islr_credit", "jd", "satisfaction", "shaoxing", "sz"]
+                                           "harman74", "holzinger_swineford", "islr_credit", "jd", "satisfaction", "shaoxing", "spi", "sz"]
     params = load_params(root / "params" / "shaoxing.yaml")
     assert len(params.indicators) == 14
     assert [g.id for g in params.factor_grading.grading.grades] == ["AAA", "AA", "A", "A-"]
@@ -23,7 +23,7 @@ def test_missing_file_names_it(tmp_path):
 
 def test_unknown_case_lists_known_ones(root):
     with pytest.raises(InputError, match="known cases: a_branch, ability, bank_churners, bfi, cdnow, credit_grading, credit_value, harman74, "
-                                         "holzinger_swineford, islr_credit, jd, satisfaction, shaoxing, sz"):
+                                         "holzinger_swineford, islr_credit, jd, satisfaction, shaoxing, spi, sz"):
         find_params("beijing", root / "params")
 
 

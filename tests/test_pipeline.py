@@ -24,7 +24,7 @@ from conftest import CASES, engine_or_skip, run_stages
 #: Cases cheap enough to run a second time for the byte-determinism check (the customer-base cases fit churn
 #: models for seconds; their seeding is checked in test_churn.py).
 CHEAP_CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", "cdnow", "harman74", "bfi",
-               "ability", "credit_grading", "holzinger_swineford"]
+               "ability", "credit_grading", "holzinger_swineford", "spi"]
 
 
 @pytest.mark.parametrize("case", CASES)

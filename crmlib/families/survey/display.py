@@ -30,6 +30,19 @@ def missing_text(tables: dict, params, lang: Language = "en") -> str:
     return text(f"survey_missing_{params.survey.missing}", lang, n=respondents)
 
 
+def level_text(tables: dict, params, lang: Language = "en") -> str:
+    """Which correlations the analyses of all items use (``survey.level``), as a methods text states it."""
+    kind = tables["survey_bartlett"]["correlations"].iloc[0] if "survey_bartlett" in tables else "pearson"
+    if params.survey.level == "ordinal":
+        smoothed = kind.endswith("smoothed")
+        return text("level_ordinal", lang,
+                    smoothed="; the matrix was not positive definite and was smoothed as psych's cor.smooth"
+                    if smoothed else "", smoothed_zh="；该矩阵非正定，已按 psych 的 cor.smooth 平滑" if smoothed else "")
+    pairwise = kind.endswith("pairwise")
+    return text("level_interval", lang, kind="pairwise Pearson" if pairwise else "Pearson",
+                kind_zh="成对 Pearson " if pairwise else "Pearson ")
+
+
 def omega_text(tables: dict, lang: Language = "en") -> str:
     """Omega hierarchical and omega total of the questionnaire in one sentence, with their convention; empty for a
     questionnaire of one dimension."""
@@ -90,9 +103,10 @@ def cfa_text(tables: dict, params, lang: Language = "en") -> str:
 
 
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
-    """The missing-answer policy, the omega hierarchical sentence and the confirmatory factor analysis' sentences,
-    above the reliability and validity tables (stage 03)."""
+    """The missing-answer policy, the correlations used, the omega hierarchical sentence and the confirmatory factor
+    analysis' sentences, above the reliability and validity tables (stage 03)."""
     return {"03_factor_analysis": [sentence for sentence in (missing_text(tables, params, lang),
+                                                              level_text(tables, params, lang),
                                                               omega_text(tables, lang),
                                                               cfa_text(tables, params, lang)) if sentence]}
 

@@ -144,6 +144,12 @@ class Survey(Strict):
     comparison: Comparison | None = None
     alpha_bootstrap: AlphaBootstrap = AlphaBootstrap()
     efa: EFASettings = EFASettings()
+    level: Literal["interval", "ordinal"] = Field(
+        default="interval", description="How the analyses of all the items read the answers: as interval data "
+        "(Pearson correlations) or as ordinal categories of latent normal variables (polychoric correlations, psych's "
+        "polychoric) for KMO, Bartlett's test, the eigenvalues, the exploratory factor analysis, omega hierarchical "
+        "and HTMT, with ordinal alpha beside alpha. Ordinal needs one scale of at most 8 integer points for every "
+        "item (psych's max.cat).")
     cfa: bool = Field(default=True, description="Confirmatory factor analysis of the dimensions as designed (ML, "
                       "lavaan's conventions), construct validity read from it and, with a comparison attribute, "
                       "configural and metric invariance across its groups; false leaves them out.")
@@ -171,9 +177,23 @@ class Survey(Strict):
             for theme in self.interviews.themes:
                 if theme.dimension not in dimensions:
                     raise ValueError(f"interview theme '{theme.code}' points to unknown dimension '{theme.dimension}'")
+        if self.level == "ordinal":
+            points = self.scale.max - self.scale.min + 1
+            if not (self.scale.points and float(self.scale.min).is_integer() and float(self.scale.max).is_integer()
+                    and points <= 8):
+                raise ValueError("level 'ordinal' needs a scale of at most 8 integer points (psych's polychoric "
+                                 f"max.cat), not {self.scale.min:g}-{self.scale.max:g}: set level: interval")
+            if any(item.scale is not None and item.scale != self.scale for item in self.items):
+                raise ValueError("level 'ordinal' needs every item on the survey's scale: give no item a scale of "
+                                 "its own, or set level: interval")
         if self.synthetic is not None:
             self.synthetic.check(items, "survey.synthetic")
         return self
+
+    @property
+    def points(self) -> list[int]:
+        """The scale's integer points, ascending (an ordinal questionnaire's categories)."""
+        return list(range(int(self.scale.min), int(self.scale.max) + 1))
 
     def check(self, case) -> None:
         """Nothing to cross-check: the questionnaire has its own respondents."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import confirmatory, factors, io, reliability, survey
+from ... import confirmatory, factors, io, ordinal, reliability, survey
 from ...errors import InputError
 
 
@@ -23,9 +23,10 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 03: reliability per dimension (alpha, omega, item-total), omega hierarchical of the whole
-    questionnaire (a Schmid-Leiman solution with one group factor per dimension) and an exploratory factor
-    analysis; under
+    """Stage 03: reliability per dimension (alpha, omega, item-total; ordinal alpha for ordinal items), omega
+    hierarchical of the whole questionnaire (a Schmid-Leiman solution with one group factor per dimension), an
+    exploratory factor analysis (of the polychoric correlations for ordinal items) and the confirmatory factor
+    analysis of the dimensions; under
     pairwise deletion (``survey.missing: pairwise``) every correlation and covariance from the respondents who
     answered both items, Bartlett's test and parallel analysis with n the number of respondents (as psych), and
     the respondents per pair of items."""
@@ -43,17 +44,24 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
                                              pairwise=pairwise)
                   for items in groups.values()]
         alpha = alpha.assign(alpha_lower=[low for low, _ in bounds], alpha_upper=[high for _, high in bounds])
+    polychoric = ordinal.polychoric_correlations(answers, questionnaire.points) \
+        if questionnaire.level == "ordinal" else None
+    if polychoric is not None:
+        alpha["ordinal_alpha"] = [ordinal.ordinal_alpha(polychoric.correlations.loc[items, items])
+                                  for items in groups.values()]
     omega = pd.concat([reliability.omega_total(answers[items], pairwise).assign(dimension=name)
                        for name, items in groups.items() if name != "overall"], ignore_index=True)
     alpha = alpha.merge(omega[["dimension", "omega_total"]], on="dimension", how="left")
     items = pd.concat([reliability.item_total_statistics(answers[items], pairwise).assign(dimension=name)
                        for name, items in groups.items() if name != "overall"], ignore_index=True)
     settings = questionnaire.efa
-    corr = factors.correlation_matrix(answers, pairwise)  # n below: every respondent, as psych counts them
+    # n below: every respondent, as psych counts them
+    corr = factors.correlation_matrix(answers, pairwise) if polychoric is None else polychoric.correlations
+    given = None if polychoric is None else corr  # the analyses of all items take these instead of Pearson's
     kappa = factors.check_conditioning(corr, 1e10, file=params.resolve(questionnaire.data.path))
     k, parallel = factors.retained_factors(corr, len(answers), settings.n_factors)
     efa = factors.exploratory_factor_analysis(answers, k, extraction=settings.extraction, rotation=settings.rotation,
-                                              pairwise=pairwise)
+                                              pairwise=pairwise, correlations=given)
     declared = {i.id: i.dimension for i in questionnaire.items}
     eigen = factors.eigenvalues(corr).reset_index().merge(parallel, on="component")
     eigen["retained"] = eigen["component"] <= k
@@ -61,21 +69,32 @@ def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:
         "reliability": alpha[["dimension"] + [c for c in alpha.columns if c != "dimension"]],
         "item_total": items[["dimension"] + [c for c in items.columns if c != "dimension"]],
         "survey_kmo": factors.kmo(corr),
-        "survey_bartlett": factors.bartlett_sphericity(corr, len(answers)).assign(condition_number=kappa),
+        "survey_bartlett": factors.bartlett_sphericity(corr, len(answers)).assign(
+            condition_number=kappa, correlations=correlation_kind(questionnaire, polychoric)),
         "survey_eigenvalues": eigen,
         "efa_loadings": efa.loadings.join(efa.communalities.set_index("item")).rename_axis("item").reset_index(),
         "item_fit": factors.item_fit(efa.loadings, declared, settings.min_loading),
     }
     if len(questionnaire.dimensions) > 1:  # one group factor per designed dimension
-        omega = reliability.omega_hierarchical(answers, len(questionnaire.dimensions), pairwise)
+        omega = reliability.omega_hierarchical(answers, len(questionnaire.dimensions), pairwise, correlations=given)
         tables |= {"omega_hierarchical": omega.summary, "schmid_leiman": omega.loadings, "omega_groups": omega.groups}
     if efa.factor_correlations is not None:
         tables["factor_correlations"] = efa.factor_correlations.rename_axis("factor").reset_index()
     if questionnaire.confirmatory_blocks() is not None:
         tables |= confirmatory_tables(answers, corr, params, directory)
+    if polychoric is not None:
+        tables["polychoric_thresholds"] = polychoric.thresholds.reset_index()
     if pairwise:
         tables["item_pair_counts"] = factors.pair_counts(answers).rename_axis("item").reset_index()
     return tables
+
+
+def correlation_kind(questionnaire, polychoric) -> str:
+    """Which correlations the analyses of all items use: ``pearson``, ``pearson pairwise``, ``polychoric`` or
+    ``polychoric smoothed`` (not positive definite, smoothed as psych's cor.smooth)."""
+    if polychoric is not None:
+        return "polychoric smoothed" if polychoric.smoothed else "polychoric"
+    return "pearson pairwise" if questionnaire.missing == "pairwise" else "pearson"
 
 
 def confirmatory_tables(answers, correlations, params, directory) -> dict[str, pd.DataFrame]:

@@ -30,7 +30,8 @@ TABLES = (
            "median_r": "median inter-item correlation", "mean": "mean of the dimension score",
            "sd": "its standard deviation", "alpha_lower": "bootstrap interval of raw alpha (survey.confidence, "
            "survey.alpha_bootstrap), lower bound", "alpha_upper": "upper bound",
-           "omega_total": "McDonald's omega total (one-factor minres)"},
+           "omega_total": "McDonald's omega total (one-factor minres)",
+           "ordinal_alpha": "ordinal alpha: alpha of the polychoric correlations (survey.level: ordinal)"},
           tolerance=ITERATIVE),
     Table("item_total", "03_factor_analysis", "Item-total statistics", "题项-总分统计",
           {"dimension": "dimension id", "item": "item id", "n": "answers", "mean": "mean", "sd": "sd",
@@ -99,7 +100,13 @@ TABLES = (
           {"chi_square": "test statistic", "df": "degrees of freedom",
            "p_value": "p value (0 below the smallest double, about 5e-324)",
            "log_p_value": "natural log of the p value (R: pchisq(..., lower.tail = FALSE, log.p = TRUE))",
-           "n_customers": "respondents", "n_indicators": "items", "condition_number": "condition number"}),
+           "n_customers": "respondents", "n_indicators": "items", "condition_number": "condition number",
+           "correlations": "the correlations of every analysis of all items: pearson, pearson pairwise, polychoric, "
+           "or polychoric smoothed (not positive definite, smoothed as psych's cor.smooth)"}),
+    Table("polychoric_thresholds", "03_factor_analysis", "Thresholds of the ordinal items (polychoric)",
+          "有序题项的阈值（多分格相关）",
+          {"item": "item id", "t<c>": "threshold between answers c and c + 1 on the latent standard normal scale: "
+           "the normal quantile of the share answering c or less"}, shown="workbook"),
     Table("survey_eigenvalues", "03_factor_analysis", "Eigenvalues of the items and parallel analysis",
           "题项特征值与平行分析",
           {"component": "component number", "eigenvalue": "eigenvalue", "random_mean": "parallel analysis mean",

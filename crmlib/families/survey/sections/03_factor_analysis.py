@@ -3,7 +3,8 @@
 #
 # **Reliability** per dimension and of all items: Cronbach's alpha (raw, and standardized from correlations),
 # Guttman's lambda 6, the average inter-item correlation, and McDonald's omega total from a one-factor minres
-# solution of the dimension (0.7 is the usual floor for all three). Agrees with R psych `alpha()` and `fa()`.
+# solution of the dimension (0.7 is the usual floor for all three); for ordinal items, ordinal alpha, the alpha of
+# their polychoric correlations (Zumbo et al. 2007). Agrees with R psych `alpha()`, `fa()` and `polychoric()`.
 
 # %%
 from crmlib.families.survey import display as survey
@@ -11,6 +12,7 @@ from crmlib.families.survey import display as survey
 # %%
 # NBVAL_CHECK_OUTPUT
 display(Markdown(survey.missing_text(report.read_tables(tables_dir, ["respondents"]), params)))
+display(Markdown(survey.level_text(tables, params)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
