@@ -62,11 +62,14 @@ def degrees_of_freedom(blocks: dict[str, list[str]]) -> int:
 
 def _syntax(blocks: dict[str, list[str]], names: dict[str, str], equal_loadings: bool = False) -> str:
     """The model in lavaan syntax, items and constructs renamed to plain identifiers; with ``equal_loadings`` the
-    loadings after each marker carry a label, which makes them one parameter across groups."""
+    loadings after each marker carry a label, which makes them one parameter across groups. The constructs'
+    variances and covariances are written out, in the blocks' order: semopy would otherwise add them in the order
+    of a Python set, which changes with the process' string hashing and with it the last bits of every estimate."""
     lines = []
     for j, (construct, items) in enumerate(blocks.items()):
         terms = [names[items[0]]] + [(f"l{names[i]}*" if equal_loadings else "") + names[i] for i in items[1:]]
         lines.append(f"f{j} =~ " + " + ".join(terms))
+    lines += [f"f{j} ~~ f{i}" for j in range(len(blocks)) for i in range(j, len(blocks))]
     return "\n".join(lines)
 
 

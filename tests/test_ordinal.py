@@ -123,3 +123,20 @@ def test_ordinal_level_needs_a_few_integer_points(make_case, scale, message):
         p["survey"]["scale"] = scale
     with pytest.raises(InputError, match=message):
         make_case(n=20, base="sz", edit_params=ordinal_level)
+
+
+def test_the_analyses_of_all_items_take_the_correlations_they_are_given(spi):
+    """The exploratory factor analysis and omega hierarchical of a given matrix (the polychoric one) are those of
+    the same steps on raw answers whose correlations it is: here Pearson's, passed explicitly and computed."""
+    from crmlib import reliability
+
+    answers, poly = spi
+    pearson = factors.correlation_matrix(answers, False)
+    given = factors.exploratory_factor_analysis(answers, 3, correlations=pearson)
+    computed = factors.exploratory_factor_analysis(answers, 3)
+    pd.testing.assert_frame_equal(given.loadings, computed.loadings)
+    omega_given = reliability.omega_hierarchical(answers, 3, correlations=pearson).summary
+    pd.testing.assert_frame_equal(omega_given, reliability.omega_hierarchical(answers, 3).summary)
+    polychoric = factors.exploratory_factor_analysis(answers, 3, correlations=poly.correlations)
+    assert not np.allclose(polychoric.loadings, computed.loadings, atol=0.01)  # the polychoric matrix is analysed
+    assert (polychoric.communalities["communality"] > computed.communalities["communality"]).mean() > 0.8
