@@ -125,7 +125,8 @@ class CFA:
     ----------
     fit : DataFrame
         One row: ``n``, ``chi_square``, ``df``, ``p_value``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_lower``,
-        ``rmsea_upper`` (90%), ``srmr``, ``baseline_chi_square``, ``baseline_df``.
+        ``rmsea_upper`` (90%), ``srmr``, ``admissible`` (every variance positive and the constructs' covariance
+        matrix positive definite, lavaan's post-fit check), ``baseline_chi_square``, ``baseline_df``.
     loadings : DataFrame
         Per item: ``construct``, ``item``, ``estimate`` (the marker's is 1), ``se`` (none for the marker),
         ``std_loading``, ``std_se``, ``std_residual`` (the item's residual variance share, 1 - std_loading^2).
@@ -269,8 +270,15 @@ def confirmatory_factor_analysis(items: pd.DataFrame, blocks: dict[str, list[str
     fit = pd.DataFrame([{"n": n, "chi_square": chi_square, "df": df, "p_value": stats.chi2.sf(chi_square, df),
                          **_comparative(chi_square, df, baseline_chi_square, baseline_df),
                          "rmsea": rmsea_, "rmsea_lower": lower, "rmsea_upper": upper, "srmr": _srmr(sample, implied),
+                         "admissible": _admissible(model),
                          "baseline_chi_square": baseline_chi_square, "baseline_df": baseline_df}])
     return CFA(fit, loadings, correlations)
+
+
+def _admissible(model) -> bool:
+    """lavaan's post-fit check: every residual and construct variance positive (no Heywood case) and the constructs'
+    covariance matrix positive definite."""
+    return bool((np.diag(model.mx_theta) > 0).all() and np.linalg.eigvalsh(model.mx_psi).min() > 0)
 
 
 def _comparative(chi_square, df, baseline_chi_square, baseline_df) -> dict[str, float]:

@@ -185,6 +185,12 @@ TEXT: dict[str, tuple[str, str]] = {
                 "{chi_square:.2f}，自由度 {df}（p = {p_value:.3g}），CFI {cfi:.3f}，TLI {tli:.3f}，RMSEA {rmsea:.3f}"
                 "（90% 区间 {rmsea_lower:.3f} 至 {rmsea_upper:.3f}），SRMR {srmr:.3f}：按常用标准拟合{verdict_zh}"
                 "（良好：CFI 不低于 0.95、RMSEA 不高于 0.06、SRMR 不高于 0.08；可接受：0.90、0.08、0.10）。"),
+    "cfa_inadmissible": ("The solution is not admissible: a variance is not positive or the dimensions' "
+                         "correlation matrix is not positive definite (lavaan warns the same). Some dimensions are "
+                         "not distinct from the others (see their correlations): the estimates, their standard errors "
+                         "and the fit are to be read with care, and merging those dimensions is worth testing.",
+                         "该解不可接受：存在非正的方差，或维度相关矩阵非正定（lavaan 给出同样的警告）。部分维度与其他维度"
+                         "难以区分（见维度间相关）：估计值、标准误与拟合指标需谨慎解读，可考虑检验合并这些维度。"),
     "construct_validity": ("Construct validity: composite reliability reaches 0.7 in {cr_ok} of {k} dimensions and "
                            "the average variance extracted 0.5 in {ave_ok}; the Fornell-Larcker criterion holds for "
                            "{fl_ok} of {k}; the largest HTMT is {htmt:.3f} ({pair}), {htmt_verdict} the strict limit "
@@ -383,6 +389,7 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
 
 COLUMNS |= {
     "ordinal_alpha": ("ordinal alpha", "有序 α 系数"), "correlations": ("correlations used", "所用相关系数"),
+    "admissible": ("admissible solution", "解可接受"),
     "cfi": ("CFI", "比较拟合指数 CFI"), "srmr": ("SRMR", "标准化残差均方根 SRMR"),
     "baseline_chi_square": ("baseline chi-square", "基准模型卡方"), "baseline_df": ("baseline df", "基准模型自由度"),
     "construct": ("dimension", "维度"), "se": ("standard error", "标准误"),

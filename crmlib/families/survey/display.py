@@ -79,6 +79,8 @@ def cfa_text(tables: dict, params, lang: Language = "en") -> str:
                       verdict_zh=_VERDICTS[verdict], n=int(fit["n"]), df=int(fit["df"]),
                       **{c: fit[c] for c in ("chi_square", "p_value", "cfi", "tli", "rmsea", "rmsea_lower",
                                              "rmsea_upper", "srmr")})]
+    if not fit["admissible"]:
+        sentences.append(text("cfa_inadmissible", lang))
     if "htmt" in tables:
         validity, htmt = tables["construct_validity"], tables["htmt"]
         top = htmt.loc[htmt["htmt"].idxmax()]

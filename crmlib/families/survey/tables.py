@@ -62,6 +62,8 @@ TABLES = (
            "tli": "Tucker-Lewis index", "rmsea": "root mean square error of approximation (n in its denominator; "
            "0.06 good, 0.08 fair)", "rmsea_lower": "its 90% interval, lower end", "rmsea_upper": "upper end",
            "srmr": "standardized root mean square residual (Bentler; 0.08 good)",
+           "admissible": "every variance positive and the dimensions' covariance matrix positive definite (lavaan's "
+           "post-fit check)",
            "baseline_chi_square": "chi-square of the model of uncorrelated items", "baseline_df": "its df"},
           tolerance=ITERATIVE),
     Table("cfa_loadings", "03_factor_analysis", "Confirmatory factor analysis: loadings", "验证性因子分析：载荷",
