@@ -96,6 +96,7 @@ __all__ = [
     "maximum_likelihood_factoring",
     "likelihood_fit",
     "rmsea_interval",
+    "factor_alignment",
     "score_coefficients",
     "factor_scores",
     "score_coverage",
@@ -968,10 +969,13 @@ def composite_weights(fit: FactorFit, convention: str) -> pd.Series:
     - ``eigenvalue``: :math:`w_j = \\lambda_j / \\sum_{l \\le k} \\lambda_l`, the
       unrotated eigenvalues (for principal axes, the extraction sums of squared
       loadings, SPSS's name for the eigenvalues of the reduced matrix), applied
-      to the rotated scores in order F1..Fk as such theses do.
+      to the rotated scores in order F1..Fk as such theses do;
+    - ``equal``: :math:`w_j = 1/k`.
     """
     if convention == "rotated_variance":
         raw = fit.variance.set_index("factor")["ss_loadings"]
+    elif convention == "equal":
+        raw = pd.Series(1.0, index=fit.loadings.columns)
     else:
         raw = pd.Series((fit.unrotated_loadings**2).sum().to_numpy(), index=fit.loadings.columns)
     weights = raw / raw.sum()
@@ -1057,17 +1061,29 @@ def extract_factors(corr: pd.DataFrame, n_factors: int, settings, *, file=None) 
     return fit
 
 
-def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
-    """``loadings`` with their columns permuted and their signs flipped to match ``target``'s: the permutation
-    that maximizes the sum of the absolute Tucker congruences :math:`\\phi_{jk} = \\sum_i a_{ij} b_{ik} /
-    \\sqrt{\\sum a_{ij}^2 \\sum b_{ik}^2}` (scipy's ``linear_sum_assignment``), then each column's sign that makes
-    its congruence positive (as ``psych::fa.congruence`` matches factors); labelled as ``target``."""
+def factor_alignment(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
+    """How ``loadings``' factors match ``target``'s: the permutation that maximizes the sum of the absolute Tucker
+    congruences :math:`\\phi_{jk} = \\sum_i a_{ij} b_{ik} / \\sqrt{\\sum a_{ij}^2 \\sum b_{ik}^2}` (scipy's
+    ``linear_sum_assignment``), and the sign that makes each matched congruence positive (as ``psych::fa.congruence``
+    matches factors).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``loadings``' factors: ``target`` (the matched factor of ``target``) and ``sign`` (+1 or -1).
+    """
     a, b = loadings.to_numpy(), target.to_numpy()
     congruence = (a.T @ b) / np.sqrt(np.outer((a**2).sum(axis=0), (b**2).sum(axis=0)))
     rows, columns = optimize.linear_sum_assignment(-np.abs(congruence))
-    aligned = np.empty_like(b)
-    aligned[:, columns] = a[:, rows] * np.sign(congruence[rows, columns])
-    return pd.DataFrame(aligned, index=target.index, columns=target.columns)
+    return pd.DataFrame({"target": target.columns[columns], "sign": np.sign(congruence[rows, columns])},
+                        index=loadings.columns[rows])
+
+
+def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
+    """``loadings`` with their columns permuted and their signs flipped to match ``target``'s
+    (:func:`factor_alignment`); labelled as ``target``."""
+    match = factor_alignment(loadings, target)
+    return (loadings[match.index] * match["sign"].to_numpy()).set_axis(match["target"], axis=1)[target.columns]
 
 
 def loading_intervals(data: pd.DataFrame, fit: FactorFit, settings, *, replicates: int,

@@ -110,6 +110,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "scores_anderson_rubin": ("Anderson-Rubin", "Anderson-Rubin 法"),
     "scores_ten_berge": ("ten Berge", "ten Berge 法"),
     "rotated_variance": ("rotated variance", "旋转后方差贡献"), "eigenvalue_share": ("eigenvalue", "特征值"),
+    "equal_weights": ("equal weights", "等权"),
     "survey_missing_drop": ("Missing answers: respondents with any missing answer are left out (listwise deletion, "
                             "SPSS's default); every statistic is computed on the same respondents.",
                             "缺失回答：有任一缺失回答的受访者被剔除（列删除，SPSS 默认），所有统计量基于同一批受访者。"),
@@ -185,6 +186,28 @@ TEXT: dict[str, tuple[str, str]] = {
                 "{chi_square:.2f}，自由度 {df}（p = {p_value:.3g}），CFI {cfi:.3f}，TLI {tli:.3f}，RMSEA {rmsea:.3f}"
                 "（90% 区间 {rmsea_lower:.3f} 至 {rmsea_upper:.3f}），SRMR {srmr:.3f}：按常用标准拟合{verdict_zh}"
                 "（良好：CFI 不低于 0.95、RMSEA 不高于 0.06、SRMR 不高于 0.08；可接受：0.90、0.08、0.10）。"),
+    "robustness_variants": ("How much this grading depends on the choices: under {n} alternative conventions, one "
+                            "at a time ({failed} could not be fitted), {low:.1%} to {high:.1%} of the customers "
+                            "change grade (median {median:.1%}); the most, {convention} {variant}, keeps a Spearman "
+                            "rank correlation of {spearman:.3f} with the case's composite scores.",
+                            "评级结果对方法选择的依赖程度：逐一替换 {n} 种方法约定（另有 {failed} 种无法拟合），改变等级的"
+                            "客户占 {low:.1%} 至 {high:.1%}（中位数 {median:.1%}）；变化最大的是{convention}取 {variant}，"
+                            "其综合得分与本案例的 Spearman 秩相关为 {spearman:.3f}。"),
+    "robustness_bootstrap": ("Over {replicates} bootstrap samples of the customers (each refitting the factors and "
+                             "the grade bounds), {stable:.1%} of the graded customers keep their grade in at least "
+                             "{share:.0%} of the samples (on average in {mean:.1%}).",
+                             "在 {replicates} 个客户自助样本中（每个样本重新拟合因子与等级界限），{stable:.1%} 的已评级客户"
+                             "在至少 {share:.0%} 的样本中保持原等级（平均 {mean:.1%}）。"),
+    "robustness_sample": ("The robustness is computed on a hash sample of {analysed:,} of the {customers:,} customers.",
+                          "稳健性分析基于 {customers:,} 位客户中按哈希抽取的 {analysed:,} 位。"),
+    "convention_missing": ("missing values", "缺失值处理"), "convention_winsorize": ("winsorizing", "缩尾处理"),
+    "convention_extraction": ("extraction", "提取方法"), "convention_rotation": ("rotation", "旋转方法"),
+    "convention_n_factors": ("number of factors", "因子数规则"),
+    "convention_composite_weights": ("composite weights", "综合得分权重"),
+    "convention_baseline": ("the case's settings", "本案例设定"),
+    "share_changed": ("share of customers changing grade", "改变等级的客户比例"),
+    "bootstrap_unstable": ("bootstrap: customers keeping their grade in fewer than {share:.0%} of the samples",
+                           "自助法：在少于 {share:.0%} 的样本中保持原等级的客户比例"),
     "cfa_inadmissible": ("The solution is not admissible: a variance is not positive or the dimensions' "
                          "correlation matrix is not positive definite (lavaan warns the same). Some dimensions are "
                          "not distinct from the others (see their correlations): the estimates, their standard errors "
@@ -388,7 +411,14 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
     return labels
 
 COLUMNS |= {
-    "ordinal_alpha": ("ordinal alpha", "有序 α 系数"), "correlations": ("correlations used", "所用相关系数"),
+    "ordinal_alpha": ("ordinal alpha", "有序 α 系数"),
+    "convention": ("convention", "方法约定"), "variant": ("alternative", "替代设定"), "graded": ("graded", "评级客户数"),
+    "share_changed": ("share changing grade", "改变等级比例"), "spearman": ("Spearman rank correlation", "Spearman 秩相关"),
+    "status": ("status", "状态"), "to_grade": ("grade under the alternative", "替代设定下的等级"),
+    "analysed": ("customers analysed", "分析的客户数"), "bootstrap_samples": ("bootstrap samples", "自助样本数"),
+    "same_grade_share": ("share keeping the grade", "保持原等级比例"),
+    "mean_same_grade_share": ("mean share keeping the grade", "平均保持原等级比例"),
+    "share_stable": ("share stable", "稳定客户比例"), "stable_share": ("stable from", "稳定阈值"), "correlations": ("correlations used", "所用相关系数"),
     "admissible": ("admissible solution", "解可接受"),
     "cfi": ("CFI", "比较拟合指数 CFI"), "srmr": ("SRMR", "标准化残差均方根 SRMR"),
     "baseline_chi_square": ("baseline chi-square", "基准模型卡方"), "baseline_df": ("baseline df", "基准模型自由度"),
@@ -404,7 +434,7 @@ COLUMNS |= {
     "delta_p_value": ("p value of the difference", "卡方差的 p 值"), "delta_cfi": ("CFI difference", "CFI 变化"),
     "omega_h": ("omega hierarchical", "omega 层级系数"), "omega_limit": ("omega_h / omega total", "omega_h 与总系数之比"),
     "ecv": ("ECV of the general factor", "一般因子的共同方差解释比例"),
-    "items_reversed": ("items reversed", "反向计分题项数"), "n_factors": ("group factors", "群因子数"),
+    "items_reversed": ("items reversed", "反向计分题项数"), "n_factors": ("factors", "因子数"),
     "total": ("omega total", "omega 总系数"), "general": ("general factor", "一般因子部分"),
     "group": ("group factor", "群因子部分"), "g": ("general loading", "一般因子载荷"),
     "h2": ("communality", "共同度"), "u2": ("uniqueness", "唯一性"), "p2": ("g^2 / h2", "一般因子占共同度比例"),

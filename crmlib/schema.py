@@ -277,9 +277,10 @@ class FactorAnalysisSettings(Strict):
     )
     kaiser_normalization: bool = Field(default=True, description="Row-normalize loadings before rotating by varimax "
                                        "or quartimax (SPSS; psych for varimax only).")
-    composite_weights: Literal["rotated_variance", "eigenvalue"] = Field(
+    composite_weights: Literal["rotated_variance", "eigenvalue", "equal"] = Field(
         default="rotated_variance",
-        description="w_j = rotated SS loadings share (default) or unrotated eigenvalue share of the retained total.",
+        description="w_j = rotated SS loadings share (default), unrotated eigenvalue share of the retained total, or "
+        "equal (1/k).",
     )
     max_condition_number: float = Field(
         default=1e10,

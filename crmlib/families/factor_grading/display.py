@@ -38,7 +38,8 @@ def formula_text(tables: dict, params, lang: Language = "en") -> str:
     weights = tables["composite_weights"]
     terms = " + ".join(f"{w:.4f} {f}" for f, w in zip(weights["factor"], weights["weight"]))
     settings = params.factor_grading.factor_analysis
-    convention = {"rotated_variance": "rotated_variance", "eigenvalue": "eigenvalue_share"}[settings.composite_weights]
+    convention = {"rotated_variance": "rotated_variance", "eigenvalue": "eigenvalue_share",
+                  "equal": "equal_weights"}[settings.composite_weights]
     return text("composite_formula", lang, terms=terms, convention=text(convention, lang),
                 scores=text(f"scores_{settings.scores}", lang))
 
@@ -86,11 +87,55 @@ def coverage(tables: dict) -> Markdown:
     return Markdown(coverage_text(tables) or "*No missing values to score: cleaning.missing is not pairwise.*")
 
 
+def robustness_text(tables: dict, params, lang: Language = "en") -> str:
+    """How much the grading depends on the choices, in two sentences: the alternatives' range of customers changing
+    grade, and the bootstrap stability; empty without the robustness tables."""
+    if "grading_robustness" not in tables:
+        return ""
+    table = tables["grading_robustness"]
+    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
+    sentences = []
+    if len(fitted):
+        top = fitted.loc[fitted["share_changed"].idxmax()]
+        sentences.append(text("robustness_variants", lang, n=len(fitted), failed=int((table["status"] != "ok").sum()),
+                              low=fitted["share_changed"].min(), high=top["share_changed"],
+                              median=fitted["share_changed"].median(),
+                              convention=text(f"convention_{top['convention']}", lang), variant=top["variant"],
+                              spearman=top["spearman"]))
+    if "grade_stability_summary" in tables:
+        overall = tables["grade_stability_summary"].set_index("grade").loc["all"]
+        sentences.append(text("robustness_bootstrap", lang, replicates=int(overall["replicates"]),
+                              stable=overall["share_stable"], share=overall["stable_share"],
+                              mean=overall["mean_same_grade_share"]))
+    if "robustness_customers" in tables:
+        counts = tables["robustness_customers"].iloc[0]
+        if counts["analysed"] < counts["customers"]:
+            sentences.append(text("robustness_sample", lang, analysed=int(counts["analysed"]),
+                                  customers=int(counts["customers"])))
+    return " ".join(sentences)
+
+
+def robustness_plot(tables: dict, params, lang: Language = "en"):
+    """The share of customers changing grade under each alternative convention, with the bootstrap's share of
+    unstable grades as a line."""
+    table = tables["grading_robustness"]
+    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
+    names = [f"{text(f'convention_{c}', lang)}: {v}" for c, v in zip(fitted["convention"], fitted["variant"])]
+    unstable = None
+    if "grade_stability_summary" in tables:
+        overall = tables["grade_stability_summary"].set_index("grade").loc["all"]
+        unstable = (1 - overall["share_stable"], overall["stable_share"])
+    return figures.robustness_plot(names, fitted["share_changed"].to_numpy(), unstable, lang)
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
     """Sentences the case report shows above a stage's tables: the extraction and rotation, the composite
-    formula and, under pairwise deletion, how customers with a missing indicator were scored (stage 03)."""
+    formula and, under pairwise deletion, how customers with a missing indicator were scored (stage 03); how much
+    the grading depends on the choices (stage 04)."""
     written = [method_text(params, lang), formula_text(tables, params, lang), coverage_text(tables, lang)]
-    return {"03_factor_analysis": [sentence for sentence in written if sentence]}
+    notes = {"03_factor_analysis": [sentence for sentence in written if sentence]}
+    robustness = robustness_text(tables, params, lang)
+    return notes | ({"04_segmentation": [robustness]} if robustness else {})
 
 
 def scree_plot(tables: dict, params, lang: Language = "en"):

@@ -46,6 +46,25 @@ class Grading(Strict):
         return self
 
 
+class Robustness(Strict):
+    """How much the grades depend on the choices (:mod:`crmlib.robustness`): the grades under each alternative
+    convention, one at a time, and their stability over bootstrap samples of the customers."""
+
+    conventions: list[Literal["missing", "winsorize", "extraction", "rotation", "n_factors", "composite_weights"]] = \
+        Field(default=["missing", "winsorize", "extraction", "rotation", "n_factors", "composite_weights"],
+              description="The conventions to vary, one at a time from the case's own settings (missing: only when "
+              "the data have missing values); empty: none.")
+    replicates: int = Field(default=100, ge=0, description="Bootstrap samples of the customers (each refits the "
+                            "factors and the grade bounds); 0: no stability.")
+    seed: int = Field(default=20261127, description="Seed of NumPy's PCG64 draws of the samples and of the hash "
+                      "sample of the customers.")
+    stable_share: float = Field(default=0.9, gt=0, le=1, description="A customer's grade counts as stable when they "
+                                "keep it in at least this share of the samples.")
+    max_customers: int = Field(default=50_000, ge=100, description="Above this many customers, the robustness is "
+                               "computed on a sample of this many, the customers of the smallest hashes of (seed, "
+                               "customer id).")
+
+
 class FactorName(Strict):
     """A name for a retained factor, replacing the one read off its loadings."""
 
@@ -60,6 +79,8 @@ class FactorGrading(Strict):
     factor_analysis: FactorAnalysisSettings = FactorAnalysisSettings()
     grading: Grading | None = Field(default=None, description="Grades from the composite score; without it the "
                                     "family stops at the factor analysis (stage 03).")
+    robustness: Robustness | None = Field(default=Robustness(), description="How much the grades depend on the "
+                                          "choices; null leaves it out. Needs grading and a customer file.")
     factor_names: dict[str, FactorName] = Field(
         default={}, description="Names of retained factors by id (F1, F2, ...), e.g. {F1: {name_en: Business "
         "contribution, name_zh: 业务贡献因子}}; a factor not named here is named after its top-loading indicators.")

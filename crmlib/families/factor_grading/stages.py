@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import engine, factors, io, segmentation, strategy
+from ... import engine, factors, io, robustness, segmentation, strategy
+from ...errors import InputError
+from . import robust
 from ...labels import reversed_labels
 
 
@@ -93,12 +95,53 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     thresholds = segmentation.grade_thresholds(run, "factor_scores", grading)
     segmentation.grade_customers(run, "factor_scores", thresholds)
     order = [g.id for g in grading.grades]
-    return {"grade_thresholds": thresholds,
+    extra = grading_robustness(params) if robust(params) else {}
+    return extra | {"grade_thresholds": thresholds,
             "customer_grades": run.query("SELECT * FROM customer_grades ORDER BY customer_id").set_index("customer_id")
             .astype({"rank": "Int64"}),
             "grade_profile": segmentation.grade_profile(run, order),
             "grade_indicator_means": segmentation.grade_indicator_means(run, "clean_indicators",
                                                                         [i.id for i in params.indicators], order)}
+
+
+def grading_robustness(params) -> dict[str, pd.DataFrame]:
+    """How much the grades depend on the choices (:mod:`crmlib.robustness`), in memory, from the customer file as
+    stage 01 reads it (on a hash sample of ``robustness.max_customers`` above that size): the case's own chain
+    again (``baseline``, which must reproduce the engine's grades), each alternative convention one at a time, and
+    the bootstrap stability of every customer's grade."""
+    settings = params.factor_grading.robustness
+    rules, fit_settings, grading = params.cleaning, params.factor_grading.factor_analysis, params.factor_grading.grading
+    raw = io.read_measures(params.data, params.data_path, params.indicators).values
+    customers = len(raw)
+    if customers > settings.max_customers:
+        raw = raw.loc[robustness.hash_sample(raw.index, settings.seed, settings.max_customers)]
+    directions = {i.id: i.direction for i in params.indicators}
+    base = robustness.grading_chain(raw, directions, rules, fit_settings, grading)
+    order = [g.id for g in grading.grades]
+    rows, transitions = [{"convention": "baseline", "variant": "case", "n_factors": base.n_factors,
+                          **robustness.compare_grades(base, base), "status": "ok"}], []
+    for variant in robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
+                                                  bool(raw.isna().to_numpy().any()), settings.conventions):
+        row = {"convention": variant.convention, "variant": variant.value}
+        try:
+            run = robustness.grading_chain(raw, directions, variant.cleaning, variant.settings, grading)
+        except InputError as error:
+            rows.append(row | {"n_factors": pd.NA, "graded": pd.NA, "share_changed": np.nan, "spearman": np.nan,
+                               "status": error.message})
+            continue
+        rows.append(row | {"n_factors": run.n_factors, **robustness.compare_grades(base, run), "status": "ok"})
+        transitions.append(robustness.transition_table(base.grades, run.grades, order).assign(**row))
+    tables = {"grading_robustness": pd.DataFrame(rows).astype({"n_factors": "Int64", "graded": "Int64"}),
+              "robustness_customers": pd.DataFrame([{"customers": customers, "analysed": len(raw)}])}
+    if transitions:
+        tables["grade_transitions"] = pd.concat(transitions, ignore_index=True)[
+            ["convention", "variant", "grade", "to_grade", "customers"]]
+    if settings.replicates > 0:
+        stability = robustness.bootstrap_stability(raw, directions, rules, fit_settings, grading, base,
+                                                   replicates=settings.replicates, seed=settings.seed)
+        tables["grade_stability"] = stability.rename_axis("customer_id").reset_index()
+        tables["grade_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share)
+    return tables
 
 
 def strategies(params, directory) -> dict[str, pd.DataFrame]:

@@ -47,3 +47,30 @@ report.table(tables, "grade_indicator_means", params)
 # the biplot draws stage 03's scores and loadings with the grades
 factor_grading.biplot(report.read_tables(tables_dir, ["factor_scores", "loadings_rotated", "customer_grades"]),
                       params)
+
+# %% [markdown] when="robustness"
+# ### How much this grading depends on the choices
+#
+# Every grading rests on conventions that textbooks, SPSS, psych and the theses choose differently. Each is varied
+# here one at a time from the case's own settings (params `factor_grading.robustness`): the missing-value policy
+# (when the data have missing values), winsorizing, the extraction, the rotation, the rule for the number of factors
+# and the composite's weights. For each alternative the whole chain runs again in memory (the pipeline's functions:
+# cleaning, z-scores, correlations, factors, scores, composite, grades by the same quantile bounds) and is compared
+# with the case's own grades: the share of customers whose grade changes and the Spearman rank correlation of the
+# composite scores (the transitions per alternative are in the workbook). The `baseline` row is the case's own
+# settings run the same way: it must change nobody's grade. An alternative that cannot be fitted (a Heywood case) says
+# why. A seeded bootstrap then refits the factors and the grade bounds on samples of the customers drawn with
+# replacement, aligns each sample's factors to the full sample's by Tucker congruence, and grades every customer by
+# it: the share of samples in which each keeps the grade (per customer in the workbook, pseudonymized).
+
+# %% when="robustness"
+# NBVAL_CHECK_OUTPUT
+display(Markdown(factor_grading.robustness_text(tables, params)))
+report.table(tables, "grading_robustness")
+
+# %% when="stability"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "grade_stability_summary")
+
+# %% when="robustness"
+factor_grading.robustness_plot(tables, params)
