@@ -104,7 +104,8 @@ def test_run_outside_params_then_rerun_from_one_stage(make_case, tmp_path, cli):
     assert "Stage 3: factor analysis" in (out / "reports" / "tiny" / "report.html").read_text(encoding="utf-8")
     assert (out / "reports" / "tiny" / "03_factor_analysis.ipynb").is_file()  # the notebooks stay
     assert {p.name for p in (out / "reports" / "tiny" / "figures").glob("*.svg")} == \
-        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "score_histogram.svg", "grade_sizes.svg"}
+        {"scree.svg", "loadings_heatmap.svg", "biplot.svg", "score_histogram.svg", "grade_sizes.svg",
+         "grading_robustness.svg"}
     assert not list(out.rglob(".staging-*")) and not list(out.rglob(".*.retired-*"))
 
     # A params change of stage 03: the report and a rerun from stage 04 refuse the stale tables, naming the fix.
