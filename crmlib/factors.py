@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -377,11 +378,19 @@ def parallel_analysis(n: int, p: int, *, iterations: int, quantile: float, seed:
     the distribution of those of the data sets' correlation matrices, at a
     cost of O(p^3) per draw instead of O(n p^2). Needs ``n > p``.
 
+    The draws depend on the arguments only, so they are computed once per process for each (a run that fits the
+    same data several times, :mod:`crmlib.robustness`, pays for them once).
+
     Returns
     -------
     DataFrame
         Columns ``component``, ``random_mean``, ``random_quantile``.
     """
+    return _parallel_draws(n, p, iterations, quantile, seed).copy()
+
+
+@lru_cache(maxsize=16)
+def _parallel_draws(n: int, p: int, iterations: int, quantile: float, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     scatter = stats.wishart(df=n - 1, scale=np.eye(p)).rvs(size=iterations, random_state=rng)
     scatter = np.asarray(scatter).reshape(iterations, p, p)

@@ -14,8 +14,7 @@ Conventions
 -----------
 - The in-memory chain is the pipeline's (the same functions of :mod:`crmlib.cleaning`, :mod:`crmlib.indicators`
   and :mod:`crmlib.factors`); grades are quantile-type-7 thresholds of the composite as the engine computes them, a
-  customer on a bound getting the better grade. Parallel analysis is computed once per run (it depends on n and p
-  only).
+  customer on a bound getting the better grade.
 - A customer without a grade in either grading (a missing indicator under pairwise deletion without imputation) is
   left out of that comparison; ``graded`` counts those compared.
 - An alternative that cannot be fitted (a Heywood case, too few factors, an ill-conditioned matrix) is reported with
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -101,11 +99,6 @@ def _variant(rules, settings, convention, value) -> Variant:
                                                                                  | {convention: value}))
 
 
-@lru_cache(maxsize=8)
-def _parallel(n: int, p: int, iterations: int, quantile: float, seed: int) -> pd.DataFrame:
-    return factors.parallel_analysis(n, p, iterations=iterations, quantile=quantile, seed=seed)
-
-
 def grade(composite: pd.Series, grading, reference: pd.Series | None = None) -> pd.Series:
     """Grades of composite scores by a grading rule, as the engine grades them
     (:func:`crmlib.segmentation.grade_thresholds` and :func:`~crmlib.segmentation.grade_customers`): quantile
@@ -144,15 +137,10 @@ def grading_chain(raw: pd.DataFrame, directions: dict[str, str], rules, settings
     :class:`~crmlib.errors.InputError` where the pipeline would stop."""
     data = cleaning.clean_indicators(raw, rules).data
     z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
-    corr = factors.correlation_matrix(z, rules.missing == "pairwise")
-    factors.check_conditioning(corr, settings.max_condition_number)
-    count = settings.n_factors
-    k = factors.number_of_factors(factors.eigenvalues(corr), count,
-                                  _parallel(len(z), z.shape[1], count.iterations, count.quantile, count.seed))
-    fit = factors.extract_factors(corr, k, settings)
-    weights = factors.composite_weights(fit, settings.composite_weights)
-    composite = factors.composite_score(factors.factor_scores(z, fit, rules.ddof, settings.impute), weights)
-    return GradedRun(composite, grade(composite, grading), fit, k)
+    result = factors.fit_composite(factors.correlation_matrix(z, rules.missing == "pairwise"), len(z), settings)
+    composite = factors.composite_score(factors.factor_scores(z, result.fit, rules.ddof, settings.impute),
+                                        result.weights)
+    return GradedRun(composite, grade(composite, grading), result.fit, result.fit.n_factors)
 
 
 def compare_grades(base: GradedRun, other: GradedRun) -> dict[str, float]:
