@@ -1,6 +1,7 @@
-"""Time the robustness of each grading case (``crmlib.robustness``): one alternative convention, one bootstrap
-sample, and the whole stage-04 robustness, beside the obvious alternative of running the pipeline's stages 01-04
-once per alternative (``crmlib.pipeline.run_stage`` on DuckDB, tables read and written, into a temporary directory).
+"""Time the robustness of each grading and value-matrix case (``crmlib.robustness``): one alternative convention,
+one bootstrap sample, and the whole stage-04 robustness, beside the obvious alternative of running the pipeline's
+stages 01-03 once per alternative (``crmlib.pipeline.run_stage`` on DuckDB, tables read and written, into a temporary
+directory). Above ``robustness.max_customers`` the robustness runs on a hash sample: its drawing is timed on 10^6 ids.
 
 Medians over ``--repeats`` runs; the per-alternative time is the mean over the case's alternatives, the
 per-sample time the mean over 20 samples. Usage: ``python benchmarks/bench_robustness.py [--repeats 3]``
@@ -18,10 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crmlib import io, load_params, pipeline, robustness  # noqa: E402
-from crmlib.families.factor_grading import stages  # noqa: E402
+import pandas as pd  # noqa: E402
 
-CASES = ("shaoxing", "islr_credit", "credit_grading")
+from crmlib import io, load_params, pipeline, robustness  # noqa: E402
+from crmlib.families.factor_grading import stages as grading_stages  # noqa: E402
+from crmlib.families.value_matrix import stages as value_stages  # noqa: E402
+
+CASES = ("shaoxing", "islr_credit", "credit_grading", "jd", "credit_value", "cdnow")
 
 
 def _seconds(work) -> float:
@@ -30,25 +34,42 @@ def _seconds(work) -> float:
     return time.perf_counter() - start
 
 
-def measure(case: str, repeats: int) -> dict[str, float]:
-    params = load_params(ROOT / "params" / f"{case}.yaml")
+def _grading(params):
+    """The grading's alternatives, 20 bootstrap samples and whole robustness, as functions to time."""
     raw = io.read_measures(params.data, params.data_path, params.indicators).values
     directions = {i.id: i.direction for i in params.indicators}
     settings = params.factor_grading
     base = robustness.grading_chain(raw, directions, params.cleaning, settings.factor_analysis, settings.grading)
     variants = robustness.convention_variants(params.cleaning, settings.factor_analysis, base.n_factors,
                                               len(params.indicators), bool(raw.isna().to_numpy().any()))
+    return (len(raw), variants,
+            lambda variant: robustness.grading_chain(raw, directions, variant.cleaning, variant.settings,
+                                                     settings.grading),
+            lambda: robustness.bootstrap_stability(raw, directions, params.cleaning, settings.factor_analysis,
+                                                   settings.grading, base, replicates=20, seed=1),
+            lambda: grading_stages.grading_robustness(params))
+
+
+def _value_matrix(params):
+    """The value matrix's alternatives, 20 bootstrap samples and whole robustness, as functions to time."""
+    raw, _ = robustness.case_measures(params, params.value_matrix.robustness)
+    base = robustness.value_chain(raw, params)
+    variants = robustness.value_variants(params, bool(raw.isna().to_numpy().any()))
+    return (len(raw), variants, lambda variant: robustness.value_chain(raw, variant.params),
+            lambda: robustness.class_bootstrap_stability(raw, params, base, replicates=20, seed=1),
+            lambda: value_stages.class_robustness(params))
+
+
+def measure(case: str, repeats: int) -> dict[str, float]:
+    params = load_params(ROOT / "params" / f"{case}.yaml")
+    customers, variants, chain, samples, whole_stage = (_grading if params.factor_grading else _value_matrix)(params)
 
     def alternatives():
         for variant in variants:
             try:
-                robustness.grading_chain(raw, directions, variant.cleaning, variant.settings, settings.grading)
+                chain(variant)
             except Exception:  # a Heywood case costs its attempt all the same
                 pass
-
-    def samples():
-        robustness.bootstrap_stability(raw, directions, params.cleaning, settings.factor_analysis, settings.grading,
-                                       base, replicates=20, seed=1)
 
     def pipeline_once():
         with tempfile.TemporaryDirectory() as directory:
@@ -57,9 +78,9 @@ def measure(case: str, repeats: int) -> dict[str, float]:
 
     per_alternative = statistics.median(_seconds(alternatives) for _ in range(repeats)) / len(variants)
     per_sample = statistics.median(_seconds(samples) for _ in range(repeats)) / 20
-    whole = statistics.median(_seconds(lambda: stages.grading_robustness(params)) for _ in range(repeats))
+    whole = statistics.median(_seconds(whole_stage) for _ in range(repeats))
     by_pipeline = statistics.median(_seconds(pipeline_once) for _ in range(repeats))
-    return {"customers": len(raw), "alternatives": len(variants), "per_alternative": per_alternative,
+    return {"customers": customers, "alternatives": len(variants), "per_alternative": per_alternative,
             "per_sample": per_sample, "stage": whole, "pipeline_01_03": by_pipeline}
 
 
@@ -76,6 +97,10 @@ def main() -> None:
         print(f"| `{case}` | {m['customers']:,} | {m['alternatives']} | {m['per_alternative']:.3f} | "
               f"{m['per_sample']:.3f} | {m['stage']:.2f} | {m['pipeline_01_03']:.2f} | "
               f"{m['pipeline_01_03'] / m['per_alternative']:.0f}x |")
+    ids = pd.Index([f"C{k:07d}" for k in range(1_000_000)])
+    draw = statistics.median(_seconds(lambda: robustness.hash_sample(ids, 20261127, 50_000))
+                             for _ in range(args.repeats))
+    print(f"\nHash sample of 50,000 of 1,000,000 customer ids: {draw:.2f} s.")
 
 
 if __name__ == "__main__":

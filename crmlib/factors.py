@@ -67,6 +67,7 @@ from .params import FactorCount
 __all__ = [
     "correlation_matrix",
     "pair_counts",
+    "oriented_fit",
     "name_factors",
     "condition_number",
     "check_conditioning",
@@ -1093,6 +1094,21 @@ def align_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
     (:func:`factor_alignment`); labelled as ``target``."""
     match = factor_alignment(loadings, target)
     return (loadings[match.index] * match["sign"].to_numpy()).set_axis(match["target"], axis=1)[target.columns]
+
+
+def oriented_fit(corr: pd.DataFrame, target: FactorFit, settings, *, file=None) -> FactorFit:
+    """The fit of ``target``'s number of factors to ``corr`` (:func:`extract_factors`), each factor's sign turned to
+    match its counterpart in ``target`` by Tucker congruence (:func:`factor_alignment`): a bootstrap sample's
+    solution in the full sample's orientation. The loadings, rotation matrix, score coefficients and factor
+    correlations turn with it; the order of the factors and the composite weights are unchanged."""
+    fit = extract_factors(corr, target.n_factors, settings, file=file)
+    signs = factor_alignment(fit.loadings, target.loadings)["sign"][fit.loadings.columns]
+    correlations = fit.factor_correlations
+    if correlations is not None:
+        correlations = correlations * np.outer(signs, signs)
+    return replace(fit, loadings=fit.loadings * signs, rotation_matrix=fit.rotation_matrix * signs,
+                   score_coefficients=fit.score_coefficients * signs[fit.score_coefficients.columns],
+                   factor_correlations=correlations)
 
 
 def loading_intervals(data: pd.DataFrame, fit: FactorFit, settings, *, replicates: int,

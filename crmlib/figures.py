@@ -264,19 +264,21 @@ def segment_bar_chart(sizes: pd.DataFrame, id_column: str, labels: dict[str, str
     return figure
 
 
-def robustness_plot(names: list[str], shares, unstable: tuple[float, float] | None, lang: Language = "en"):
-    """Horizontal bars: the share of customers whose grade changes under each alternative convention; a dashed
-    line at the bootstrap's share of customers keeping their grade in fewer than the stable share of samples."""
+def robustness_plot(names: list[str], shares, unstable: tuple[float, float] | None, segment: str = "grade",
+                    lang: Language = "en"):
+    """Horizontal bars: the share of customers whose ``segment`` (grade or class) changes under each alternative
+    convention; a dashed line at the bootstrap's share of customers keeping it in fewer than the stable share of
+    samples."""
     figure, axis = _subplots(figsize=(6.5, 0.32 * len(names) + 1.4))
     positions = np.arange(len(names))[::-1]
     axis.barh(positions, shares, color=SEGMENT_COLOURS[0])
     for y, share in zip(positions, shares):
         axis.annotate(f"{share:.1%}", (share, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
     axis.set_yticks(positions, names, fontsize=8)
-    axis.set_xlabel(text("share_changed", lang))
+    axis.set_xlabel(text(f"share_changed_{segment}", lang))
     if unstable is not None:
         axis.axvline(unstable[0], color="black", linestyle="--", linewidth=0.9,
-                     label=text("bootstrap_unstable", lang, share=unstable[1]))
+                     label=text(f"bootstrap_unstable_{segment}", lang, share=unstable[1]))
         axis.legend(loc="lower right", fontsize=8)
     axis.margins(x=0.15)
     figure.tight_layout()

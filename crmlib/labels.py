@@ -186,18 +186,32 @@ TEXT: dict[str, tuple[str, str]] = {
                 "{chi_square:.2f}，自由度 {df}（p = {p_value:.3g}），CFI {cfi:.3f}，TLI {tli:.3f}，RMSEA {rmsea:.3f}"
                 "（90% 区间 {rmsea_lower:.3f} 至 {rmsea_upper:.3f}），SRMR {srmr:.3f}：按常用标准拟合{verdict_zh}"
                 "（良好：CFI 不低于 0.95、RMSEA 不高于 0.06、SRMR 不高于 0.08；可接受：0.90、0.08、0.10）。"),
-    "robustness_variants": ("How much this grading depends on the choices: under {n} alternative conventions, one "
+    "grade_robustness_variants": ("How much this grading depends on the choices: under {n} alternative conventions, one "
                             "at a time ({failed} could not be fitted), {low:.1%} to {high:.1%} of the customers "
                             "change grade (median {median:.1%}); the most, {convention} {variant}, keeps a Spearman "
                             "rank correlation of {spearman:.3f} with the case's composite scores.",
                             "评级结果对方法选择的依赖程度：逐一替换 {n} 种方法约定（另有 {failed} 种无法拟合），改变等级的"
                             "客户占 {low:.1%} 至 {high:.1%}（中位数 {median:.1%}）；变化最大的是{convention}取 {variant}，"
                             "其综合得分与本案例的 Spearman 秩相关为 {spearman:.3f}。"),
-    "robustness_bootstrap": ("Over {replicates} bootstrap samples of the customers (each refitting the factors and "
+    "grade_robustness_bootstrap": ("Over {replicates} bootstrap samples of the customers (each refitting the factors and "
                              "the grade bounds), {stable:.1%} of the graded customers keep their grade in at least "
                              "{share:.0%} of the samples (on average in {mean:.1%}).",
                              "在 {replicates} 个客户自助样本中（每个样本重新拟合因子与等级界限），{stable:.1%} 的已评级客户"
                              "在至少 {share:.0%} 的样本中保持原等级（平均 {mean:.1%}）。"),
+    "class_robustness_variants": ("How much this classification depends on the choices: under {n} alternative "
+                                  "conventions, one at a time ({failed} could not be computed), {low:.1%} to "
+                                  "{high:.1%} of the customers change class (median {median:.1%}); the most, "
+                                  "{convention} {variant}, keeps Spearman rank correlations of {spearman_x:.3f} and "
+                                  "{spearman_y:.3f} with the case's x and y values.",
+                                  "客户分类结果对方法选择的依赖程度：逐一替换 {n} 种方法约定（另有 {failed} 种无法计算），改变"
+                                  "类别的客户占 {low:.1%} 至 {high:.1%}（中位数 {median:.1%}）；变化最大的是{convention}取 "
+                                  "{variant}，其 x 轴与 y 轴价值与本案例的 Spearman 秩相关分别为 {spearman_x:.3f} 和 "
+                                  "{spearman_y:.3f}。"),
+    "class_robustness_bootstrap": ("Over {replicates} bootstrap samples of the customers (each refitting the weights, "
+                                   "the values and the thresholds), {stable:.1%} of the customers keep their class in "
+                                   "at least {share:.0%} of the samples that drew them (on average in {mean:.1%}).",
+                                   "在 {replicates} 个客户自助样本中（每个样本重新计算权重、价值与划分界限），{stable:.1%} "
+                                   "的客户在抽到其的样本中至少有 {share:.0%} 保持原类别（平均 {mean:.1%}）。"),
     "robustness_sample": ("The robustness is computed on a hash sample of {analysed:,} of the {customers:,} customers.",
                           "稳健性分析基于 {customers:,} 位客户中按哈希抽取的 {analysed:,} 位。"),
     "convention_missing": ("missing values", "缺失值处理"), "convention_winsorize": ("winsorizing", "缩尾处理"),
@@ -205,9 +219,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "convention_n_factors": ("number of factors", "因子数规则"),
     "convention_composite_weights": ("composite weights", "综合得分权重"),
     "convention_baseline": ("the case's settings", "本案例设定"),
-    "share_changed": ("share of customers changing grade", "改变等级的客户比例"),
-    "bootstrap_unstable": ("bootstrap: customers keeping their grade in fewer than {share:.0%} of the samples",
-                           "自助法：在少于 {share:.0%} 的样本中保持原等级的客户比例"),
+    "convention_normalization": ("normalization", "标准化方法"), "convention_weights": ("weights", "指标赋权方法"),
+    "convention_threshold": ("threshold rule", "划分界限规则"),
+    "share_changed_grade": ("share of customers changing grade", "改变等级的客户比例"),
+    "bootstrap_unstable_grade": ("bootstrap: customers keeping their grade in fewer than {share:.0%} of the samples",
+                                 "自助法：在少于 {share:.0%} 的样本中保持原等级的客户比例"),
+    "share_changed_class": ("share of customers changing class", "改变类别的客户比例"),
+    "bootstrap_unstable_class": ("bootstrap: customers keeping their class in fewer than {share:.0%} of the samples "
+                                 "that drew them", "自助法：在少于 {share:.0%} 的抽到其的样本中保持原类别的客户比例"),
     "cfa_inadmissible": ("The solution is not admissible: a variance is not positive or the dimensions' "
                          "correlation matrix is not positive definite (lavaan warns the same). Some dimensions are "
                          "not distinct from the others (see their correlations): the estimates, their standard errors "
@@ -413,7 +432,12 @@ def named_labels(params: CaseParams, lang: Language) -> dict[str, str]:
 COLUMNS |= {
     "ordinal_alpha": ("ordinal alpha", "有序 α 系数"),
     "convention": ("convention", "方法约定"), "variant": ("alternative", "替代设定"), "graded": ("graded", "评级客户数"),
-    "share_changed": ("share changing grade", "改变等级比例"), "spearman": ("Spearman rank correlation", "Spearman 秩相关"),
+    "share_changed": ("share reclassified", "改变归类比例"), "spearman": ("Spearman rank correlation", "Spearman 秩相关"),
+    "classified": ("classified", "分类客户数"), "spearman_x": ("Spearman, x values", "x 轴价值 Spearman 秩相关"),
+    "spearman_y": ("Spearman, y values", "y 轴价值 Spearman 秩相关"),
+    "to_class": ("class under the alternative", "替代设定下的类别"),
+    "same_class_share": ("share keeping the class", "保持原类别比例"),
+    "mean_same_class_share": ("mean share keeping the class", "平均保持原类别比例"),
     "status": ("status", "状态"), "to_grade": ("grade under the alternative", "替代设定下的等级"),
     "analysed": ("customers analysed", "分析的客户数"), "bootstrap_samples": ("bootstrap samples", "自助样本数"),
     "same_grade_share": ("share keeping the grade", "保持原等级比例"),

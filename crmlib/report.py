@@ -245,3 +245,48 @@ def customer_sheet(tables: dict[str, pd.DataFrame], leave_out=()) -> tuple[pd.Da
     sheet = joined.reset_index(drop=True).round(6)
     sheet.insert(0, "customer", key.to_numpy())
     return sheet, key
+
+
+def robustness_text(tables: dict, names: tuple[str, str, str], segment: str, lang: Language = "en") -> str:
+    """How much a segmentation depends on the choices, in up to three sentences: the alternatives' range of
+    customers changing ``segment`` (grade or class) and the Spearman correlations of the one changing most, the
+    bootstrap stability, and the hash sample when there is one; empty without the robustness tables. ``names``:
+    the tables of the alternatives, of the stability summary and of the customer counts."""
+    variants, summary, counts = names
+    if variants not in tables:
+        return ""
+    table = tables[variants]
+    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
+    sentences = []
+    if len(fitted):
+        top = fitted.loc[fitted["share_changed"].idxmax()]
+        sentences.append(text(f"{segment}_robustness_variants", lang, n=len(fitted),
+                              failed=int((table["status"] != "ok").sum()), low=fitted["share_changed"].min(),
+                              high=top["share_changed"], median=fitted["share_changed"].median(),
+                              convention=text(f"convention_{top['convention']}", lang), variant=top["variant"],
+                              **{c: top[c] for c in table.columns if c.startswith("spearman")}))
+    if summary in tables:
+        overall = tables[summary].set_index(segment).loc["all"]
+        sentences.append(text(f"{segment}_robustness_bootstrap", lang, replicates=int(overall["replicates"]),
+                              stable=overall["share_stable"], share=overall["stable_share"],
+                              mean=overall[f"mean_same_{segment}_share"]))
+    if counts in tables:
+        row = tables[counts].iloc[0]
+        if row["analysed"] < row["customers"]:
+            sentences.append(text("robustness_sample", lang, analysed=int(row["analysed"]),
+                                  customers=int(row["customers"])))
+    return " ".join(sentences)
+
+
+def robustness_plot(tables: dict, names: tuple[str, str], segment: str, lang: Language = "en"):
+    """The share of customers changing ``segment`` (grade or class) under each alternative convention, with the
+    bootstrap's share of unstable ones as a line (:func:`crmlib.figures.robustness_plot`). ``names``: the tables of
+    the alternatives and of the stability summary."""
+    table = tables[names[0]]
+    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
+    labels = [f"{text(f'convention_{c}', lang)}: {v}" for c, v in zip(fitted["convention"], fitted["variant"])]
+    unstable = None
+    if names[1] in tables:
+        overall = tables[names[1]].set_index(segment).loc["all"]
+        unstable = (1 - overall["share_stable"], overall["stable_share"])
+    return figures.robustness_plot(labels, fitted["share_changed"].to_numpy(), unstable, segment, lang)

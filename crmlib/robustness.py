@@ -1,5 +1,5 @@
-"""How much a grading depends on the choices behind it: the grades under each defensible alternative convention,
-one at a time, and their stability over bootstrap samples of the customers.
+"""How much a grading or a value matrix depends on the choices behind it: the grades or classes under each
+defensible alternative convention, one at a time, and their stability over bootstrap samples of the customers.
 
 A grading rests on conventions that textbooks, SPSS, psych and the theses choose differently: the missing-value
 policy, winsorizing, the extraction, the rotation, the rule for the number of factors, the composite's weights.
@@ -19,24 +19,35 @@ Conventions
   left out of that comparison; ``graded`` counts those compared.
 - An alternative that cannot be fitted (a Heywood case, too few factors, an ill-conditioned matrix) is reported with
   its reason and no figures.
+
+The value matrix (:func:`value_variants`, :func:`value_chain`, :func:`compare_classes`,
+:func:`class_bootstrap_stability`) varies the missing-value policy, winsorizing, the normalization, each dimension's
+weighting method (entropy, factor analysis, equal weights; AHP only where the case gives a comparison matrix), each
+axis's threshold rule (mean or median) and, when a dimension is weighted by factor analysis, that analysis's
+conventions; it compares the classes and the Spearman rank correlation of each axis's values with the case's.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import cleaning, factors, indicators
+from . import cleaning, engine, factors, indicators, io, segmentation, transactions, value
 from .errors import InputError
 
-__all__ = ["CONVENTIONS", "hash_sample", "Variant", "convention_variants", "GradedRun", "grading_chain", "grade",
-           "compare_grades", "transition_table", "bootstrap_stability", "stability_summary"]
+__all__ = ["CONVENTIONS", "VALUE_CONVENTIONS", "hash_sample", "case_measures", "Variant", "convention_variants",
+           "GradedRun", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
+           "stability_summary", "CaseVariant", "value_variants", "ClassedRun", "value_chain", "compare_classes",
+           "classify", "class_bootstrap_stability"]
 
-#: The conventions that can be varied, in the order they are reported.
+#: The conventions of a grading that can be varied, in the order they are reported.
 CONVENTIONS = ("missing", "winsorize", "extraction", "rotation", "n_factors", "composite_weights")
+#: The conventions of a value matrix that can be varied, in the order they are reported.
+VALUE_CONVENTIONS = ("missing", "winsorize", "normalization", "weights", "threshold", "extraction", "rotation",
+                     "n_factors", "composite_weights")
 
 
 def hash_sample(ids: pd.Index, seed: int, size: int) -> pd.Index:
@@ -45,6 +56,21 @@ def hash_sample(ids: pd.Index, seed: int, size: int) -> pd.Index:
     order = pd.DataFrame({"key": [hashlib.md5(f"{seed}:{i}".encode("utf-8")).hexdigest() for i in ids],
                           "id": [str(i) for i in ids]}).sort_values(["key", "id"], kind="stable")
     return ids[np.sort(order.index[:size].to_numpy())]
+
+
+def case_measures(params, settings) -> tuple[pd.DataFrame, int]:
+    """The case's indicators as stage 01 reads them, before cleaning (from the customer file, or built by the run's
+    engine from the transactions), and the number of customers; above ``settings.max_customers`` customers, the
+    :func:`hash_sample` of that many."""
+    if params.data.transactions is not None:
+        raw = transactions.read_measures(engine.current(), params.data, params.data_path,
+                                         params.indicators).measures.values
+    else:
+        raw = io.read_measures(params.data, params.data_path, params.indicators).values
+    customers = len(raw)
+    if customers > settings.max_customers:
+        raw = raw.loc[hash_sample(raw.index, settings.seed, settings.max_customers)]
+    return raw, customers
 
 
 @dataclass(frozen=True)
@@ -57,20 +83,21 @@ class Variant:
     settings: object
 
 
-def convention_variants(rules, settings, n_factors: int, n_indicators: int, has_missing: bool,
+def convention_variants(rules, settings, n_factors: int | None, n_indicators: int, has_missing: bool,
                         conventions=CONVENTIONS) -> list[Variant]:
     """The alternatives to a case's cleaning ``rules`` and ``factor_analysis`` ``settings``, one convention at a
     time: every other missing-value policy (only when the data have missing values), winsorizing at 1%/99% or off,
-    every other extraction and rotation, the Kaiser and parallel-analysis rules and a fixed one factor fewer and more
-    than the case retains (``n_factors``), and the other composite weights. Combinations the settings refuse (an
-    oblique rotation with Anderson-Rubin scores) are left out."""
+    every other extraction and rotation, the Kaiser and parallel-analysis rules and, given the ``n_factors`` the case
+    retains, a fixed one factor fewer and more, and the other composite weights. Combinations the settings refuse
+    (an oblique rotation with Anderson-Rubin scores) are left out."""
     fields = {
         "missing": [m for m in ("drop", "median", "mean", "pairwise") if has_missing and m != rules.missing],
         "winsorize": [None] if rules.winsorize is not None else [(0.01, 0.99)],
         "extraction": [e for e in ("principal", "minres", "pa", "ml") if e != settings.extraction],
         "rotation": [r for r in ("varimax", "quartimax", "oblimin", "promax", "none") if r != settings.rotation],
         "n_factors": ([{"rule": rule} for rule in ("kaiser", "parallel") if rule != settings.n_factors.rule]
-                      + [{"rule": "fixed", "n": k} for k in (n_factors - 1, n_factors + 1) if 1 <= k < n_indicators]),
+                      + [{"rule": "fixed", "n": k} for k in ((n_factors - 1, n_factors + 1) if n_factors else ())
+                         if 1 <= k < n_indicators]),
         "composite_weights": [w for w in ("rotated_variance", "eigenvalue", "equal") if w != settings.composite_weights],
     }
     variants = []
@@ -153,14 +180,46 @@ def compare_grades(base: GradedRun, other: GradedRun) -> dict[str, float]:
     return {"graded": int(len(ids)), "share_changed": float(changed), "spearman": float(rho)}
 
 
-def transition_table(base: pd.Series, other: pd.Series, order: list[str]) -> pd.DataFrame:
-    """Customers by their grade under the case's settings (rows, ``grade``) and under the alternative (columns,
-    best first), in long form: ``grade``, ``to_grade``, ``customers``."""
+def transition_table(base: pd.Series, other: pd.Series, order: list[str], segment: str = "grade") -> pd.DataFrame:
+    """Customers by their ``segment`` (grade or class) under the case's settings (rows) and under the alternative
+    (columns, best first), in long form: ``<segment>``, ``to_<segment>``, ``customers``."""
     both = base.notna() & other.reindex(base.index).notna()
     table = pd.crosstab(pd.Categorical(base[both], order), pd.Categorical(other.reindex(base.index)[both], order),
                         dropna=False)
-    return (table.rename_axis(index="grade", columns="to_grade").stack().rename("customers").reset_index()
-            .astype({"grade": str, "to_grade": str, "customers": int}))
+    return (table.rename_axis(index=segment, columns=f"to_{segment}").stack().rename("customers").reset_index()
+            .astype({segment: str, f"to_{segment}": str, "customers": int}))
+
+
+def variant_comparison(base, variants, chain, compare, segments, order: list[str], segment: str
+                       ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Each alternative compared with the case's own run ``base``: ``chain(variant)`` runs it, ``compare(base,
+    run)`` gives its row's figures and ``segments(run)`` its customers' grades or classes.
+
+    Returns
+    -------
+    table : DataFrame
+        ``convention``, ``variant``, the figures of ``compare``, ``status``; first the ``baseline`` (``base``
+        compared with itself); an alternative the chain refuses (:class:`~crmlib.errors.InputError`) has no figures
+        and its reason as status.
+    transitions : DataFrame or None
+        :func:`transition_table` of every alternative computed, with its ``convention`` and ``variant``; None
+        when there is none.
+    """
+    baseline = compare(base, base)
+    rows, transitions = [{"convention": "baseline", "variant": "case", **baseline, "status": "ok"}], []
+    for variant in variants:
+        row = {"convention": variant.convention, "variant": variant.value}
+        try:
+            run = chain(variant)
+        except InputError as error:
+            rows.append(row | dict.fromkeys(baseline, np.nan) | {"status": error.message})
+            continue
+        rows.append(row | compare(base, run) | {"status": "ok"})
+        transitions.append(transition_table(segments(base), segments(run), order, segment).assign(**row))
+    if not transitions:
+        return pd.DataFrame(rows), None
+    columns = ["convention", "variant", segment, f"to_{segment}", "customers"]
+    return pd.DataFrame(rows), pd.concat(transitions, ignore_index=True)[columns]
 
 
 def bootstrap_stability(raw: pd.DataFrame, directions: dict[str, str], rules, settings, grading, base: GradedRun,
@@ -191,34 +250,186 @@ def bootstrap_stability(raw: pd.DataFrame, directions: dict[str, str], rules, se
         rows = rng.integers(0, len(z), size=len(z))
         sample = z.iloc[rows]
         try:
-            fit = factors.extract_factors(factors.correlation_matrix(sample, pairwise), base.n_factors, settings)
+            fit = factors.oriented_fit(factors.correlation_matrix(sample, pairwise), base.fit, settings)
         except (InputError, np.linalg.LinAlgError):
             failed += 1
             continue
-        signs = factors.factor_alignment(fit.loadings, base.fit.loadings)["sign"]
-        coefficients = fit.score_coefficients * signs[fit.score_coefficients.columns]
-        scores = factors.factor_scores(z, replace(fit, score_coefficients=coefficients), rules.ddof, settings.impute)
+        scores = factors.factor_scores(z, fit, rules.ddof, settings.impute)
         composite = factors.composite_score(scores, factors.composite_weights(fit, settings.composite_weights))
         grades = grade(composite, grading, reference=composite.iloc[rows])
         graded = grades.notna() & base.grades.notna()
         counted[graded] += 1
         same[graded & (grades == base.grades)] += 1
-    result = pd.DataFrame({"grade": base.grades, "bootstrap_samples": counted,
-                           "same_grade_share": (same / counted.where(counted > 0)).astype(float)})
+    return _stability(base.grades, same, counted, replicates, failed, "grade")
+
+
+def _stability(base: pd.Series, same: pd.Series, counted: pd.Series, replicates: int, failed: int, segment: str
+               ) -> pd.DataFrame:
+    result = pd.DataFrame({segment: base, "bootstrap_samples": counted,
+                           f"same_{segment}_share": (same / counted.where(counted > 0)).astype(float)})
     result.attrs |= {"replicates": replicates, "failed": failed}
     return result
 
 
-def stability_summary(stability: pd.DataFrame, order: list[str], stable_share: float) -> pd.DataFrame:
-    """Per grade (best first) and over all graded customers: ``customers``, ``mean_same_grade_share`` (the mean of their
-    shares of samples keeping the grade), ``share_stable`` (the share of them keeping it in at least ``stable_share`` of
-    the samples); ``replicates`` used and ``failed`` (left out)."""
-    graded = stability[stability["grade"].notna() & (stability["bootstrap_samples"] > 0)]
+def stability_summary(stability: pd.DataFrame, order: list[str], stable_share: float, segment: str = "grade"
+                      ) -> pd.DataFrame:
+    """Per ``segment`` (grade or class, best first) and over all customers with one: ``customers``,
+    ``mean_same_<segment>_share`` (the mean of their shares of samples keeping it), ``share_stable`` (the share of
+    them keeping it in at least ``stable_share`` of the samples); ``replicates`` used and ``failed`` (left out)."""
+    graded = stability[stability[segment].notna() & (stability["bootstrap_samples"] > 0)]
+    share = f"same_{segment}_share"
     rows = []
-    for name, members in [(g, graded[graded["grade"] == g]) for g in order] + [("all", graded)]:
-        rows.append({"grade": name, "customers": len(members),
-                     "mean_same_grade_share": members["same_grade_share"].mean(),
-                     "share_stable": (members["same_grade_share"] >= stable_share).mean() if len(members) else np.nan})
+    for name, members in [(g, graded[graded[segment] == g]) for g in order] + [("all", graded)]:
+        rows.append({segment: name, "customers": len(members), f"mean_{share}": members[share].mean(),
+                     "share_stable": (members[share] >= stable_share).mean() if len(members) else np.nan})
     return pd.DataFrame(rows).assign(stable_share=stable_share,
                                      replicates=stability.attrs["replicates"] - stability.attrs["failed"],
                                      failed=stability.attrs["failed"])
+
+
+@dataclass(frozen=True)
+class CaseVariant:
+    """One alternative of a value matrix: the ``convention`` changed, its ``value`` as text, and the case's params
+    with it."""
+
+    convention: str
+    value: str
+    params: object
+
+
+def _case_with(params, changes: dict):
+    """``params`` validated again (every check of the case) with ``changes``: dotted key -> new value."""
+    dump = params.model_dump()
+    for key, new in changes.items():
+        *path, last = key.split(".")
+        node = dump
+        for part in path:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = new
+    return type(params).model_validate(dump).model_copy(update={"source_file": params.source_file})
+
+
+def _weightings(dimension) -> list[tuple[str, dict]]:
+    """The other weighting methods of a value dimension: entropy, factor analysis and equal weights (AHP needs a
+    comparison matrix, which only the case's own settings give)."""
+    equal = {"method": "fixed", "values": {i: 1 / len(dimension.indicators) for i in dimension.indicators}}
+    methods = {"entropy": {"method": "entropy"}, "factor": {"method": "factor"}, "equal": equal}
+    return [(name, spec) for name, spec in methods.items() if name != dimension.weights.method
+            and not (name == "equal" and dimension.weights.method == "fixed"
+                     and dimension.weights.values == equal["values"])]
+
+
+def value_variants(params, has_missing: bool, conventions=VALUE_CONVENTIONS) -> list[CaseVariant]:
+    """The alternatives to a value-matrix case's settings, one convention at a time: the missing-value policy (only
+    when the data have missing values) and winsorizing as :func:`convention_variants` gives them; the other
+    normalization; for each dimension, each other weighting method (:func:`_weightings`); for each axis, the mean or
+    median threshold it does not use; and, when a dimension is weighted by factor analysis, the other extractions,
+    rotations, factor-count rules and composite weights of ``value_matrix.factor_analysis``. Every alternative is
+    the whole case validated again: combinations the case's checks refuse (z-scores with entropy weights, pairwise
+    deletion with a dimension not weighted by factor analysis) are left out."""
+    family = params.value_matrix
+    model, matrix = family.model, family.matrix
+    factor = any(d.weights.method == "factor" for d in model.dimensions)
+    shared = [c for c in conventions if c in CONVENTIONS and (factor or c in ("missing", "winsorize"))]
+    changes: dict[str, list] = {}
+    for variant in convention_variants(params.cleaning, family.factor_analysis, None, len(params.indicators),
+                                       has_missing, shared):
+        changes.setdefault(variant.convention, []).append(
+            (variant.value, {"cleaning": variant.cleaning.model_dump(),
+                             "value_matrix.factor_analysis": variant.settings.model_dump()}))
+    changes["normalization"] = [(n, {"value_matrix.model.normalization": n}) for n in ("minmax", "zscore")
+                                if n != model.normalization]
+    changes["weights"] = [(f"{d.id}: {name}", {f"value_matrix.model.dimensions.{k}.weights": spec})
+                          for k, d in enumerate(model.dimensions) for name, spec in _weightings(d)]
+    changes["threshold"] = [(f"{axis}: {rule}", {f"value_matrix.matrix.{axis}_threshold": {"rule": rule}})
+                            for axis in ("x", "y") for rule in ("mean", "median")
+                            if rule != getattr(matrix, f"{axis}_threshold").rule]
+    variants = []
+    for convention in conventions:
+        for text, change in changes.get(convention, []):
+            try:
+                variants.append(CaseVariant(convention, text, _case_with(params, change)))
+            except ValueError:  # a combination the case's checks refuse
+                continue
+    return variants
+
+
+@dataclass(frozen=True)
+class ClassedRun:
+    """Output of :func:`value_chain`: each customer's ``x`` and ``y`` values and value-matrix ``classes``, and the
+    factor ``fits`` of the factor-weighted dimensions."""
+
+    x: pd.Series
+    y: pd.Series
+    classes: pd.Series
+    fits: dict
+
+
+def classify(data: pd.DataFrame, params, reference: dict | None = None) -> ClassedRun:
+    """The value model and matrix of cleaned indicators, as stages 02 to 04 compute them
+    (:func:`crmlib.value.normalize_for_value_model`, z-scores in benefit direction,
+    :func:`crmlib.value.evaluate_value_model`, :func:`crmlib.segmentation.value_matrix_classes`); with
+    ``reference`` fits, factor-weighted dimensions keep their number of factors and orientation."""
+    directions = {i.id: i.direction for i in params.indicators}
+    z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
+    result = value.evaluate_value_model(value.normalize_for_value_model(data, params), z, params, reference)
+    matrix = params.value_matrix.matrix
+    classes = segmentation.value_matrix_classes(result.values, matrix)[1]["class"]
+    return ClassedRun(result.values[matrix.x], result.values[matrix.y], classes, result.fits)
+
+
+def value_chain(raw: pd.DataFrame, params) -> ClassedRun:
+    """The pipeline's value-matrix chain in memory: :func:`crmlib.cleaning.clean_indicators` with the case's rules,
+    then :func:`classify`. Raises :class:`~crmlib.errors.InputError` where the pipeline would stop."""
+    return classify(cleaning.clean_indicators(raw, params.cleaning).data, params)
+
+
+def compare_classes(base: ClassedRun, other: ClassedRun) -> dict[str, float]:
+    """``classified`` (customers classified in both), ``share_changed`` (of them, the share whose class differs),
+    ``spearman_x`` and ``spearman_y`` (the rank correlations of their values on each axis)."""
+    ids = base.classes.index.intersection(other.classes.index)
+    changed = (base.classes[ids] != other.classes[ids]).mean() if len(ids) else np.nan
+
+    def spearman(a: pd.Series, b: pd.Series) -> float:
+        return float(stats.spearmanr(a[ids], b[ids]).statistic) if len(ids) > 2 else np.nan
+
+    return {"classified": int(len(ids)), "share_changed": float(changed), "spearman_x": spearman(base.x, other.x),
+            "spearman_y": spearman(base.y, other.y)}
+
+
+def class_bootstrap_stability(raw: pd.DataFrame, params, base: ClassedRun, *, replicates: int, seed: int
+                              ) -> pd.DataFrame:
+    """For each customer, the share of the bootstrap samples that drew them in which they keep their class.
+
+    The indicators are cleaned once with the case's rules; each sample draws the customers with replacement
+    (NumPy's PCG64 seeded with ``seed``) and refits everything on them (:func:`classify`: normalization, weights,
+    values, thresholds), so a customer is classified in the samples that drew them (about 63%); a customer drawn
+    more than once counts once. A factor-weighted dimension retains ``base``'s number of factors, each aligned to
+    ``base``'s by Tucker congruence (:func:`crmlib.factors.oriented_fit`). A sample whose fit fails is left out and
+    counted.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id: ``class`` (the case's), ``bootstrap_samples`` (samples that drew the customer),
+        ``same_class_share`` (the share of them giving the case's class); ``attrs``: ``replicates`` drawn and
+        ``failed`` (left out).
+    """
+    data = cleaning.clean_indicators(raw, params.cleaning).data
+    rng = np.random.default_rng(seed)
+    same = pd.Series(0, index=base.classes.index)
+    counted = pd.Series(0, index=base.classes.index)
+    failed = 0
+    for _ in range(replicates):
+        rows = rng.integers(0, len(data), size=len(data))
+        try:
+            run = classify(data.iloc[rows].set_axis(pd.RangeIndex(len(rows), name=data.index.name)), params,
+                           base.fits)
+        except (InputError, np.linalg.LinAlgError):
+            failed += 1
+            continue
+        drawn = pd.Series(run.classes.to_numpy(), index=data.index[rows])
+        drawn = drawn[~drawn.index.duplicated()]
+        counted[drawn.index] += 1
+        same[drawn.index[drawn.to_numpy() == base.classes[drawn.index].to_numpy()]] += 1
+    return _stability(base.classes, same, counted, replicates, failed, "class")

@@ -304,6 +304,22 @@ class FactorAnalysisSettings(Strict):
         return self
 
 
+class RobustnessSettings(Strict):
+    """How much a segmentation depends on the choices (:mod:`crmlib.robustness`): the segments under each alternative
+    convention, one at a time, and their stability over bootstrap samples of the customers. Each family names the
+    conventions it can vary (``conventions``)."""
+
+    replicates: int = Field(default=100, ge=0, description="Bootstrap samples of the customers (each refits the "
+                            "model and the segment bounds); 0: no stability.")
+    seed: int = Field(default=20261127, description="Seed of NumPy's PCG64 draws of the samples and of the hash "
+                      "sample of the customers.")
+    stable_share: float = Field(default=0.9, gt=0, le=1, description="A customer's segment counts as stable when they "
+                                "keep it in at least this share of the samples.")
+    max_customers: int = Field(default=50_000, ge=100, description="Above this many customers, the robustness is "
+                               "computed on a sample of this many, the customers of the smallest hashes of (seed, "
+                               "customer id).")
+
+
 class Segment(Strict):
     """A named segment (grade, value class, relationship stage) with its strategies, in both languages."""
 

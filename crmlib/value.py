@@ -19,7 +19,7 @@ For the other methods the value is :math:`V_i = \\sum_j w_j x'_{ij}` with
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -62,15 +62,19 @@ class ValueModelResult:
     coverage : DataFrame or None
         Under pairwise deletion, one row per factor-weighted dimension: ``dimension`` and
         :func:`crmlib.factors.score_coverage`'s counts.
+    fits : dict
+        The factor fit of each factor-weighted dimension, by dimension id.
     """
 
     weights: pd.DataFrame
     consistency: pd.DataFrame
     values: pd.DataFrame
     coverage: pd.DataFrame | None = None
+    fits: dict = field(default_factory=dict)
 
 
-def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: CaseParams) -> ValueModelResult:
+def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: CaseParams,
+                         reference: dict | None = None) -> ValueModelResult:
     """Weights and values of every dimension of the case's value model.
 
     Parameters
@@ -79,9 +83,13 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
         Indicators normalized by :func:`normalize_for_value_model`.
     z : DataFrame
         z-scores with benefit direction (stage 02), used by the ``factor`` method.
+    reference : dict, optional
+        Factor fits by dimension id (a full sample's :attr:`ValueModelResult.fits`): each factor-weighted dimension
+        then retains the reference's number of factors, with their signs turned to match it
+        (:func:`crmlib.factors.oriented_fit`), as a bootstrap sample is fitted.
     """
     model: ValueModel = params.value_matrix.model
-    weight_rows, consistency_rows, coverage_rows, values = [], [], [], {}
+    weight_rows, consistency_rows, coverage_rows, values, fits = [], [], [], {}, {}
     for position, dimension in enumerate(model.dimensions):
         spec = dimension.weights
         where = {"file": params.source_file, "key": f"value_matrix.model.dimensions.{position}.weights"}
@@ -90,11 +98,16 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
         if spec.method == "factor":
             data, settings = z[dimension.indicators], params.value_matrix.factor_analysis
             pairwise = params.cleaning.missing == "pairwise"
-            result = factors.fit_composite(factors.correlation_matrix(data, pairwise), len(data), settings,
-                                           file=params.data_path)
-            value = factors.composite_score(factors.factor_scores(data, result.fit, params.cleaning.ddof,
-                                                                  settings.impute), result.weights)
-            table["weight"] = (result.fit.score_coefficients @ result.weights).to_numpy()
+            corr = factors.correlation_matrix(data, pairwise)
+            if reference is None:
+                composite = factors.fit_composite(corr, len(data), settings, file=params.data_path)
+                fit, w = composite.fit, composite.weights
+            else:
+                fit = factors.oriented_fit(corr, reference[dimension.id], settings, file=params.data_path)
+                w = factors.composite_weights(fit, settings.composite_weights)
+            fits[dimension.id] = fit
+            value = factors.composite_score(factors.factor_scores(data, fit, params.cleaning.ddof, settings.impute), w)
+            table["weight"] = (fit.score_coefficients @ w).to_numpy()
             if pairwise:
                 counts = factors.score_coverage(len(data), int(data.notna().all(axis=1).sum()), settings.impute)
                 coverage_rows.append(counts.assign(dimension=dimension.id)[["dimension", *counts.columns]])
@@ -124,4 +137,4 @@ def evaluate_value_model(normalized: pd.DataFrame, z: pd.DataFrame, params: Case
     consistency = consistency[["dimension", "n", "lambda_max", "consistency_index", "random_index",
                                "consistency_ratio"]]
     coverage = pd.concat(coverage_rows, ignore_index=True) if coverage_rows else None
-    return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index), coverage)
+    return ValueModelResult(weight_table, consistency, pd.DataFrame(values, index=normalized.index), coverage, fits)

@@ -89,8 +89,9 @@ def make_case(tmp_path):
     def build(n=60, edit_params=None, edit_data=None, name="case.yaml", base="shaoxing"):
         raw = copy.deepcopy(shipped_params(base))
         raw["case"] = "tiny"
-        if "factor_grading" in raw:  # the robustness is tested in test_robustness.py: a few samples suffice here
-            raw["factor_grading"]["robustness"] = {"replicates": 10}
+        for family in ("factor_grading", "value_matrix"):  # test_robustness.py tests the robustness: a few
+            if family in raw:                                # samples suffice here
+                raw[family]["robustness"] = {"replicates": 10}
         section = raw if "synthetic" in raw else raw["survey"]
         section["data"]["path"] = "customers.csv"
         section["synthetic"]["n_customers"] = n

@@ -10,10 +10,9 @@ def _graded(params) -> bool:
 
 
 def robust(params) -> bool:
-    """Whether the case asks for the robustness of its grades and has the customer file it needs (not a published
-    matrix, not a transactions table)."""
-    return (_graded(params) and params.factor_grading.robustness is not None and params.data.matrix is None
-            and params.data.transactions is None)
+    """Whether the case asks for the robustness of its grades and has the customers it needs (not a published
+    matrix)."""
+    return _graded(params) and params.factor_grading.robustness is not None and params.data.matrix is None
 
 
 FAMILY = Family(

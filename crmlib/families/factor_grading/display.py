@@ -88,44 +88,15 @@ def coverage(tables: dict) -> Markdown:
 
 
 def robustness_text(tables: dict, params, lang: Language = "en") -> str:
-    """How much the grading depends on the choices, in two sentences: the alternatives' range of customers changing
-    grade, and the bootstrap stability; empty without the robustness tables."""
-    if "grading_robustness" not in tables:
-        return ""
-    table = tables["grading_robustness"]
-    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
-    sentences = []
-    if len(fitted):
-        top = fitted.loc[fitted["share_changed"].idxmax()]
-        sentences.append(text("robustness_variants", lang, n=len(fitted), failed=int((table["status"] != "ok").sum()),
-                              low=fitted["share_changed"].min(), high=top["share_changed"],
-                              median=fitted["share_changed"].median(),
-                              convention=text(f"convention_{top['convention']}", lang), variant=top["variant"],
-                              spearman=top["spearman"]))
-    if "grade_stability_summary" in tables:
-        overall = tables["grade_stability_summary"].set_index("grade").loc["all"]
-        sentences.append(text("robustness_bootstrap", lang, replicates=int(overall["replicates"]),
-                              stable=overall["share_stable"], share=overall["stable_share"],
-                              mean=overall["mean_same_grade_share"]))
-    if "robustness_customers" in tables:
-        counts = tables["robustness_customers"].iloc[0]
-        if counts["analysed"] < counts["customers"]:
-            sentences.append(text("robustness_sample", lang, analysed=int(counts["analysed"]),
-                                  customers=int(counts["customers"])))
-    return " ".join(sentences)
+    """How much the grading depends on the choices (:func:`crmlib.report.robustness_text`)."""
+    return report.robustness_text(tables, ("grading_robustness", "grade_stability_summary", "robustness_customers"),
+                                  "grade", lang)
 
 
 def robustness_plot(tables: dict, params, lang: Language = "en"):
-    """The share of customers changing grade under each alternative convention, with the bootstrap's share of
-    unstable grades as a line."""
-    table = tables["grading_robustness"]
-    fitted = table[(table["convention"] != "baseline") & (table["status"] == "ok")]
-    names = [f"{text(f'convention_{c}', lang)}: {v}" for c, v in zip(fitted["convention"], fitted["variant"])]
-    unstable = None
-    if "grade_stability_summary" in tables:
-        overall = tables["grade_stability_summary"].set_index("grade").loc["all"]
-        unstable = (1 - overall["share_stable"], overall["stable_share"])
-    return figures.robustness_plot(names, fitted["share_changed"].to_numpy(), unstable, lang)
+    """The share of customers changing grade under each alternative convention
+    (:func:`crmlib.report.robustness_plot`)."""
+    return report.robustness_plot(tables, ("grading_robustness", "grade_stability_summary"), "grade", lang)
 
 
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ...schema import FactorAnalysisSettings, Segment, Strict
+from ...schema import FactorAnalysisSettings, RobustnessSettings, Segment, Strict
 
 
 class Grade(Segment):
@@ -46,23 +46,14 @@ class Grading(Strict):
         return self
 
 
-class Robustness(Strict):
-    """How much the grades depend on the choices (:mod:`crmlib.robustness`): the grades under each alternative
-    convention, one at a time, and their stability over bootstrap samples of the customers."""
+class Robustness(RobustnessSettings):
+    """How much the grades depend on the choices: the grades under each alternative convention, one at a time, and
+    their stability over bootstrap samples of the customers."""
 
     conventions: list[Literal["missing", "winsorize", "extraction", "rotation", "n_factors", "composite_weights"]] = \
         Field(default=["missing", "winsorize", "extraction", "rotation", "n_factors", "composite_weights"],
               description="The conventions to vary, one at a time from the case's own settings (missing: only when "
               "the data have missing values); empty: none.")
-    replicates: int = Field(default=100, ge=0, description="Bootstrap samples of the customers (each refits the "
-                            "factors and the grade bounds); 0: no stability.")
-    seed: int = Field(default=20261127, description="Seed of NumPy's PCG64 draws of the samples and of the hash "
-                      "sample of the customers.")
-    stable_share: float = Field(default=0.9, gt=0, le=1, description="A customer's grade counts as stable when they "
-                                "keep it in at least this share of the samples.")
-    max_customers: int = Field(default=50_000, ge=100, description="Above this many customers, the robustness is "
-                               "computed on a sample of this many, the customers of the smallest hashes of (seed, "
-                               "customer id).")
 
 
 class FactorName(Strict):

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from ... import engine, factors, io, robustness, segmentation, strategy
-from ...errors import InputError
 from . import robust
 from ...labels import reversed_labels
 
@@ -111,31 +110,21 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     the bootstrap stability of every customer's grade."""
     settings = params.factor_grading.robustness
     rules, fit_settings, grading = params.cleaning, params.factor_grading.factor_analysis, params.factor_grading.grading
-    raw = io.read_measures(params.data, params.data_path, params.indicators).values
-    customers = len(raw)
-    if customers > settings.max_customers:
-        raw = raw.loc[robustness.hash_sample(raw.index, settings.seed, settings.max_customers)]
+    raw, customers = robustness.case_measures(params, settings)
     directions = {i.id: i.direction for i in params.indicators}
     base = robustness.grading_chain(raw, directions, rules, fit_settings, grading)
     order = [g.id for g in grading.grades]
-    rows, transitions = [{"convention": "baseline", "variant": "case", "n_factors": base.n_factors,
-                          **robustness.compare_grades(base, base), "status": "ok"}], []
-    for variant in robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
-                                                  bool(raw.isna().to_numpy().any()), settings.conventions):
-        row = {"convention": variant.convention, "variant": variant.value}
-        try:
-            run = robustness.grading_chain(raw, directions, variant.cleaning, variant.settings, grading)
-        except InputError as error:
-            rows.append(row | {"n_factors": pd.NA, "graded": pd.NA, "share_changed": np.nan, "spearman": np.nan,
-                               "status": error.message})
-            continue
-        rows.append(row | {"n_factors": run.n_factors, **robustness.compare_grades(base, run), "status": "ok"})
-        transitions.append(robustness.transition_table(base.grades, run.grades, order).assign(**row))
-    tables = {"grading_robustness": pd.DataFrame(rows).astype({"n_factors": "Int64", "graded": "Int64"}),
+    variants = robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
+                                              bool(raw.isna().to_numpy().any()), settings.conventions)
+    table, transitions = robustness.variant_comparison(
+        base, variants, lambda variant: robustness.grading_chain(raw, directions, variant.cleaning, variant.settings,
+                                                                 grading),
+        lambda base, run: {"n_factors": run.n_factors, **robustness.compare_grades(base, run)},
+        lambda run: run.grades, order, "grade")
+    tables = {"grading_robustness": table.astype({"n_factors": "Int64", "graded": "Int64"}),
               "robustness_customers": pd.DataFrame([{"customers": customers, "analysed": len(raw)}])}
-    if transitions:
-        tables["grade_transitions"] = pd.concat(transitions, ignore_index=True)[
-            ["convention", "variant", "grade", "to_grade", "customers"]]
+    if transitions is not None:
+        tables["grade_transitions"] = transitions
     if settings.replicates > 0:
         stability = robustness.bootstrap_stability(raw, directions, rules, fit_settings, grading, base,
                                                    replicates=settings.replicates, seed=settings.seed)

@@ -27,13 +27,28 @@ def factor_method(params) -> Markdown:
     return Markdown(factor_method_text(params))
 
 
+def robustness_text(tables: dict, params, lang: Language = "en") -> str:
+    """How much the classification depends on the choices (:func:`crmlib.report.robustness_text`)."""
+    return report.robustness_text(tables, ("class_robustness", "class_stability_summary",
+                                           "class_robustness_customers"), "class", lang)
+
+
+def robustness_plot(tables: dict, params, lang: Language = "en"):
+    """The share of customers changing class under each alternative convention
+    (:func:`crmlib.report.robustness_plot`)."""
+    return report.robustness_plot(tables, ("class_robustness", "class_stability_summary"), "class", lang)
+
+
 def report_notes(tables: dict, params, lang: Language = "en") -> dict[str, list[str]]:
     """The factor-analysis method of the dimensions it weights (stage 03), when there are any, and, under pairwise
-    deletion, how each dimension scored the customers with a missing indicator."""
+    deletion, how each dimension scored the customers with a missing indicator; how much the classification
+    depends on the choices (stage 04)."""
     factor = any(d.weights.method == "factor" for d in params.value_matrix.model.dimensions)
     coverage = [f"{row['dimension']}: {report.score_coverage_text(row, lang)}"
                 for _, row in tables.get("value_score_coverage", pd.DataFrame()).iterrows()]
-    return {"03_factor_analysis": [factor_method_text(params, lang), *coverage]} if factor else {}
+    notes = {"03_factor_analysis": [factor_method_text(params, lang), *coverage]} if factor else {}
+    robustness = robustness_text(tables, params, lang)
+    return notes | ({"04_segmentation": [robustness]} if robustness else {})
 
 
 def class_bar_chart(tables: dict, params, lang: Language = "en"):

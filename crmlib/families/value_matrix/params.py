@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ...schema import FactorAnalysisSettings, Segment, Strict, check_arguments
+from ...schema import FactorAnalysisSettings, RobustnessSettings, Segment, Strict, check_arguments
 
 
 class WeightSpec(Strict):
@@ -124,6 +124,20 @@ class ValueMatrix(Strict):
                 "low_low": self.low_low}
 
 
+class ClassRobustness(RobustnessSettings):
+    """How much the value classes depend on the choices: the classes under each alternative convention, one at a
+    time, and their stability over bootstrap samples of the customers."""
+
+    conventions: list[Literal["missing", "winsorize", "normalization", "weights", "threshold", "extraction",
+                              "rotation", "n_factors", "composite_weights"]] = Field(
+        default=["missing", "winsorize", "normalization", "weights", "threshold", "extraction", "rotation",
+                 "n_factors", "composite_weights"],
+        description="The conventions to vary, one at a time from the case's own settings: missing (only when the "
+        "data have missing values), winsorize, normalization, weights (each dimension's method: entropy, factor, "
+        "equal), threshold (each axis: mean or median); extraction, rotation, n_factors and composite_weights only "
+        "when a dimension is weighted by factor analysis. Empty: none.")
+
+
 class ValueMatrixFamily(Strict):
     """The value-matrix family (params key ``value_matrix``): a customer value model and, when ``matrix`` is
     given, the classes of the value matrix."""
@@ -133,6 +147,8 @@ class ValueMatrixFamily(Strict):
     factor_analysis: FactorAnalysisSettings = Field(
         default=FactorAnalysisSettings(), description="Settings of the factor analysis behind `factor` weights."
     )
+    robustness: ClassRobustness | None = Field(default=ClassRobustness(), description="How much the classes depend "
+                                               "on the choices; null leaves it out. Needs the matrix.")
 
     def check(self, case) -> None:
         """Cross-checks against the case's indicators (no computation: AHP consistency is checked in stage 03)."""

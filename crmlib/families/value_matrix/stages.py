@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import io, segmentation, strategy, value
+from ... import io, robustness, segmentation, strategy, value
+from . import robust
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
@@ -34,13 +35,40 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
         classes["stage"] = segmentation.relationship_stage(data.loc[classes.index, stages.indicator], stages)
     dimensions = [d.id for d in params.value_matrix.model.dimensions]
     order = [c.id for c in matrix.classes.values()]
-    return {
+    extra = class_robustness(params) if robust(params) else {}
+    return extra | {
         "value_thresholds": thresholds,
         "customer_classes": classes,
         "class_summary": segmentation.class_summary(classes, data.loc[classes.index], matrix),
         "class_indicator_means": segmentation.segment_means(classes["class"], data.loc[classes.index], order),
         "middle_band": segmentation.middle_band_share(values, dimensions, matrix.middle_band),
     }
+
+
+def class_robustness(params) -> dict[str, pd.DataFrame]:
+    """How much the classes depend on the choices (:mod:`crmlib.robustness`), in memory, from the indicators as
+    stage 01 reads them (on a hash sample of ``robustness.max_customers`` above that size): the case's own chain
+    again (``baseline``, which must reproduce stage 04's classes), each alternative convention one at a time, and
+    the bootstrap stability of every customer's class."""
+    settings = params.value_matrix.robustness
+    raw, customers = robustness.case_measures(params, settings)
+    base = robustness.value_chain(raw, params)
+    order = [c.id for c in params.value_matrix.matrix.classes.values()]
+    variants = robustness.value_variants(params, bool(raw.isna().to_numpy().any()), settings.conventions)
+    table, transitions = robustness.variant_comparison(
+        base, variants, lambda variant: robustness.value_chain(raw, variant.params), robustness.compare_classes,
+        lambda run: run.classes, order, "class")
+    tables = {"class_robustness": table.astype({"classified": "Int64"}),
+              "class_robustness_customers": pd.DataFrame([{"customers": customers, "analysed": len(raw)}])}
+    if transitions is not None:
+        tables["class_transitions"] = transitions
+    if settings.replicates > 0:
+        stability = robustness.class_bootstrap_stability(raw, params, base, replicates=settings.replicates,
+                                                         seed=settings.seed)
+        tables["class_stability"] = stability.rename_axis("customer_id").reset_index()
+        tables["class_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share,
+                                                                         "class")
+    return tables
 
 
 def strategies(params, directory) -> dict[str, pd.DataFrame]:

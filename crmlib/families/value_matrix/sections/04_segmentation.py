@@ -43,3 +43,32 @@ report.table(tables, "middle_band")
 # %%
 # the matrix draws stage 03's customer values with the classes
 value_matrix.value_matrix_plot(tables | report.read_tables(tables_dir, ["customer_values"]), params)
+
+# %% [markdown] when="robustness"
+# ### How much this classification depends on the choices
+#
+# The classes rest on conventions that the theses and the tools choose differently. Each is varied here one at a
+# time from the case's own settings (params `value_matrix.robustness`): the missing-value policy (when the data have
+# missing values), winsorizing, the normalization, each dimension's weighting method (entropy, factor analysis, equal
+# weights; AHP needs a comparison matrix, which only the case gives), each axis's threshold rule (mean or median)
+# and, when a dimension is weighted by factor analysis, its extraction, rotation, factor-count rule and composite
+# weights. An alternative the case's own checks refuse (z-scores with entropy weights) is left out. For each, the
+# whole chain runs again in memory (the pipeline's functions: cleaning, normalization, weights, values, thresholds,
+# classes) and is compared with the case's own classes: the share of customers whose class changes and the Spearman
+# rank correlation of each axis's values (the transitions per alternative are in the workbook). The `baseline` row
+# is the case's own settings run the same way: it must change nobody's class. A seeded bootstrap then refits
+# everything on samples of the customers drawn with replacement (a factor-weighted dimension keeping the full
+# sample's factors, aligned by Tucker congruence) and classifies the customers each sample drew: the share of those
+# samples in which each keeps the class (per customer in the workbook, pseudonymized).
+
+# %% when="robustness"
+# NBVAL_CHECK_OUTPUT
+display(Markdown(value_matrix.robustness_text(tables, params)))
+report.table(tables, "class_robustness")
+
+# %% when="stability"
+# NBVAL_CHECK_OUTPUT
+report.table(tables, "class_stability_summary")
+
+# %% when="robustness"
+value_matrix.robustness_plot(tables, params)
