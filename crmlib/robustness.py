@@ -227,40 +227,51 @@ def bootstrap_stability(raw: pd.DataFrame, directions: dict[str, str], rules, se
     """For each customer, the share of ``replicates`` bootstrap samples in which they keep their grade.
 
     Each sample draws the customers of the cleaned data with replacement (NumPy's PCG64 seeded with ``seed``),
-    refits the factors with the case's settings and the number of factors of ``base``, aligns them to ``base``'s
-    (:func:`crmlib.factors.align_factors`: order and sign by Tucker congruence), and scores every customer with the
-    sample's score coefficients and composite weights; the grade bounds are the sample's own quantiles of its
-    customers' composites. A sample whose fit fails is left out and counted.
+    refits the factors with the case's settings and the number of factors of ``base``, turns each to ``base``'s
+    sign (:func:`crmlib.factors.oriented_fit`, by Tucker congruence; their order does not change the composite), and
+    scores every customer with the sample's score coefficients and composite weights; the grade bounds are the
+    sample's own quantiles of its customers' composites. A sample whose fit fails is left out and counted.
 
     Returns
     -------
     DataFrame
         Indexed by customer id: ``grade`` (the case's), ``bootstrap_samples`` (samples in which the customer was
-        graded), ``same_grade_share`` (the share of them giving the case's grade); ``attrs``: ``replicates`` drawn and ``failed``
-        (left out).
+        graded), ``same_grade_share`` (the share of them giving the case's grade); ``attrs``: ``replicates`` drawn
+        and ``failed`` (left out).
     """
     data = cleaning.clean_indicators(raw, rules).data
     z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
     pairwise = rules.missing == "pairwise"
+
+    def grades(rows):
+        fit = factors.oriented_fit(factors.correlation_matrix(z.iloc[rows], pairwise), base.fit, settings)
+        scores = factors.factor_scores(z, fit, rules.ddof, settings.impute)
+        composite = factors.composite_score(scores, factors.composite_weights(fit, settings.composite_weights))
+        return grade(composite, grading, reference=composite.iloc[rows])
+
+    return _bootstrap(base.grades, len(z), replicates, seed, grades, "grade")
+
+
+def _bootstrap(base: pd.Series, n: int, replicates: int, seed: int, segments, segment: str) -> pd.DataFrame:
+    """The bootstrap loop: ``replicates`` samples of the positions 0..n-1 drawn with replacement (NumPy's PCG64
+    seeded with ``seed``); ``segments(rows)`` gives each customer's segment under the sample (by customer id;
+    missing for a customer it does not segment), compared with ``base``; a sample whose fit fails
+    (:class:`~crmlib.errors.InputError`, a singular matrix) is left out and counted."""
     rng = np.random.default_rng(seed)
-    same = pd.Series(0, index=base.grades.index)
-    counted = pd.Series(0, index=base.grades.index)
+    same = pd.Series(0, index=base.index)
+    counted = pd.Series(0, index=base.index)
     failed = 0
     for _ in range(replicates):
-        rows = rng.integers(0, len(z), size=len(z))
-        sample = z.iloc[rows]
+        rows = rng.integers(0, n, size=n)
         try:
-            fit = factors.oriented_fit(factors.correlation_matrix(sample, pairwise), base.fit, settings)
+            drawn = segments(rows).reindex(base.index)
         except (InputError, np.linalg.LinAlgError):
             failed += 1
             continue
-        scores = factors.factor_scores(z, fit, rules.ddof, settings.impute)
-        composite = factors.composite_score(scores, factors.composite_weights(fit, settings.composite_weights))
-        grades = grade(composite, grading, reference=composite.iloc[rows])
-        graded = grades.notna() & base.grades.notna()
-        counted[graded] += 1
-        same[graded & (grades == base.grades)] += 1
-    return _stability(base.grades, same, counted, replicates, failed, "grade")
+        present = drawn.notna() & base.notna()
+        counted[present] += 1
+        same[present & (drawn == base)] += 1
+    return _stability(base, same, counted, replicates, failed, segment)
 
 
 def _stability(base: pd.Series, same: pd.Series, counted: pd.Series, replicates: int, failed: int, segment: str
@@ -416,20 +427,10 @@ def class_bootstrap_stability(raw: pd.DataFrame, params, base: ClassedRun, *, re
         ``failed`` (left out).
     """
     data = cleaning.clean_indicators(raw, params.cleaning).data
-    rng = np.random.default_rng(seed)
-    same = pd.Series(0, index=base.classes.index)
-    counted = pd.Series(0, index=base.classes.index)
-    failed = 0
-    for _ in range(replicates):
-        rows = rng.integers(0, len(data), size=len(data))
-        try:
-            run = classify(data.iloc[rows].set_axis(pd.RangeIndex(len(rows), name=data.index.name)), params,
-                           base.fits)
-        except (InputError, np.linalg.LinAlgError):
-            failed += 1
-            continue
+
+    def classes(rows):
+        run = classify(data.iloc[rows].set_axis(pd.RangeIndex(len(rows), name=data.index.name)), params, base.fits)
         drawn = pd.Series(run.classes.to_numpy(), index=data.index[rows])
-        drawn = drawn[~drawn.index.duplicated()]
-        counted[drawn.index] += 1
-        same[drawn.index[drawn.to_numpy() == base.classes[drawn.index].to_numpy()]] += 1
-    return _stability(base.classes, same, counted, replicates, failed, "class")
+        return drawn[~drawn.index.duplicated()]
+
+    return _bootstrap(base.classes, len(data), replicates, seed, classes, "class")
