@@ -221,3 +221,27 @@ def test_the_in_memory_value_chain_gives_the_pipeline_s_classes(root, case):
     assert customers == len(committed) and base.classes.tolist() == committed.reindex(base.classes.index).tolist()
     table = pd.read_csv(root / "data" / "processed" / case / "class_robustness.csv")
     assert table.iloc[0]["convention"] == "baseline" and table.iloc[0]["share_changed"] == 0
+
+
+def test_every_grading_and_value_matrix_report_has_the_robustness_section(root):
+    """The committed report of every case that grades customers or puts them in a value matrix shows the robustness
+    figure and the sentence reading it, in the report's language; the other cases show neither."""
+    titles = {"grading_robustness": ("How much this grading depends on the choices", "评级结果对方法选择的依赖程度"),
+              "class_robustness": ("How much this classification depends on the choices",
+                                   "客户分类结果对方法选择的依赖程度")}
+    expected = {}
+    for path in sorted((root / "params").glob("*.yaml")):
+        params = load_params(path)
+        graded = params.factor_grading and params.factor_grading.grading and params.data.matrix is None
+        classed = params.value_matrix and params.value_matrix.matrix
+        figure = "grading_robustness" if graded else "class_robustness" if classed else None
+        page = (root / "reports" / params.case / "report.html").read_text(encoding="utf-8")
+        has = {name for name in titles if (root / "reports" / params.case / "figures" / f"{name}.svg").is_file()}
+        assert has == ({figure} if figure else set()), params.case
+        if figure:
+            title = titles[figure][params.report.lang == "zh"]
+            assert page.count(title) >= 3, params.case  # the figure's caption, its alt text and the sentence
+            expected[params.case] = figure
+    assert expected == {"shaoxing": "grading_robustness", "islr_credit": "grading_robustness",
+                        "credit_grading": "grading_robustness", "jd": "class_robustness",
+                        "credit_value": "class_robustness", "cdnow": "class_robustness"}
