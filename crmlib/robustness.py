@@ -28,7 +28,6 @@ conventions; it compares the classes and the Spearman rank correlation of each a
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,10 +51,12 @@ VALUE_CONVENTIONS = ("missing", "winsorize", "normalization", "weights", "thresh
 
 def hash_sample(ids: pd.Index, seed: int, size: int) -> pd.Index:
     """The ``size`` ids with the smallest MD5 of ``'<seed>:<id>'`` (ties by id), in their own order: the sample the
-    engine draws by :func:`crmlib.engine.hash_order`, the same on any machine."""
-    order = pd.DataFrame({"key": [hashlib.md5(f"{seed}:{i}".encode("utf-8")).hexdigest() for i in ids],
-                          "id": [str(i) for i in ids]}).sort_values(["key", "id"], kind="stable")
-    return ids[np.sort(order.index[:size].to_numpy())]
+    engine draws by :func:`crmlib.engine.hash_order`, drawn by that expression on the in-process DuckDB engine."""
+    run = engine.DuckDBEngine()
+    run.table("sample_ids", pd.DataFrame({"customer_id": ids, "position": np.arange(len(ids))}))
+    drawn = run.query(f"SELECT position FROM sample_ids ORDER BY {engine.hash_order(seed, 'customer_id')} "
+                      f"LIMIT {int(size)}")["position"].to_numpy()
+    return ids[np.sort(drawn)]
 
 
 def case_measures(params, settings) -> tuple[pd.DataFrame, int]:

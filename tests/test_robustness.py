@@ -1,6 +1,7 @@
 """How much a grading or a value matrix depends on the choices (crmlib.robustness): the in-memory chains against the
 pipeline's grades and classes, the variants, the bootstrap stability, on the shipped grading and value-matrix cases
 and on simulated strong and weak structures."""
+import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -91,14 +92,12 @@ def test_transitions_count_every_customer_graded_under_both():
     assert table.set_index(["grade", "to_grade"]).loc[("AAA", "AA"), "customers"] == 1
 
 
-def test_the_hash_sample_is_the_engine_s():
+def test_the_hash_sample_is_the_ids_of_the_smallest_md5_of_seed_and_id_in_their_own_order():
     ids = pd.Index([f"C{k:05d}" for k in range(500)])
     ours = robustness.hash_sample(ids, 20261127, 50)
-    run = engine.DuckDBEngine()
-    run.table("ids", pd.DataFrame({"customer_id": ids}))
-    theirs = run.query(f"SELECT customer_id FROM ids ORDER BY {engine.hash_order(20261127, 'customer_id')} "
-                       "LIMIT 50")["customer_id"]
-    assert sorted(ours) == sorted(theirs) and list(ours) == sorted(ours)
+    smallest = sorted(ids, key=lambda i: (hashlib.md5(f"20261127:{i}".encode("utf-8")).hexdigest(), i))[:50]
+    assert list(ours) == sorted(smallest)
+    assert not robustness.hash_sample(ids, 1, 50).equals(ours)
 
 
 @pytest.mark.parametrize("case", ["shaoxing", "islr_credit", "credit_grading"])
