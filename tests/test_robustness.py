@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib import engine, factors, io, load_params, robustness, segmentation
+from crmlib import engine, factors, io, load_params, report, robustness, segmentation
 from crmlib.families.factor_grading.params import Grading
 from crmlib.schema import CleaningRules, FactorAnalysisSettings
 
@@ -244,3 +244,19 @@ def test_every_grading_and_value_matrix_report_has_the_robustness_section(root):
     assert expected == {"shaoxing": "grading_robustness", "islr_credit": "grading_robustness",
                         "credit_grading": "grading_robustness", "jd": "class_robustness",
                         "credit_value": "class_robustness", "cdnow": "class_robustness"}
+
+
+def test_a_base_above_max_customers_is_analysed_on_its_hash_sample(root):
+    """Above robustness.max_customers the robustness reads every customer and keeps the hash sample: jd's 500
+    customers with a bound of 100; the report's sentence says so."""
+    params = load_params(root / "params" / "jd.yaml")
+    settings = params.value_matrix.robustness.model_copy(update={"max_customers": 100})
+    raw, customers = robustness.case_measures(params, settings)
+    every, _ = robustness.case_measures(params, params.value_matrix.robustness)
+    assert customers == 500 and raw.index.equals(robustness.hash_sample(every.index, settings.seed, 100))
+    pd.testing.assert_frame_equal(raw, every.loc[raw.index])
+    counts = pd.DataFrame([{"customers": customers, "analysed": len(raw)}])
+    assert "a hash sample of 100 of the 500 customers" in report.robustness_text(
+        {"class_robustness": pd.read_csv(root / "data" / "processed" / "jd" / "class_robustness.csv"),
+         "class_robustness_customers": counts}, ("class_robustness", "class_stability_summary",
+                                                 "class_robustness_customers"), "class")
