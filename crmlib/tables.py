@@ -68,6 +68,39 @@ class Table:
         return [c for c in columns if not any(p.match(str(c)) for p in patterns)]
 
 
+def robustness_tables(prefix: str, segment: str, caption: tuple[str, str], members: str) -> tuple[Table, ...]:
+    """The workbook and stability tables of a family's robustness (:mod:`crmlib.robustness`), whose grades or
+    classes are its ``segment``: ``<segment>_transitions``, ``<prefix>robustness_customers``,
+    ``<segment>_stability`` (per customer; ``members``: in which samples a customer counts) and
+    ``<segment>_stability_summary``. ``caption``: the segments' plural in English and Chinese (grades, 等级)."""
+    plural, plural_zh = caption
+    share = f"same_{segment}_share"
+    return (
+        Table(f"{segment}_transitions", "04_segmentation", f"{segment.capitalize()} transitions under each "
+              "alternative convention", f"各替代方法下的{plural_zh}转移",
+              {"convention": "convention varied", "variant": "alternative value",
+               segment: f"{segment} under the case's settings", f"to_{segment}": f"{segment} under the alternative",
+               "customers": "customers"}, shown="workbook"),
+        Table(f"{prefix}robustness_customers", "04_segmentation", f"Customers in the robustness analysis of the "
+              f"{plural}", f"{plural_zh}稳健性分析的客户数",
+              {"customers": "customers in the file", "analysed": "customers analysed (all, or a hash sample of "
+               "robustness.max_customers)"}, shown="workbook"),
+        Table(f"{segment}_stability", "04_segmentation", f"Bootstrap stability of each customer's {segment}",
+              f"各客户{plural_zh}的自助法稳定性",
+              {"customer_id": "customer id", segment: f"{segment} under the case's settings",
+               "bootstrap_samples": f"bootstrap samples {members}", share: f"share of them giving the same {segment}"},
+              shown="figure", per_customer=True, tolerance=ITERATIVE),
+        Table(f"{segment}_stability_summary", "04_segmentation", f"Bootstrap stability of the {plural}",
+              f"{plural_zh}的自助法稳定性",
+              {segment: f"{segment} id, then all", "customers": "customers",
+               f"mean_{share}": f"mean share of samples in which they keep their {segment}",
+               "share_stable": "share of them keeping it in at least stable_share of the samples",
+               "stable_share": "the share that counts as stable (robustness.stable_share)",
+               "replicates": "bootstrap samples used", "failed": "samples whose fit failed (left out)"},
+              tolerance=ITERATIVE),
+    )
+
+
 @functools.cache
 def registry() -> dict[str, Table]:
     """Every declared table by name, in family and declaration order.

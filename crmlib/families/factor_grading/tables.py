@@ -1,5 +1,5 @@
 """Tables of the factor-grading family."""
-from ...tables import ITERATIVE, Table
+from ...tables import ITERATIVE, Table, robustness_tables
 
 _F = "F1..Fk: one column per retained factor"
 TABLES = (
@@ -102,25 +102,7 @@ TABLES = (
            "graded": "customers graded under both", "share_changed": "share of them whose grade changes",
            "spearman": "Spearman rank correlation of the composite scores with the case's",
            "status": "ok, or why the alternative cannot be fitted"}, tolerance=ITERATIVE),
-    Table("grade_transitions", "04_segmentation", "Grade transitions under each alternative convention",
-          "各替代方法下的等级转移",
-          {"convention": "convention varied", "variant": "alternative value", "grade": "grade under the case's "
-           "settings", "to_grade": "grade under the alternative", "customers": "customers"}, shown="workbook"),
-    Table("robustness_customers", "04_segmentation", "Customers in the robustness analysis", "稳健性分析的客户数",
-          {"customers": "customers in the file", "analysed": "customers analysed (all, or a hash sample of "
-           "robustness.max_customers)"}, shown="workbook"),
-    Table("grade_stability", "04_segmentation", "Bootstrap stability of each customer's grade", "各客户等级的自助法稳定性",
-          {"customer_id": "customer id", "grade": "grade under the case's settings",
-           "bootstrap_samples": "bootstrap samples in which the customer was graded",
-           "same_grade_share": "share of them giving the same grade"}, shown="figure", per_customer=True,
-          tolerance=ITERATIVE),
-    Table("grade_stability_summary", "04_segmentation", "Bootstrap stability of the grades", "等级的自助法稳定性",
-          {"grade": "grade id, then all", "customers": "graded customers",
-           "mean_same_grade_share": "mean share of samples in which they keep their grade",
-           "share_stable": "share of them keeping it in at least stable_share of the samples",
-           "stable_share": "the share that counts as stable (robustness.stable_share)",
-           "replicates": "bootstrap samples used", "failed": "samples whose fit failed (left out)"},
-          tolerance=ITERATIVE),
+    *robustness_tables("", "grade", ("grades", "等级"), "in which the customer was graded"),
     Table("grade_profile", "04_segmentation", "Grades: size and composite score", "各等级规模与综合得分",
           {"grade": "grade id, best first", "customers": "customers", "share": "share of graded customers",
            "mean_score": "mean composite score", "min_score": "lowest", "max_score": "highest"}),

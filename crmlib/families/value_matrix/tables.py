@@ -1,5 +1,5 @@
 """Tables of the value-matrix family."""
-from ...tables import ITERATIVE, Table
+from ...tables import ITERATIVE, Table, robustness_tables
 
 TABLES = (
     Table("normalized_indicators", "02_indicators", "Normalized indicators", "归一化指标",
@@ -50,27 +50,7 @@ TABLES = (
            "spearman_x": "Spearman rank correlation of the x values with the case's",
            "spearman_y": "the same for the y values", "status": "ok, or why the alternative cannot be computed"},
           tolerance=ITERATIVE),
-    Table("class_transitions", "04_segmentation", "Class transitions under each alternative convention",
-          "各替代方法下的客户类别转移",
-          {"convention": "convention varied", "variant": "alternative value", "class": "class under the case's "
-           "settings", "to_class": "class under the alternative", "customers": "customers"}, shown="workbook"),
-    Table("class_robustness_customers", "04_segmentation", "Customers in the robustness analysis of the classes",
-          "客户分类稳健性分析的客户数",
-          {"customers": "customers in the file", "analysed": "customers analysed (all, or a hash sample of "
-           "robustness.max_customers)"}, shown="workbook"),
-    Table("class_stability", "04_segmentation", "Bootstrap stability of each customer's class",
-          "各客户类别的自助法稳定性",
-          {"customer_id": "customer id", "class": "class under the case's settings",
-           "bootstrap_samples": "bootstrap samples that drew the customer",
-           "same_class_share": "share of them giving the same class"}, shown="figure", per_customer=True,
-          tolerance=ITERATIVE),
-    Table("class_stability_summary", "04_segmentation", "Bootstrap stability of the classes", "客户类别的自助法稳定性",
-          {"class": "class id, then all", "customers": "customers",
-           "mean_same_class_share": "mean share of samples in which they keep their class",
-           "share_stable": "share of them keeping it in at least stable_share of the samples",
-           "stable_share": "the share that counts as stable (robustness.stable_share)",
-           "replicates": "bootstrap samples used", "failed": "samples whose fit failed (left out)"},
-          tolerance=ITERATIVE),
+    *robustness_tables("class_", "class", ("classes", "类别"), "that drew the customer"),
     Table("class_strategy", "05_strategy", "Strategies per value class", "各价值类别的策略",
           {"class": "class id", "label_en": "label", "label_zh": "Chinese label", "quadrant": "quadrant",
            "customers": "customers", "share": "share of customers", "x_value_share": "share of the x value",
