@@ -22,9 +22,10 @@ Conventions
 
 The value matrix (:func:`value_variants`, :func:`value_chain`, :func:`compare_classes`,
 :func:`class_bootstrap_stability`) varies the missing-value policy, winsorizing, the normalization, each dimension's
-weighting method (entropy, factor analysis, equal weights; AHP only where the case gives a comparison matrix), each
-axis's threshold rule (mean or median) and, when a dimension is weighted by factor analysis, that analysis's
-conventions; it compares the classes and the Spearman rank correlation of each axis's values with the case's.
+weighting method (entropy, factor analysis, equal weights; never AHP, whose comparison matrix only the case's own
+settings give), each axis's threshold rule (mean or median) and, when a dimension is weighted by factor analysis,
+that analysis's conventions; it compares the classes and the Spearman rank correlation of each axis's values with
+the case's. Its bootstrap refits everything on each sample and classifies the customers the sample drew.
 """
 from __future__ import annotations
 
