@@ -176,8 +176,9 @@ class Kernel:
     notebook (``with Kernel() as kernel: run_case(..., kernel=kernel)``). Each notebook starts with a cell
     (:func:`_preparation`, removed from the saved notebook) that clears the namespace (``%reset -f``; imported
     modules stay loaded), sets the working and output directories and restarts the execution count, so a
-    notebook sees nothing an earlier one defined and its cells are numbered as in a fresh kernel; nbval, which
-    runs every notebook in a fresh kernel, would fail on a notebook that relied on an earlier one."""
+    notebook sees nothing an earlier one defined and its cells are numbered as in a fresh kernel. A run from a
+    later stage (``crmlib run <case> --stage 03``) starts its first notebook in a new kernel. ``make test``
+    re-executes the report notebooks the same way: one kernel per test worker, cleared before each notebook."""
 
     def __init__(self):
         self.manager = AsyncKernelManager(kernel_name="python3")

@@ -606,10 +606,11 @@ def test_factors_are_aligned_to_the_target_by_congruence_whatever_their_order_an
 
 
 def test_loading_intervals_cover_the_population_loadings_of_a_known_structure():
-    """Two factors, three indicators each (population loadings 0.8/0.7/0.6, orthogonal simple structure): on 25
-    simulated samples of 300 customers, the 90% intervals of the varimax principal-component loadings (100
+    """Two factors, three indicators each (population loadings 0.8/0.7/0.6, orthogonal simple structure): on 15
+    simulated samples of 300 customers, the 90% intervals of the varimax principal-component loadings (60
     replicates, aligned to each sample's solution) cover the population's own component loadings in 80-97% of the
-    300 indicator-factor cells (found: 0.89 with 40 samples of 150 replicates), and a seed repeats its numbers."""
+    180 indicator-factor cells (found: 0.91 here; 0.86 and 0.88 with the generator's seeds 4 and 5, 0.89 with 40
+    samples of 150 replicates), and a seed repeats its numbers."""
     settings = FactorAnalysisSettings(n_factors=FactorCount(rule="fixed", n=2))
     population = np.array([[0.8, 0], [0.7, 0], [0.6, 0], [0, 0.8], [0, 0.7], [0, 0.6]])
     correlation = population @ population.T
@@ -618,18 +619,18 @@ def test_loading_intervals_cover_the_population_loadings_of_a_known_structure():
     target = factors.principal_components(pd.DataFrame(correlation, index=names, columns=names), 2).loadings
     rng = np.random.default_rng(3)
     covered = cells = 0
-    for sample in range(25):
+    for sample in range(15):
         unique = rng.normal(size=(300, 6)) * np.sqrt(1 - (population**2).sum(axis=1))
         data = pd.DataFrame(rng.normal(size=(300, 2)) @ population.T + unique, columns=names)
         fit = factors.extract_factors(factors.correlation_matrix(data), 2, settings)
-        table = factors.loading_intervals(data, fit, settings, replicates=100, confidence=0.9, seed=sample)
+        table = factors.loading_intervals(data, fit, settings, replicates=60, confidence=0.9, seed=sample)
         expected = factors.align_factors(target, fit.loadings).stack().to_numpy()
         covered += int(((table["lower"] <= expected) & (expected <= table["upper"])).sum())
         cells += len(table)
     assert 0.80 <= covered / cells <= 0.97
-    again = factors.loading_intervals(data, fit, settings, replicates=100, confidence=0.9, seed=sample)
+    again = factors.loading_intervals(data, fit, settings, replicates=60, confidence=0.9, seed=sample)
     pd.testing.assert_frame_equal(again, table)
-    assert (table["replicates"] == 100).all() and (table["failed"] == 0).all()
+    assert (table["replicates"] == 60).all() and (table["failed"] == 0).all()
 
 
 def test_an_oblique_grading_writes_structure_and_factor_correlations_and_scores_on_the_engine(make_case, tmp_path):
