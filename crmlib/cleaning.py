@@ -106,7 +106,6 @@ def check_analysable(data: pd.DataFrame, *, file=None, declared: dict[str, str] 
     that there are more customers than indicators (otherwise the correlation
     matrix is singular). ``declared`` maps an indicator to where the params declare it, ``headers`` to its
     column header in the data file, for the message.
-    declare it, for the message.
     """
     declared, headers = declared or {}, headers or {}
     for column in data.columns:
