@@ -20,9 +20,10 @@ CASES = ["shaoxing", "islr_credit", "jd", "credit_value", "satisfaction", "sz", 
          "harman74", "bfi", "ability", "credit_grading", "holzinger_swineford", "spi"]
 
 
-def run_stages(params, directory) -> None:
-    """Run every stage of a case in-process (:func:`crmlib.pipeline.run_stage`), tables into ``directory``."""
-    for stage in params.stages:
+def run_stages(params, directory, stages=None) -> None:
+    """Run the ``stages`` of a case (all by default) in-process (:func:`crmlib.pipeline.run_stage`), tables into
+    ``directory``."""
+    for stage in params.stages if stages is None else stages:
         pipeline.run_stage(params, directory, stage)
 
 
@@ -98,13 +99,9 @@ def fresh_tables(tmp_path_factory):
             directory = tmp_path_factory.mktemp(f"fresh-{case}")
             if notebooks is not None:
                 shutil.copytree(notebooks, directory, dirs_exist_ok=True)
-            saved = os.environ.pop(SALT_ENV, None)
-            try:
-                for stage in stages:
-                    pipeline.run_stage(params, directory, stage)
-            finally:
-                if saved is not None:
-                    os.environ[SALT_ENV] = saved
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv(SALT_ENV, raising=False)
+                run_stages(params, directory, stages)
             runs[case] = directory
         return runs[case]
 
