@@ -1,9 +1,26 @@
-"""Indicator construction: direction, standardization and descriptive statistics."""
+"""Indicator construction: direction, standardization and descriptive statistics.
+
+:func:`descriptive_statistics`, :func:`exact_moments` and :func:`standardize_on_engine` run on an engine table
+(:mod:`crmlib.engine`: DuckDB or Spark) and return one row per indicator; :func:`standardize` is their in-memory
+counterpart for the resampling in :mod:`crmlib.robustness`.
+"""
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["to_benefit_direction", "standardize", "descriptive_statistics"]
+from .engine import number, quote
+
+__all__ = ["to_benefit_direction", "standardize", "EXACT_DIGITS", "exact_moments", "descriptive_statistics",
+           "standardize_on_engine"]
+
+#: Significant digits of the largest value of a column that the exact sums keep (:func:`exact_moments`): each
+#: value is scaled to an integer below 10**17, as exact as the double it is.
+EXACT_DIGITS = 17
+_SPLIT = 10**9  # a scaled value x = a * _SPLIT + b, so that cubes of a and b fit in DECIMAL(38, 0)
 
 
 def to_benefit_direction(data: pd.DataFrame, directions: dict[str, str]) -> pd.DataFrame:
@@ -28,19 +45,99 @@ def standardize(data: pd.DataFrame, ddof: int = 1) -> pd.DataFrame:
     return (data - data.mean()) / data.std(ddof=ddof)
 
 
-def descriptive_statistics(data: pd.DataFrame) -> pd.DataFrame:
-    """One row per indicator: ``indicator``, ``n``, ``mean``, ``sd`` (ddof=1), ``min``, ``median``, ``max``, ``skewness``.
+def _scale(largest: float) -> float:
+    """The power of ten that brings ``largest`` (a column's largest magnitude) below 10**EXACT_DIGITS."""
+    if not np.isfinite(largest) or largest == 0:
+        return 1.0
+    return 10.0 ** min(300, EXACT_DIGITS - 1 - math.floor(math.log10(largest)))
 
-    Skewness is the adjusted Fisher-Pearson coefficient (pandas ``skew``,
-    SPSS's "Skewness").
+
+def exact_moments(run, table: str, columns: list[str], ddof: int = 1) -> pd.DataFrame:
+    """``n`` (observed values), ``mean``, ``sd`` (``ddof``) and ``skewness`` (adjusted Fisher-Pearson, as pandas'
+    ``skew`` and SPSS) of each of ``columns`` of engine table ``table``, from sums the engine computes exactly.
+
+    Each value x of a column is scaled by a power of ten F to an integer X = round(x F) below 10**17
+    (:data:`EXACT_DIGITS` significant digits of the column's largest magnitude: as exact as the double), split as
+    X = a 10^9 + b, and the engine sums the products of a and b up to the third power as ``DECIMAL(38, 0)``,
+    exactly. Python recombines the sums :math:`S_k = \\sum X^k` in integers and computes the central sums
+    :math:`M_2 = S_2 - S_1^2/n`, :math:`M_3 = S_3 - 3 S_1 S_2/n + 2 S_1^3/n^2` as fractions; only the last
+    division and root are in floating point:
+
+    .. math:: \\bar x = \\frac{S_1}{nF}, \\quad s = \\frac{1}{F}\\sqrt{\\frac{M_2}{n - ddof}}, \\quad
+              G_1 = \\frac{\\sqrt{n(n-1)}}{n-2} \\cdot \\frac{M_3/n}{(M_2/n)^{3/2}}
+
+    The result does not depend on the engine, the order of the rows or the number of threads, and the one-pass
+    formulas lose nothing to cancellation. Missing values (NULL) are left out per column. ``sd`` is NaN for
+    ``n <= ddof``; ``skewness`` NaN for n < 3 and 0 for a constant column (as pandas). R: ``mean(x)``, ``sd(x)``
+    (ddof 1), ``e1071::skewness(x, type = 2)``.
     """
+    largest = run.first("SELECT " + ", ".join(f"MAX(ABS(CAST({quote(c)} AS DOUBLE))) AS m{i}"
+                                              for i, c in enumerate(columns)) + f" FROM {table}")
+    scale = [_scale(float(largest[f"m{i}"]) if largest[f"m{i}"] is not None else np.nan)
+             for i in range(len(columns))]
+    parts, terms = [], []
+    for i, c in enumerate(columns):
+        x = f"ROUND(CAST({quote(c)} AS DOUBLE) * {number(scale[i])})"
+        parts += [f"CAST(FLOOR({x} / {number(_SPLIT)}) AS BIGINT) AS a{i}", f"CAST({x} AS BIGINT) AS x{i}"]
+        a, b = f"CAST(a{i} AS DECIMAL(38, 0))", f"CAST(x{i} - a{i} * {_SPLIT} AS DECIMAL(38, 0))"
+        terms += [f"COUNT(a{i})", f"SUM({a})", f"SUM({b})", f"SUM({a} * {a})", f"SUM({a} * {b})", f"SUM({b} * {b})",
+                  f"SUM({a} * {a} * {a})", f"SUM({a} * {a} * {b})", f"SUM({a} * {b} * {b})", f"SUM({b} * {b} * {b})"]
+    sums = run.query("SELECT " + ", ".join(f"CAST({t} AS VARCHAR) AS s{k}" for k, t in enumerate(terms))
+                     + f" FROM (SELECT {', '.join(parts)} FROM {table}) AS scaled").iloc[0].tolist()
+    rows, k = [], _SPLIT
+    for i, c in enumerate(columns):
+        n, a1, b1, a2, ab, b2, a3, a2b, ab2, b3 = (0 if v is None or pd.isna(v) else int(v)
+                                                  for v in sums[10 * i:10 * i + 10])
+        s1, s2 = a1 * k + b1, a2 * k * k + 2 * ab * k + b2
+        s3 = a3 * k ** 3 + 3 * a2b * k * k + 3 * ab2 * k + b3
+        f = Fraction(scale[i])
+        if n == 0:
+            rows.append({"indicator": c, "n": 0, "mean": np.nan, "sd": np.nan, "skewness": np.nan})
+            continue
+        m2 = Fraction(s2) - Fraction(s1 * s1, n)
+        m3 = Fraction(s3) - Fraction(3 * s1 * s2, n) + Fraction(2 * s1 ** 3, n * n)
+        sd = math.sqrt(m2 / (n - ddof) / (f * f)) if n > ddof else np.nan
+        if n < 3:
+            skewness = np.nan
+        elif m2 == 0:
+            skewness = 0.0
+        else:
+            skewness = float(m3 / n) / float(m2 / n) ** 1.5 * math.sqrt(n * (n - 1)) / (n - 2)
+        rows.append({"indicator": c, "n": n, "mean": float(Fraction(s1, n) / f), "sd": sd, "skewness": skewness})
+    return pd.DataFrame(rows).set_index("indicator")
+
+
+def descriptive_statistics(run, table: str, columns: list[str]) -> pd.DataFrame:
+    """One row per indicator of engine table ``table``: ``indicator``, ``n``, ``mean``, ``sd`` (ddof=1), ``min``,
+    ``median``, ``max``, ``skewness``, computed by the engine.
+
+    ``n`` counts the observed values; the moments are exact (:func:`exact_moments`); the median is the exact
+    ``quantile_cont(x, 0.5)`` (Spark: ``percentile``), R's ``median``. Skewness is the adjusted Fisher-Pearson
+    coefficient (pandas ``skew``, SPSS's "Skewness").
+    """
+    order = run.first("SELECT " + ", ".join(
+        f"MIN(CAST({quote(c)} AS DOUBLE)) AS min{i}, quantile_cont(CAST({quote(c)} AS DOUBLE), 0.5) AS median{i}, "
+        f"MAX(CAST({quote(c)} AS DOUBLE)) AS max{i}" for i, c in enumerate(columns)) + f" FROM {table}")
+    moments = exact_moments(run, table, columns)
     return pd.DataFrame({
-        "indicator": data.columns,
-        "n": data.count().to_numpy(),
-        "mean": data.mean().to_numpy(),
-        "sd": data.std(ddof=1).to_numpy(),
-        "min": data.min().to_numpy(),
-        "median": data.median().to_numpy(),
-        "max": data.max().to_numpy(),
-        "skewness": data.skew().to_numpy(),
+        "indicator": columns,
+        "n": moments["n"].to_numpy(),
+        "mean": moments["mean"].to_numpy(),
+        "sd": moments["sd"].to_numpy(),
+        "min": [float(order[f"min{i}"]) if order[f"min{i}"] is not None else np.nan for i in range(len(columns))],
+        "median": [float(order[f"median{i}"]) if order[f"median{i}"] is not None else np.nan
+                   for i in range(len(columns))],
+        "max": [float(order[f"max{i}"]) if order[f"max{i}"] is not None else np.nan for i in range(len(columns))],
+        "skewness": moments["skewness"].to_numpy(),
     })
+
+
+def standardize_on_engine(run, table: str, columns: list[str], directions: dict[str, str], ddof: int = 1,
+                          keep: tuple[str, ...] = ()) -> str:
+    """The SQL of the z-scores of ``columns`` of engine table ``table`` in benefit direction (:func:`standardize`
+    of :func:`to_benefit_direction`): :math:`z = \\pm (x - \\bar x) / s`, minus for a cost indicator, with the
+    exact mean and sd (``ddof``) of :func:`exact_moments`; the columns ``keep`` (the customer id) come first."""
+    moments = exact_moments(run, table, columns, ddof)
+    z = [f"{'-' if directions[c] == 'cost' else ''}((CAST({quote(c)} AS DOUBLE) - {number(moments.loc[c, 'mean'])}) / "
+         f"{number(moments.loc[c, 'sd'])}) AS {quote(c)}" for c in columns]
+    return f"SELECT {', '.join([quote(k) for k in keep] + z)} FROM {table}"
