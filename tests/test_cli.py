@@ -350,10 +350,10 @@ def test_a_family_without_an_engine_path_refuses_spark(root, tmp_path, cli):
 @pytest.mark.xdist_group("spark")
 def test_the_engine_choice_reaches_the_stage_notebooks(root, tmp_path, cli):
     """`--engine spark --spark-master M` starts Spark in the notebooks' kernel with master M: a master Spark
-    cannot use stops the first stage the engine computes in (bank_churners: 02) with one line naming the master,
+    cannot use stops the first stage the engine computes in (01: the cleaning) with one line naming the master,
     and leaves no outputs."""
     engine_or_skip("spark")
     result = cli("--params-dir", root / "params", "run", "bank_churners", "--engine", "spark", "--spark-master",
                  "nowhere", "--output-dir", tmp_path)
-    assert_user_error(result, "Spark could not start with master 'nowhere'", "--spark-master", "stage 02_indicators")
+    assert_user_error(result, "Spark could not start with master 'nowhere'", "--spark-master", "stage 01_clean")
     assert_no_outputs(tmp_path / "data")
