@@ -23,7 +23,8 @@ from .engine import number, quote
 from .errors import InputError
 from .params import CleaningRules
 
-__all__ = ["handle_missing", "check_missing_share", "check_analysable", "CleaningResult", "clean_indicators"]
+__all__ = ["handle_missing", "check_missing_share", "check_analysable", "CleaningResult", "clean_indicators",
+           "clean_on_engine"]
 
 
 def handle_missing(data: pd.DataFrame, policy: str, fill: pd.Series | None = None) -> pd.DataFrame:
@@ -117,11 +118,24 @@ def _values(row: dict, key: str, count: int) -> np.ndarray:
                      for i in range(count)])
 
 
-def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.Engine | None = None, file=None,
-                     declared: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> CleaningResult:
-    """Winsorize, handle missing values and check the result (see module notes for the order), on ``run`` (a
-    DuckDB engine in this process by default); the cleaned table stays on the engine as ``clean_indicators``
-    (the indicators and ``input_row``, the row's place in ``data``) and comes back in ``data``'s order.
+def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, file=None, declared: dict[str, str] | None = None,
+                     headers: dict[str, str] | None = None) -> CleaningResult:
+    """:func:`clean_on_engine` of a table in memory (indicators as columns), on DuckDB in this process; the cleaned
+    indicators come back indexed as ``data``, in its order."""
+    run = engine.DuckDBEngine(threads=1)
+    run.table("raw_indicators", pd.DataFrame(data.to_numpy(dtype=float), columns=data.columns), numbered=True)
+    log = clean_on_engine(run, "raw_indicators", list(data.columns), rules, file=file, declared=declared,
+                          headers=headers)
+    cleaned = run.query("SELECT * FROM clean_indicators ORDER BY input_row")
+    return CleaningResult(data=cleaned[list(data.columns)].astype(float)
+                          .set_axis(data.index[cleaned["input_row"].to_numpy() - 1]), log=log)
+
+
+def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: CleaningRules, *, file=None,
+                    declared: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> pd.DataFrame:
+    """Winsorize, handle missing values and check the result (see module notes for the order) on engine table
+    ``table``, whose other columns (the customer id, ``input_row``) are kept as they are; the result is engine
+    table ``clean_indicators``. Returns the cleaning log (:class:`CleaningResult`).
 
     - **Winsorizing** clips each indicator at the quantiles ``rules.winsorize`` of its observed values, by linear
       interpolation between order statistics (R's ``quantile(type = 7)``, ``numpy.quantile(method="linear")``):
@@ -132,10 +146,8 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.En
       default).
     - **Checks** (:func:`check_missing_share` on the values read, :func:`check_analysable` on the result).
     """
-    run = run or engine.DuckDBEngine(threads=1)
-    columns, n_in = list(data.columns), len(data)
-    run.table("raw_indicators", pd.DataFrame(data.to_numpy(dtype=float), columns=columns)
-              .assign(input_row=np.arange(n_in, dtype=np.int64)))
+    others = [c for c in run.columns(table) if c not in columns]
+    kept_columns = ", ".join(quote(c) for c in others)
     value = {c: f"CAST({quote(c)} AS DOUBLE)" for c in columns}
     quantiles = ""
     if rules.winsorize is not None:
@@ -143,8 +155,9 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.En
         quantiles = ", " + ", ".join(f"quantile_cont({value[c]}, {number(low)}) AS low{i}, "
                                      f"quantile_cont({value[c]}, {number(high)}) AS high{i}"
                                      for i, c in enumerate(columns))
-    read = run.first("SELECT " + ", ".join(f"COUNT({value[c]}) AS count{i}" for i, c in enumerate(columns))
-                     + quantiles + " FROM raw_indicators")
+    read = run.first("SELECT COUNT(*) AS n, " + ", ".join(f"COUNT({value[c]}) AS count{i}" for i, c in enumerate(columns))
+                     + quantiles + f" FROM {table}")
+    n_in = int(read["n"])
     missing = pd.Series(n_in - _values(read, "count", len(columns)), index=columns)
     check_missing_share(missing, n_in, rules.max_missing_share, file=file, declared=declared, headers=headers)
     nan = np.full(len(columns), np.nan)
@@ -157,8 +170,8 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.En
         clipped.append(f"CASE{cases} ELSE {value[c]} END AS {quote(c)}" if cases else f"{value[c]} AS {quote(c)}")
         counted += [f"SUM(CASE WHEN {value[c]} {op} {number(bound[i])} THEN 1 ELSE 0 END) AS {name}{i}"
                     for op, bound, name in (("<", low, "below"), (">", high, "above")) if np.isfinite(bound[i])]
-    run.create("clipped_indicators", f"SELECT input_row, {', '.join(clipped)} FROM raw_indicators", rows=True)
-    clips = run.first(f"SELECT {', '.join(counted)} FROM raw_indicators") if counted else {}
+    run.create("clipped_indicators", f"SELECT {kept_columns}, {', '.join(clipped)} FROM {table}", rows=True)
+    clips = run.first(f"SELECT {', '.join(counted)} FROM {table}") if counted else {}
 
     def clip_count(name: str, i: int) -> int:
         found = clips.get(f"{name}{i}")
@@ -175,15 +188,14 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.En
     kept = [f"COALESCE({quote(c)}, {number(fill[i])}) AS {quote(c)}" if np.isfinite(fill[i]) else quote(c)
             for i, c in enumerate(columns)]
     complete = (" WHERE " + " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)) if rules.missing == "drop" else ""
-    run.create("clean_indicators", f"SELECT input_row, {', '.join(kept)} FROM clipped_indicators{complete}", rows=True)
+    run.create("clean_indicators", f"SELECT {kept_columns}, {', '.join(kept)} FROM clipped_indicators{complete}", rows=True)
     found = run.first("SELECT COUNT(*) AS n, " + ", ".join(
         f"COUNT({quote(c)}) AS count{i}, MIN({quote(c)}) AS min{i}, MAX({quote(c)}) AS max{i}"
         for i, c in enumerate(columns)) + " FROM clean_indicators")
     n_out = int(found["n"])
     summary = pd.DataFrame({key: _values(found, key, len(columns)) for key in ("count", "min", "max")}, index=columns)
     check_analysable(summary, n_out, file=file, declared=declared, headers=headers)
-    cleaned = run.query(f"SELECT * FROM clean_indicators ORDER BY input_row")
-    log = pd.DataFrame({
+    return pd.DataFrame({
         "indicator": columns,
         "n_missing": missing.to_numpy().astype(int),
         "fill_value": fill,
@@ -194,5 +206,3 @@ def clean_indicators(data: pd.DataFrame, rules: CleaningRules, *, run: engine.En
         "n_customers_in": n_in,
         "n_customers_out": n_out,
     })
-    result = cleaned[columns].astype(float).set_axis(data.index[cleaned["input_row"].to_numpy()])
-    return CleaningResult(data=result, log=log)

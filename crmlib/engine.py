@@ -33,9 +33,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .io import is_parquet
+from . import io
 
-__all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "DuckDBEngine", "SparkEngine", "current", "spark_available",
+__all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "EngineTable", "DuckDBEngine", "SparkEngine", "current",
+           "spark_available",
            "exact_mean", "hash_order", "number", "quote", "text"]
 
 ENGINES = ("duckdb", "spark")
@@ -91,18 +92,33 @@ class Engine:
     name = "engine"
 
     def table(self, name: str, source, columns: dict[str, str] | None = None, *, text: bool = False,
-              encoding: str = "utf-8") -> None:
+              encoding: str = "utf-8", numbered: bool = False) -> None:
         """Register ``source`` as table ``name``.
 
         ``source`` is a DataFrame, a path (``.csv``, ``.csv.gz``, ``.parquet``, or a directory of Parquet files)
         or, on Spark, a catalog table name (``catalog:db.table``). ``columns`` maps the names the queries use to
         the source's headers (all columns, as they are, by default); ``text`` reads every column of a CSV as text.
+        With ``numbered``, a DataFrame or Parquet source gains the column ``input_row``: the row's place in the
+        source, from 1 (a directory's files in the order of their paths, as pandas and pyarrow read them), so
+        that a result can keep the source's order and an error can name the row.
         """
         if isinstance(source, pd.DataFrame):
             frame = source.reset_index() if source.index.name is not None else source
             if columns is not None:
                 frame = frame[list(columns.values())].set_axis(list(columns), axis=1)
+            if numbered:
+                frame = frame.assign(input_row=range(1, len(frame) + 1))
             self._frame(name, frame)
+        elif numbered:
+            self._register_rows(f"{name}_files", source, columns)
+            files = self.query(f"SELECT input_file, COUNT(*) AS n FROM {name}_files GROUP BY input_file")
+            files = files.sort_values("input_file", key=lambda paths: paths.map(_path_key))
+            offsets = [0, *files["n"].cumsum().tolist()[:-1]]
+            start = " ".join(f"WHEN '{_literal(f)}' THEN {o + 1}" for f, o in zip(files["input_file"], offsets))
+            selection = "*" if columns is None else ", ".join(quote(c) for c in columns)
+            first = f"(CASE input_file {start} END)" if start else "1"
+            self.create(name, f"SELECT {selection}, CAST({first} + input_index AS BIGINT) AS input_row "
+                              f"FROM {name}_files", rows=True)
         else:
             self._register(name, source, columns, text, encoding)
 
@@ -122,7 +138,26 @@ class Engine:
         return None if table.empty else table.iloc[0].to_dict()
 
     def write_parquet(self, sql: str, path) -> Path:
-        """Write the result of ``sql`` to ``path`` as Parquet (a file on DuckDB, a directory on Spark)."""
+        """Write the result of ``sql`` (in its order) to ``path`` as one Parquet file, atomically: a temporary file in
+        the same directory, then a rename, so that an interrupted write leaves the earlier file as it was."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        try:
+            self._write_parquet(sql, temporary)
+            os.replace(temporary, path)
+        finally:
+            if temporary.is_dir():
+                shutil.rmtree(temporary)
+            temporary.unlink(missing_ok=True)
+        return path
+
+    def _write_parquet(self, sql, path):
+        raise NotImplementedError
+
+    def _register_rows(self, name, source, columns):
+        """Register a Parquet ``source`` as ``name`` with ``input_file`` (its file's path) and ``input_index`` (the
+        row's place in that file, from 0)."""
         raise NotImplementedError
 
     def columns(self, name: str) -> list[str]:
@@ -145,8 +180,36 @@ class Engine:
         raise NotImplementedError
 
 
+class EngineTable:
+    """A per-customer stage table that stays on the engine: ``sql`` (one row per customer, ``index`` its key),
+    written in the order of ``order`` (columns of the tables ``sql`` reads). :func:`crmlib.pipeline.run_stage`
+    writes it with :meth:`write`; the table is never loaded whole into memory above :data:`crmlib.io.PARQUET_ROWS`
+    rows."""
+
+    def __init__(self, run: Engine, sql: str, order: str, index: str = "customer_id"):
+        self.run, self.sql, self.order, self.index = run, sql, order, index
+
+    def write(self, directory, name: str) -> pd.DataFrame | None:
+        """Write the table as stage table ``name`` of ``directory``: above :data:`~crmlib.io.PARQUET_ROWS` rows,
+        Parquet written by the engine (returns None); otherwise CSV through pandas, as every small stage table
+        (:func:`crmlib.io.write_stage_table`; returns the table)."""
+        ordered = f"{self.sql} ORDER BY {self.order}"
+        if int(self.run.first(f"SELECT COUNT(*) AS n FROM ({self.sql}) AS counted")["n"]) > io.PARQUET_ROWS:
+            self.run.write_parquet(ordered, Path(directory) / f"{name}.parquet")
+            (Path(directory) / f"{name}.csv").unlink(missing_ok=True)
+            return None
+        table = self.run.query(ordered).set_index(self.index)
+        io.write_stage_table(table, directory, name)
+        return table
+
+
+def _path_key(path: str) -> str:
+    """A file's path as both engines name it (DuckDB: a path; Spark: a ``file:`` URI), for ordering files."""
+    return path.removeprefix("file://")
+
+
 def _source_kind(path: Path) -> str:
-    if is_parquet(path):
+    if io.is_parquet(path):
         return "parquet"
     if path.name.endswith((".csv", ".csv.gz", ".txt")):
         return "csv"
@@ -187,6 +250,16 @@ class DuckDBEngine(Engine):
             scan = f"read_csv('{_literal(str(path))}', header = true{options})"
         self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {_selection(columns)} FROM {scan}")
 
+    def _register_rows(self, name, source, columns):
+        path = Path(source)
+        if _source_kind(path) != "parquet":
+            raise InputError("only a Parquet source can be read with its row numbers", file=path)
+        pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+        scan = f"read_parquet('{_literal(pattern)}', filename = true, file_row_number = true)"
+        selection = "* EXCLUDE (filename, file_row_number)" if columns is None else _selection(columns)
+        self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {selection}, filename AS input_file, "
+                                f"file_row_number AS input_index FROM {scan}")
+
     def _frame(self, name, frame):
         self.connection.register(f"{name}_frame", frame)
         self.connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_frame")
@@ -201,11 +274,8 @@ class DuckDBEngine(Engine):
     def query(self, sql):
         return self.connection.execute(sql).df()
 
-    def write_parquet(self, sql, path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def _write_parquet(self, sql, path):
         self.connection.execute(f"COPY ({sql}) TO '{_literal(str(path))}' (FORMAT parquet)")
-        return path
 
 
 def _literal(text: str) -> str:
@@ -284,6 +354,7 @@ class SparkEngine(Engine):
             frame = self.spark.table(source.removeprefix("catalog:"))
         else:
             path = Path(source)
+            self.spark.catalog.refreshByPath(str(path))  # a file rewritten since this session read it
             if _source_kind(path) == "parquet":
                 frame = self.spark.read.parquet(str(path))
             else:
@@ -292,6 +363,18 @@ class SparkEngine(Engine):
             from pyspark.sql import functions
             frame = frame.select([functions.col(f"`{source}`").alias(target) for target, source in columns.items()])
         frame.createOrReplaceTempView(name)
+
+    def _register_rows(self, name, source, columns):
+        from pyspark.sql import functions
+        path = Path(source)
+        if _source_kind(path) != "parquet":
+            raise InputError("only a Parquet source can be read with its row numbers", file=path)
+        self.spark.catalog.refreshByPath(str(path))  # a file rewritten since this session read it
+        frame = self.spark.read.parquet(str(path))
+        selected = [functions.col("*")] if columns is None else [
+            functions.col(f"`{source}`").alias(target) for target, source in columns.items()]
+        frame.select(*selected, functions.col("_metadata.file_path").alias("input_file"),
+                     functions.col("_metadata.row_index").alias("input_index")).createOrReplaceTempView(name)
 
     def _frame(self, name, frame):
         self.spark.createDataFrame(frame).createOrReplaceTempView(name)
@@ -304,9 +387,15 @@ class SparkEngine(Engine):
     def query(self, sql):
         return self.spark.sql(self.translate(sql)).toPandas()
 
-    def write_parquet(self, sql, path):
-        self.spark.sql(self.translate(sql)).write.mode("overwrite").parquet(str(path))
-        return Path(path)
+    def _write_parquet(self, sql, path):
+        """One file: the ordered result in one partition, its one part file moved to ``path``."""
+        folder = path.with_name(path.name + ".parts")
+        try:
+            self.spark.sql(self.translate(sql)).coalesce(1).write.mode("overwrite").parquet(str(folder))
+            (part,) = folder.glob("part-*.parquet")
+            os.replace(part, path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def current(name: str | None = None) -> Engine:

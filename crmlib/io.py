@@ -48,6 +48,10 @@ __all__ = [
     "table_file_row",
     "is_parquet",
     "PARQUET_ROWS",
+    "ID_PROBLEMS",
+    "TOTAL_CELL",
+    "column_not_found",
+    "out_of_range",
     "table_file",
     "write_stage_table",
     "read_parquet_table",
@@ -285,6 +289,17 @@ def _file_row(position: int, first_row: int, rows) -> int:
 #: An id as Excel or a CSV export of it writes a number of 16 digits or more: with an exponent.
 _EXPONENT_ID = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
+#: What is wrong with a customer id, checked in this order, each at the first row (in file order) where it holds:
+#: the message, ``{}`` standing for the id.
+ID_PROBLEMS = {
+    "empty": "customer id is empty: give every customer an id, or remove the row",
+    "exponent": "customer id '{}' was stored as a number with an exponent: a spreadsheet keeps 15 significant "
+                "digits, so the id's last digits are lost; export the id column as text (in Excel: format the "
+                "column as Text before pasting the ids)",
+    "repeated": "customer id '{}' appears more than once: each customer must have one row; merge or remove the "
+                "repeated row",
+}
+
 
 def _customer_ids(table: pd.DataFrame, cells: pd.DataFrame, source: DataSource, data: DataFile) -> pd.Series:
     """Customer ids: the id column (stripped; ``cells`` are the table's text columns as :func:`text_cells` gives
@@ -293,13 +308,9 @@ def _customer_ids(table: pd.DataFrame, cells: pd.DataFrame, source: DataSource, 
         return pd.Series([f"row{row}" for row in table.index])
     ids = _stripped(table, cells, source.id_column)
     for problem, message in (
-        (ids == "", "customer id is empty: give every customer an id, or remove the row"),
-        (_found(ids, _EXPONENT_ID, lambda cell: "e" in cell or "E" in cell),
-         "customer id '{}' was stored as a number with an exponent: a spreadsheet keeps 15 significant digits, "
-         "so the id's last digits are lost; export the id column as text (in Excel: format the column as Text "
-         "before pasting the ids)"),
-        (ids.duplicated(), "customer id '{}' appears more than once: each customer must have one row; merge or "
-         "remove the repeated row"),
+        (ids == "", ID_PROBLEMS["empty"]),
+        (_found(ids, _EXPONENT_ID, lambda cell: "e" in cell or "E" in cell), ID_PROBLEMS["exponent"]),
+        (ids.duplicated(), ID_PROBLEMS["repeated"]),
     ):
         found = np.flatnonzero(np.asarray(problem))
         if found.size:
@@ -310,11 +321,11 @@ def _customer_ids(table: pd.DataFrame, cells: pd.DataFrame, source: DataSource, 
 
 
 #: A cell that names a total, subtotal or average row: 合计, 小计 (also "城区支行 小计"), 总计, 平均, Total, Sum, ...
-_TOTAL_CELL = re.compile(r"(?:合计|小计|总计|平均|均值)$|^(?:sub|grand )?totals?$|^(?:sum|average|mean)$|\s(?:sub)?total$",
+TOTAL_CELL = re.compile(r"(?:合计|小计|总计|平均|均值)$|^(?:sub|grand )?totals?$|^(?:sum|average|mean)$|\s(?:sub)?total$",
                          re.IGNORECASE)
 
 
-#: The last character of every cell :data:`_TOTAL_CELL` finds: the last letter of one of its words, in either case
+#: The last character of every cell :data:`TOTAL_CELL` finds: the last letter of one of its words, in either case
 #: (``ſ``, the long s, is an ``s`` to a case-blind regular expression).
 _TOTAL_ENDINGS = frozenset("计均值eElLmMnNsSſ")
 
@@ -352,7 +363,7 @@ def rows_to_drop(table: pd.DataFrame, cells: pd.DataFrame | None = None) -> pd.S
     numbers = [column for column in table.columns if column not in cells]
     blank = (cells == "").all(axis=1) & table[numbers].isna().all(axis=1)
     header = (cells == pd.Series(cells.columns, index=cells.columns)).sum(axis=1) >= max(1, len(table.columns) / 2)
-    total = cells.apply(lambda column: _found(column, _TOTAL_CELL, lambda cell: cell[-1:] in _TOTAL_ENDINGS)
+    total = cells.apply(lambda column: _found(column, TOTAL_CELL, lambda cell: cell[-1:] in _TOTAL_ENDINGS)
                         ).any(axis=1)
     reason = pd.Series("", index=table.index)
     reason[total] = "total or subtotal row"
@@ -449,9 +460,7 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
                              f"{', '.join(data.duplicated[column])}): rename all but the one meant, so that the "
                              "header names one column", **data.where(column))
         if column not in data.positions:
-            row = "" if is_parquet(path) else f", or set {key}.header_row to the row that holds the headers"
-            raise InputError(f"column not found (the file's headers are: {', '.join(data.positions)}); write the "
-                             f"header as it is in the file{row}", **data.where(column))
+            raise column_not_found(list(data.positions), path, key, **data.where(column))
     percent = _check_excel_cells(data, table, needed, {m.source_column for m in measures if m.unit == "%"})
     columns, converted = {}, {}
     for measure in measures:
@@ -477,6 +486,14 @@ def read_measures(source: DataSource, path: Path, measures, text_columns=(), key
     dropped = pd.DataFrame({"row": dropped.index.astype(int), "reason": dropped.to_numpy()})
     return Measures(values.set_axis(index), text, pd.Series(table.index.to_numpy(), index=index, name="row"), dropped,
                     pd.Series(converted, name="n_converted", dtype=int))
+
+
+def column_not_found(headers: list[str], path, key: str, **where) -> InputError:
+    """The error for a column the params name that the data file (``path``, params section ``key``) lacks; ``where``
+    locates it (:class:`InputError`'s keywords)."""
+    row = "" if is_parquet(path) else f", or set {key}.header_row to the row that holds the headers"
+    return InputError(f"column not found (the file's headers are: {', '.join(headers)}); write the header as it is "
+                      f"in the file{row}", **where)
 
 
 #: Two cells of a matrix that mirror each other agree when they differ by no more than this.
@@ -595,10 +612,18 @@ def _check_range(values: np.ndarray, bounds, cells: pd.Series, data: DataFile, m
     outside = np.asarray(outside, dtype=bool) & ~np.isnan(values)
     if outside.any():
         position = int(np.flatnonzero(outside)[0])
-        shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
-        raise InputError(f"value {values[position]:g} (cell '{cells.iloc[position]}') is outside the plausible range "
-                         f"{shown} declared for indicator '{measure.id}' (valid_range): correct the cell, or widen "
-                         "the range if the value is real", **data.where(measure.source_column, int(rows[position])))
+        raise out_of_range(values[position], cells.iloc[position], measure,
+                           **data.where(measure.source_column, int(rows[position])))
+
+
+def out_of_range(value: float, cell, measure, **where) -> InputError:
+    """The error for a value outside its measure's declared plausible range (``valid_range``); ``where`` locates
+    the cell (:class:`InputError`'s keywords)."""
+    low, high = measure.valid_range
+    shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+    return InputError(f"value {value:g} (cell '{cell}') is outside the plausible range {shown} declared for "
+                      f"indicator '{measure.id}' (valid_range): correct the cell, or widen the range if the value is "
+                      "real", **where)
 
 
 def read_indicators(params: CaseParams) -> pd.DataFrame:

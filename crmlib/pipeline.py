@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io, stages
+from . import engine, io, stages
 from .params import STAGES, CaseParams
 from .tables import registry
 
@@ -27,7 +27,9 @@ __all__ = ["STAGES", "run_stage", "clean", "build_indicators", "factor_analysis"
 
 def run_stage(params: CaseParams, directory, stage: str) -> dict[str, pd.DataFrame]:
     """Run ``stage`` for every family of the case that takes part in it; returns the tables written, each with its
-    index (``customer_id``) as a column, as a later stage reads it back.
+    index (``customer_id``) as a column, as a later stage reads it back. A per-customer table the engine wrote
+    itself as Parquet (:class:`crmlib.engine.EngineTable`, above :data:`crmlib.io.PARQUET_ROWS` rows) is returned
+    as that table, not loaded.
 
     Raises
     ------
@@ -44,7 +46,14 @@ def run_stage(params: CaseParams, directory, stage: str) -> dict[str, pd.DataFra
             if entry is None or entry.family != family.folder or entry.stage != stage:
                 raise ValueError(f"{family.folder} returned table '{name}' in stage {stage}, which it does not "
                                  f"declare there (crmlib/families/{family.folder}/tables.py)")
-            io.write_stage_table(table, directory, name)
+            if isinstance(table, engine.EngineTable):
+                frame = table.write(directory, name)
+                if frame is None:  # Parquet, written by the engine
+                    written[name] = table
+                    continue
+                table = frame
+            else:
+                io.write_stage_table(table, directory, name)
             written[name] = table.reset_index() if table.index.name is not None else table
     stages.record_stage(params, directory, stage, written)
     return written

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from crmlib import InputError, engine
-from crmlib.cleaning import check_analysable, clean_indicators, handle_missing
+from crmlib.cleaning import check_analysable, clean_indicators, clean_on_engine, handle_missing
 from crmlib.params import CleaningRules
 
 from conftest import engine_or_skip
@@ -94,10 +94,13 @@ def test_spark_cleans_as_duckdb():
     data = pd.DataFrame(rng.lognormal(3, 1.5, (300, 3)), columns=["a", "b", "c"],
                         index=pd.Index([f"C{i:03d}" for i in range(300)], name="customer_id"))
     data.iloc[rng.choice(300, 40, replace=False), 0] = np.nan
-    spark = engine_or_skip("spark")
+    runs = {"spark": engine_or_skip("spark"), "duckdb": engine.current("duckdb")}
+    for run in runs.values():
+        run.table("customers", data, numbered=True)
     for policy in ("drop", "median", "mean", "pairwise"):
         rules = CleaningRules(missing=policy, winsorize=(0.01, 0.99))
-        on_spark = clean_indicators(data, rules, run=spark)
-        on_duckdb = clean_indicators(data, rules, run=engine.current("duckdb"))
-        pd.testing.assert_frame_equal(on_spark.log, on_duckdb.log)
-        pd.testing.assert_frame_equal(on_spark.data, on_duckdb.data)
+        logs = {name: clean_on_engine(run, "customers", list(data.columns), rules) for name, run in runs.items()}
+        cleaned = {name: run.query("SELECT * FROM clean_indicators ORDER BY input_row") for name, run in runs.items()}
+        pd.testing.assert_frame_equal(logs["spark"], logs["duckdb"])
+        pd.testing.assert_frame_equal(cleaned["spark"], cleaned["duckdb"], check_dtype=False)
+        assert cleaned["duckdb"]["customer_id"].tolist() == clean_indicators(data, rules).data.index.tolist()

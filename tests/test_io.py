@@ -9,7 +9,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from crmlib import InputError, load_params
-from crmlib.io import parse_numbers, read_indicators, read_table, write_table
+from crmlib.io import parse_numbers, read_indicators, read_measures, read_table, write_table
+
+from conftest import engine_or_skip
 
 
 def test_amount_units_and_separators_convert_to_declared_unit():
@@ -270,3 +272,91 @@ def test_rows_equal_to_the_sum_or_mean_of_the_others_are_found_as_by_their_defin
         result = _aggregate_rows(pd.DataFrame(x))
         assert result.tolist() == by_definition(x)
         assert {row: result[row].split()[3] for row in np.flatnonzero(result != "")} == found
+
+
+def _typed_parquet_case(make_case, tmp_path):
+    """A customer file as a warehouse exports it: the indicators typed numbers, the ids and a branch as text, with
+    rows that are not customers: a blank row, a total row labelled in the id, a subtotal labelled in the branch
+    after an ideographic space, and an unlabelled row equal to the sum of the others (or, in the second table
+    returned, to their mean)."""
+    path = make_case(n=40, edit_params=lambda p: p["data"].update(path="customers.parquet"))
+    csv = load_params(path).model_copy(update={"data": load_params(path).data.model_copy(update={"path": "customers.csv"})})
+    read = read_measures(csv.data, csv.data_path, csv.indicators)
+    headers = {i.id: i.source_column for i in csv.indicators}
+    table = read.values.rename(columns=headers).rename_axis(csv.data.id_column).reset_index()
+    table.insert(1, "支行", "城区支行")
+    numbers = table[list(headers.values())]
+    extra = pd.DataFrame([{csv.data.id_column: None, "支行": None},
+                          {csv.data.id_column: "合计", "支行": "", **numbers.sum()},
+                          {csv.data.id_column: "S1", "支行": "城区支行\u3000小计", **numbers.iloc[:3].sum()},
+                          {csv.data.id_column: "X1", "支行": "城区支行", **numbers.sum()},
+                          {csv.data.id_column: "X2", "支行": "城区支行", **numbers.mean()}])
+    with_sum = pd.concat([table.iloc[:20], extra.iloc[:2], table.iloc[20:], extra.iloc[2:4]], ignore_index=True)
+    with_mean = pd.concat([table.iloc[:20], extra.iloc[:2], table.iloc[20:], extra.iloc[[2, 4]]], ignore_index=True)
+    return load_params(path), with_sum, with_mean
+
+
+def _both_readers(params, run):
+    """The customer file read in memory (crmlib.io.read_measures) and by the engine (its Parquet reader)."""
+    from crmlib.families.customer_file import parquet
+    in_memory = read_measures(params.data, params.data_path, params.indicators)
+    dropped = parquet.read_customer_file(run, params.data, params.data_path, params.indicators)
+    on_engine = run.query("SELECT * FROM customer_file ORDER BY input_row").set_index("customer_id")
+    return in_memory, dropped, on_engine
+
+
+def _error(read) -> str:
+    with pytest.raises(InputError) as error:
+        read()
+    return str(error.value)
+
+
+def _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, run, errors):
+    """The engine's reader and the one in memory leave out the same rows and give the same ids, numbers and file
+    rows, of a file and of a directory of partitions; with ``errors``, they stop with the same messages (on Spark,
+    where each check is a slow query or two, only the repeated id's)."""
+    params, table, with_mean = _typed_parquet_case(make_case, tmp_path)
+    table.to_parquet(tmp_path / "customers.parquet", index=False)
+    in_memory, dropped, on_engine = _both_readers(params, run)
+    assert dropped.values.tolist() == [[21, "blank row"], [22, "total or subtotal row"],
+                                       [43, "total or subtotal row"], [44, "row equals the sum of the others"]]
+    pd.testing.assert_frame_equal(dropped, in_memory.dropped)
+    assert on_engine["input_row"].tolist() == in_memory.rows.tolist()
+    pd.testing.assert_frame_equal(on_engine.drop(columns="input_row"), in_memory.values, check_names=False)
+    (tmp_path / "partitions").mkdir()  # a directory of partitions: rows numbered across its files, in path order
+    with_mean.iloc[:30].to_parquet(tmp_path / "partitions" / "part-0.parquet", index=False)
+    with_mean.iloc[30:].to_parquet(tmp_path / "partitions" / "part-1.parquet", index=False)
+    partitioned = params.model_copy(update={"data": params.data.model_copy(update={"path": "partitions"})})
+    in_memory, dropped, on_engine = _both_readers(partitioned, run)
+    assert dropped.values.tolist()[-1] == [44, "row equals the mean of the others"]
+    pd.testing.assert_frame_equal(dropped, in_memory.dropped)
+    assert on_engine["input_row"].tolist() == in_memory.rows.tolist()
+    from crmlib.families.customer_file import parquet
+    id_column, first = params.data.id_column, params.indicators[0]
+    bounded = params.model_copy(update={"indicators": [first.model_copy(update={"valid_range": (0, None)}),
+                                                       *params.indicators[1:]]})
+    reading = [lambda: read_measures(bounded.data, bounded.data_path, bounded.indicators),
+               lambda: parquet.read_customer_file(run, bounded.data, bounded.data_path, bounded.indicators)]
+    edits = (lambda t: t.assign(**{id_column: t[id_column].where(t.index != 7, " ")}),
+             lambda t: t.assign(**{id_column: t[id_column].where(t.index != 9, "6.22E+18")}),
+             lambda t: t.assign(**{first.source_column: t[first.source_column].where(t.index != 11, -5.0)}),
+             lambda t: t.assign(**{id_column: t[id_column].where(t.index != 30, t[id_column][3])}))
+    for edit in edits if errors else edits[-1:]:
+        edit(table).to_parquet(tmp_path / "customers.parquet", index=False)
+        messages = [_error(read) for read in reading]
+        assert messages[0] == messages[1] and ", row " in messages[0]
+    if errors:
+        table.drop(columns=first.source_column).to_parquet(tmp_path / "customers.parquet", index=False)
+        messages = [_error(read) for read in reading]
+        assert messages[0] == messages[1] and "column not found" in messages[0]
+
+
+def test_the_engine_reads_a_typed_parquet_customer_file_as_pandas_does(make_case, tmp_path, run):
+    """The engine's reader of a Parquet customer file (crmlib.families.customer_file.parquet) leaves out the same
+    rows, gives the same ids, numbers and file rows, and stops with the same messages, as the reader in memory."""
+    _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, run, errors=True)
+
+
+@pytest.mark.xdist_group("spark")
+def test_spark_reads_a_typed_parquet_customer_file_as_pandas_does(make_case, tmp_path):
+    _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, engine_or_skip("spark"), errors=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import cleaning, engine, indicators, io, transactions
+from . import parquet
 
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
@@ -16,18 +17,24 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     if params.data.matrix is not None:
         corr, log = io.read_matrix(params.data, params.data_path, params.indicators)
         return {"input_correlations": corr.reset_index(), "matrix_log": log}
-    built, run = None, engine.current()
+    run, built, columns = engine.current(), None, [i.id for i in params.indicators]
+    converted = pd.Series(0, index=columns)
     if params.data.transactions is not None:
         built = transactions.read_measures(run, params.data, params.data_path, params.indicators)
         read = built.measures
     else:
-        read = io.read_measures(params.data, params.data_path, params.indicators)
+        dropped = parquet.read_customer_file(run, params.data, params.data_path, params.indicators)
+        read = io.read_measures(params.data, params.data_path, params.indicators) if dropped is None else None
+    if read is not None:  # read in memory: handed to the engine
+        run.table("customer_file", read.values, numbered=True)
+        dropped, converted = read.dropped, read.converted
     declared = {i.id: f"{params.source_file} key 'indicators.{n}'" for n, i in enumerate(params.indicators)}
-    result = cleaning.clean_indicators(read.values, params.cleaning, run=run, file=params.data_path, declared=declared,
-                                       headers={i.id: i.source_column for i in params.indicators})
-    log = result.log
-    log.insert(1, "n_converted", read.converted.reindex(log["indicator"]).to_numpy())
-    tables = {"clean_indicators": result.data, "cleaning_log": log, "dropped_rows": read.dropped}
+    log = cleaning.clean_on_engine(run, "customer_file", columns, params.cleaning, file=params.data_path,
+                                   declared=declared, headers={i.id: i.source_column for i in params.indicators})
+    log.insert(1, "n_converted", converted.reindex(log["indicator"]).to_numpy())
+    clean = engine.EngineTable(run, f"SELECT customer_id, {', '.join(engine.quote(c) for c in columns)} "
+                                    "FROM clean_indicators", order="input_row")
+    tables = {"clean_indicators": clean, "cleaning_log": log, "dropped_rows": dropped}
     if built is not None:
         tables |= {"transaction_summary": built.summary, "transaction_months": built.months}
     return tables
@@ -37,14 +44,14 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 02, on the run's engine: descriptive statistics in own units (:func:`crmlib.indicators.descriptive_statistics`);
     z-scores with cost indicators turned to benefit direction (:func:`crmlib.indicators.standardize_on_engine`),
     in the customer file's order."""
-    data = io.read_table(directory, "clean_indicators")
+    path = io.table_file(directory, "clean_indicators")
     run = engine.current()
-    run.table("clean_indicators", data.assign(input_row=range(len(data))))
+    run.table("clean_indicators", path if path.suffix == ".parquet" else io.read_table(directory, "clean_indicators"),
+              numbered=True)
     columns = [i.id for i in params.indicators]
     meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
                          for i in params.indicators]).rename(columns={"id": "indicator"})
     descriptives = meta.merge(indicators.descriptive_statistics(run, "clean_indicators", columns), on="indicator")
     z = indicators.standardize_on_engine(run, "clean_indicators", columns, {i.id: i.direction for i in params.indicators},
-                                         ddof=params.cleaning.ddof, keep=("customer_id", "input_row"))
-    z = run.query(f"SELECT * FROM ({z}) AS z ORDER BY input_row").drop(columns="input_row")
-    return {"descriptives": descriptives, "standardized_indicators": z.set_index("customer_id")}
+                                         ddof=params.cleaning.ddof, keep=("customer_id",))
+    return {"descriptives": descriptives, "standardized_indicators": engine.EngineTable(run, z, order="input_row")}
