@@ -237,7 +237,7 @@ def test_the_quick_test_before_the_total_row_pattern_lets_every_total_cell_throu
     assert io._TOTAL_ENDINGS == frozenset("计均值") | letters and "ſ" in letters
     for cell in ["合计", "城区支行 小计", "总计", "平均", "均值", "Total", "TOTALS", "subtotal", "Grand Total", "SUM",
                  "Average", "mean", "A total", "totalſ"]:
-        assert io._found(pd.Series([cell, "C001"]), io._TOTAL_CELL, lambda c: c[-1:] in io._TOTAL_ENDINGS).tolist() \
+        assert io._found(pd.Series([cell, "C001"]), io.TOTAL_CELL, lambda c: c[-1:] in io._TOTAL_ENDINGS).tolist() \
             == [True, False], cell
 
 
@@ -360,3 +360,16 @@ def test_the_engine_reads_a_typed_parquet_customer_file_as_pandas_does(make_case
 @pytest.mark.xdist_group("spark")
 def test_spark_reads_a_typed_parquet_customer_file_as_pandas_does(make_case, tmp_path):
     _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, engine_or_skip("spark"), errors=False)
+
+
+def test_the_engines_total_row_pattern_finds_the_cells_pythons_finds(run):
+    """The total-row pattern as the engine's regular expressions read it (crmlib.families.customer_file.parquet)
+    finds the same cells as :data:`crmlib.io.TOTAL_CELL`, a blank written out as the characters ``\\s`` stands for."""
+    from crmlib import io
+    from crmlib.families.customer_file.parquet import _total_pattern
+    cells = ["合计", "城区支行 小计", "城区支行\u3000小计", "城区支行\t合计", "总计", "平均", "均值", "Total", "TOTALS",
+             "subtotal", "Grand Total", "SUM", "Average", "mean", "A total", "C001", "totally", "合计数", "summary"]
+    run.table("cells", pd.DataFrame({"cell": cells}))
+    found = run.query(f"SELECT cell, regexp_matches(cell, '{_total_pattern()}') AS total FROM cells")
+    expected = [io.TOTAL_CELL.search(cell) is not None for cell in found["cell"]]
+    assert found["total"].tolist() == expected and sum(expected) == 15
