@@ -82,7 +82,6 @@ def make_case(directory: Path, customers: int) -> Path:
     raw = yaml.safe_load((ROOT / "params" / "shaoxing.yaml").read_text(encoding="utf-8"))
     raw["case"] = "shaoxing_large"
     raw["data"]["path"] = str(directory / "customers")
-    raw.pop("factor_grading")
     path = directory / "shaoxing_large.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     params = load_params(path)

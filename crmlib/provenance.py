@@ -24,9 +24,19 @@ __all__ = ["sha256", "params_leaves", "input_files", "random_seeds", "package_ve
 SECRET_KEYS = ("pseudonym_salt",)
 
 
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
 def sha256(path) -> str:
-    """SHA-256 of a file's bytes, in hexadecimal."""
+    """SHA-256 of a file's bytes, in hexadecimal; of a directory (Parquet partitions), SHA-256 of the list of its
+    files' paths (relative to it, in order) and their SHA-256."""
+    path = Path(path)
     digest = hashlib.sha256()
+    if path.is_dir():
+        for file in _files(path):
+            digest.update(f"{file.relative_to(path).as_posix()}\0{sha256(file)}\n".encode("utf-8"))
+        return digest.hexdigest()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
@@ -51,7 +61,8 @@ def params_leaves(node, prefix: str = ""):
 
 
 def input_files(params: CaseParams) -> pd.DataFrame:
-    """The input files the params name (paths relative to the params file), with size and SHA-256.
+    """The input files the params name (paths relative to the params file), with size and SHA-256 (a directory of
+    Parquet partitions: its files' total size, and :func:`sha256` of the directory).
 
     Returns
     -------
@@ -63,7 +74,8 @@ def input_files(params: CaseParams) -> pd.DataFrame:
     for key, value in params_leaves(params):
         if isinstance(value, Path):
             path = (base / value).resolve()
-            rows.append({"key": key, "file": value.as_posix(), "bytes": path.stat().st_size, "sha256": sha256(path)})
+            size = sum(f.stat().st_size for f in _files(path)) if path.is_dir() else path.stat().st_size
+            rows.append({"key": key, "file": value.as_posix(), "bytes": size, "sha256": sha256(path)})
     return pd.DataFrame(rows, columns=["key", "file", "bytes", "sha256"])
 
 

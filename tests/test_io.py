@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -326,11 +327,22 @@ def _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, run, errors):
     (tmp_path / "partitions").mkdir()  # a directory of partitions: rows numbered across its files, in path order
     with_mean.iloc[:30].to_parquet(tmp_path / "partitions" / "part-0.parquet", index=False)
     with_mean.iloc[30:].to_parquet(tmp_path / "partitions" / "part-1.parquet", index=False)
-    partitioned = params.model_copy(update={"data": params.data.model_copy(update={"path": "partitions"})})
+    partitioned = params.model_copy(update={"data": params.data.model_copy(update={"path": Path("partitions")})})
     in_memory, dropped, on_engine = _both_readers(partitioned, run)
     assert dropped.values.tolist()[-1] == [44, "row equals the mean of the others"]
     pd.testing.assert_frame_equal(dropped, in_memory.dropped)
     assert on_engine["input_row"].tolist() == in_memory.rows.tolist()
+    if errors:  # the stages run from the partitions, written by the engine, and record them as one input
+        from crmlib import cleaning, pipeline, stages
+        out = tmp_path / "out"
+        for stage in ("01_clean", "02_indicators"):
+            pipeline.run_stage(partitioned, out, stage)
+        expected = cleaning.clean_indicators(in_memory.values, partitioned.cleaning).data
+        pd.testing.assert_frame_equal(read_table(out, "clean_indicators", index="customer_id"), expected)
+        assert stages.stale_stages(partitioned, out, ["01_clean"]) == []
+        with_mean.iloc[30:35].to_parquet(tmp_path / "partitions" / "part-1.parquet", index=False)
+        assert stages.stale_stages(partitioned, out, ["01_clean"]) == [
+            ("01_clean", "input file partitions changed since it ran")]
     from crmlib.families.customer_file import parquet
     id_column, first = params.data.id_column, params.indicators[0]
     bounded = params.model_copy(update={"indicators": [first.model_copy(update={"valid_range": (0, None)}),
