@@ -82,7 +82,7 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
                CASE WHEN {blank} THEN 'blank row'
                     WHEN {headers} >= {max(1.0, len(header) / 2)} THEN 'repeated header row'
                     WHEN {total} THEN 'total or subtotal row' ELSE '' END AS reason
-        FROM customer_file_source""", rows=True)
+        FROM customer_file_source""")  # materialized: the checks and the cleaning read it a dozen times
     run.create("customer_candidates", "SELECT * FROM customer_rows WHERE reason = ''", rows=True)
     if run.first("SELECT COUNT(*) AS n FROM customer_candidates")["n"] == 0:
         reasons = sorted(run.query("SELECT DISTINCT reason FROM customer_rows")["reason"])
