@@ -39,11 +39,12 @@ reference: $(STAMP)  ## rewrite the R reference files in tests/reference (needs 
 	Rscript tests/reference/psych_polychoric.R
 	Rscript tests/reference/lavaan_reference.R
 
-benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel; the customer-base computations on DuckDB and Spark; the grading robustness
+benchmark: $(STAMP)  ## time the loop (make test, make reproduce) against its floor; Shaoxing at 1e4-1e6 customers; the A-branch stages on a 1e6 x 24-month panel; the customer-base computations on DuckDB and Spark; the customer file's stages read by the engine or in memory; the grading robustness
 	$(BIN)/python benchmarks/bench_loop.py
 	$(BIN)/python benchmarks/bench_shaoxing.py
 	$(BIN)/python benchmarks/bench_a_branch.py
 	$(BIN)/python benchmarks/bench_engines.py
+	$(BIN)/python benchmarks/bench_customer_file.py
 	$(BIN)/python benchmarks/bench_robustness.py
 
 lab: $(STAMP)  ## JupyterLab on notebooks/, with crmlib in its kernel (installs the lab extra the first time)

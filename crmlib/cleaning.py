@@ -139,7 +139,7 @@ def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: C
 
     - **Winsorizing** clips each indicator at the quantiles ``rules.winsorize`` of its observed values, by linear
       interpolation between order statistics (R's ``quantile(type = 7)``, ``numpy.quantile(method="linear")``):
-      the engine's exact ``quantile_cont`` (Spark: ``percentile``).
+      the engine's exact ``quantile_cont`` (Spark: ``percentile``; :func:`crmlib.engine.exact_quantiles`).
     - **Imputation** replaces a missing value with the median (exact quantile) or the mean (exact sums,
       :func:`crmlib.indicators.exact_moments`) of the observed, winsorized values; ``drop`` removes every customer
       with a missing indicator (listwise deletion, SPSS's default); ``pairwise`` keeps the missing values (psych's
@@ -149,20 +149,14 @@ def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: C
     others = [c for c in run.columns(table) if c not in columns]
     kept_columns = ", ".join(quote(c) for c in others)
     value = {c: f"CAST({quote(c)} AS DOUBLE)" for c in columns}
-    quantiles = ""
-    if rules.winsorize is not None:
-        low, high = rules.winsorize
-        quantiles = ", " + ", ".join(f"quantile_cont({value[c]}, {number(low)}) AS low{i}, "
-                                     f"quantile_cont({value[c]}, {number(high)}) AS high{i}"
-                                     for i, c in enumerate(columns))
-    read = run.first("SELECT COUNT(*) AS n, " + ", ".join(f"COUNT({value[c]}) AS count{i}" for i, c in enumerate(columns))
-                     + quantiles + f" FROM {table}")
+    read = run.first("SELECT COUNT(*) AS n, "
+                     + ", ".join(f"COUNT({value[c]}) AS count{i}" for i, c in enumerate(columns)) + f" FROM {table}")
     n_in = int(read["n"])
     missing = pd.Series(n_in - _values(read, "count", len(columns)), index=columns)
     check_missing_share(missing, n_in, rules.max_missing_share, file=file, declared=declared, headers=headers)
     nan = np.full(len(columns), np.nan)
-    low, high = (nan, nan) if rules.winsorize is None else (_values(read, "low", len(columns)),
-                                                           _values(read, "high", len(columns)))
+    low, high = (nan, nan) if rules.winsorize is None else engine.exact_quantiles(run, table, columns,
+                                                                                  list(rules.winsorize)).T
     clipped, counted = [], []
     for i, c in enumerate(columns):
         cases = "".join(f" WHEN {value[c]} {op} {number(bound[i])} THEN {number(bound[i])}"
@@ -178,9 +172,7 @@ def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: C
         return 0 if found is None or pd.isna(found) else int(found)
 
     if rules.missing == "median":
-        fill = _values(run.first("SELECT " + ", ".join(f"quantile_cont({quote(c)}, 0.5) AS fill{i}"
-                                                        for i, c in enumerate(columns)) + " FROM clipped_indicators"),
-                       "fill", len(columns))
+        fill = engine.exact_quantiles(run, "clipped_indicators", columns, [0.5])[:, 0]
     elif rules.missing == "mean":
         fill = indicators.exact_moments(run, "clipped_indicators", columns)["mean"].to_numpy()
     else:
@@ -188,7 +180,8 @@ def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: C
     kept = [f"COALESCE({quote(c)}, {number(fill[i])}) AS {quote(c)}" if np.isfinite(fill[i]) else quote(c)
             for i, c in enumerate(columns)]
     complete = (" WHERE " + " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)) if rules.missing == "drop" else ""
-    run.create("clean_indicators", f"SELECT {kept_columns}, {', '.join(kept)} FROM clipped_indicators{complete}", rows=True)
+    run.create("clean_indicators", f"SELECT {kept_columns}, {', '.join(kept)} FROM clipped_indicators{complete}",
+               rows=True)
     found = run.first("SELECT COUNT(*) AS n, " + ", ".join(
         f"COUNT({quote(c)}) AS count{i}, MIN({quote(c)}) AS min{i}, MAX({quote(c)}) AS max{i}"
         for i, c in enumerate(columns)) + " FROM clean_indicators")

@@ -37,7 +37,7 @@ from . import io
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "EngineTable", "DuckDBEngine", "SparkEngine", "current",
            "spark_available",
-           "exact_mean", "hash_order", "number", "quote", "text"]
+           "exact_mean", "exact_quantiles", "hash_order", "number", "quote", "text"]
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
@@ -78,6 +78,22 @@ def exact_mean(expression: str, decimals: int) -> str:
     """The SQL mean of ``expression`` (a double), each value rounded to ``decimals`` places and summed exactly as
     ``DECIMAL(38, decimals)``, so that the mean does not depend on the order in which threads add the values."""
     return f"CAST(SUM(CAST({expression} AS DECIMAL(38, {decimals}))) AS DOUBLE) / COUNT({expression})"
+
+
+def exact_quantiles(run: "Engine", table: str, columns: list[str], levels: list[float]) -> "np.ndarray":
+    """The quantiles ``levels`` of each of ``columns`` of engine table ``table`` (as doubles, missing values left
+    out): exact, by linear interpolation between order statistics (R's ``quantile(type = 7)``, numpy's
+    ``linear``): DuckDB's ``quantile_cont``, Spark's ``percentile``. One query per column: an exact quantile holds
+    the column's values in memory (8 bytes a customer; DuckDB cannot spill them), never every column's at once.
+    Returns an array of ``len(columns)`` rows and ``len(levels)`` columns, NaN for a column with no values."""
+    import numpy as np
+    found = np.full((len(columns), len(levels)), np.nan)
+    for i, column in enumerate(columns):
+        row = run.first("SELECT " + ", ".join(f"quantile_cont(CAST({quote(column)} AS DOUBLE), {number(q)}) AS q{k}"
+                                              for k, q in enumerate(levels)) + f" FROM {table}")
+        found[i] = [np.nan if row[f"q{k}"] is None or pd.isna(row[f"q{k}"]) else float(row[f"q{k}"])
+                    for k in range(len(levels))]
+    return found
 
 
 def hash_order(seed: int, id_column: str = "id") -> str:

@@ -1171,16 +1171,14 @@ def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weig
     DataFrame
         Indexed by customer id: ``F1..Fk`` and ``composite_score``.
     """
-    from .engine import number, quote
+    from .engine import exact_quantiles, number, quote
     coefficients = fit.score_coefficients
     columns, identifier = list(coefficients.index), quote(id_column)
     if impute != "none":
         if impute == "mean":
             fill = moments.means
         else:
-            fill = pd.Series(run.first("SELECT " + ", ".join(f"quantile_cont(CAST({quote(c)} AS DOUBLE), 0.5) AS m{i}"
-                                                             for i, c in enumerate(columns)) + f" FROM {table}"))
-            fill.index = columns
+            fill = pd.Series(exact_quantiles(run, table, columns, [0.5])[:, 0], index=columns)
         run.create("completed_indicators", f"SELECT {identifier}, " + ", ".join(
             f"COALESCE(CAST({quote(c)} AS DOUBLE), {number(fill[c])}) AS {quote(c)}" for c in columns)
             + f" FROM {table}", rows=True)

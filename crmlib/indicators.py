@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .engine import number, quote
+from .engine import exact_quantiles, number, quote
 
 __all__ = ["to_benefit_direction", "standardize", "EXACT_DIGITS", "exact_moments", "descriptive_statistics",
            "standardize_on_engine"]
@@ -112,12 +112,11 @@ def descriptive_statistics(run, table: str, columns: list[str]) -> pd.DataFrame:
     ``median``, ``max``, ``skewness``, computed by the engine.
 
     ``n`` counts the observed values; the moments are exact (:func:`exact_moments`); the median is the exact
-    ``quantile_cont(x, 0.5)`` (Spark: ``percentile``), R's ``median``. Skewness is the adjusted Fisher-Pearson
+    ``quantile_cont(x, 0.5)`` (Spark: ``percentile``; :func:`crmlib.engine.exact_quantiles`), R's ``median``. Skewness is the adjusted Fisher-Pearson
     coefficient (pandas ``skew``, SPSS's "Skewness").
     """
-    order = run.first("SELECT " + ", ".join(
-        f"MIN(CAST({quote(c)} AS DOUBLE)) AS min{i}, quantile_cont(CAST({quote(c)} AS DOUBLE), 0.5) AS median{i}, "
-        f"MAX(CAST({quote(c)} AS DOUBLE)) AS max{i}" for i, c in enumerate(columns)) + f" FROM {table}")
+    order = run.first("SELECT " + ", ".join(f"MIN(CAST({quote(c)} AS DOUBLE)) AS min{i}, MAX(CAST({quote(c)} AS DOUBLE)) "
+                                            f"AS max{i}" for i, c in enumerate(columns)) + f" FROM {table}")
     moments = exact_moments(run, table, columns)
     return pd.DataFrame({
         "indicator": columns,
@@ -125,8 +124,7 @@ def descriptive_statistics(run, table: str, columns: list[str]) -> pd.DataFrame:
         "mean": moments["mean"].to_numpy(),
         "sd": moments["sd"].to_numpy(),
         "min": [float(order[f"min{i}"]) if order[f"min{i}"] is not None else np.nan for i in range(len(columns))],
-        "median": [float(order[f"median{i}"]) if order[f"median{i}"] is not None else np.nan
-                   for i in range(len(columns))],
+        "median": exact_quantiles(run, table, columns, [0.5])[:, 0],
         "max": [float(order[f"max{i}"]) if order[f"max{i}"] is not None else np.nan for i in range(len(columns))],
         "skewness": moments["skewness"].to_numpy(),
     })

@@ -9,7 +9,7 @@ FAMILY = Family(
     key=None,
     model=None,
     tables=TABLES,
-    engine_path="memory",
+    engine_path="engine",
     takes_matrix=True,
     conditions={"transactions": lambda params: params.data.transactions is not None,
                 "matrix": lambda params: params.data.matrix is not None,

@@ -99,9 +99,9 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
                 raise io.out_of_range(value, value, indicator, file=path, column=indicator.source_column,
                                       row=int(found["input_row"]))
     aggregate = _aggregate_rows(run, [i.id for i in indicators])
+    kept = f"NOT ({aggregate['sum']}) AND NOT ({aggregate['mean']})"
     run.create("customer_file", f"SELECT customer_id, input_row, {', '.join(quote(i.id) for i in indicators)} "
-                                f"FROM customer_candidates WHERE NOT ({aggregate['sum']}) AND NOT ({aggregate['mean']})",
-               rows=True)
+                                f"FROM customer_candidates WHERE {kept}", rows=True)
     if source.id_column is not None:
         _check_ids(run, path, source.id_column)
     dropped = run.query(f"""

@@ -9,8 +9,9 @@ from . import parquet
 
 def clean(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 01: read the customer file (leaving out blank, header, total and average rows, listed in
-    ``dropped_rows``), then winsorize, handle missing values and check on the run's engine
-    (:func:`crmlib.cleaning.clean_indicators`); the cleaning log counts per indicator the cells converted from
+    ``dropped_rows``): a typed Parquet file by the run's engine (:mod:`.parquet`), any other in memory; then
+    winsorize, handle missing values and check on the engine (:func:`crmlib.cleaning.clean_on_engine`), which writes
+    the cleaned indicators; the cleaning log counts per indicator the cells converted from
     another unit, the missing, imputed and clipped values. A customer file given as a transactions table is built
     by the run's engine first (:mod:`crmlib.transactions`), with its summary and monthly activity. A published
     correlation or covariance matrix is read and checked instead (:func:`crmlib.io.read_matrix`)."""
@@ -41,9 +42,9 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
-    """Stage 02, on the run's engine: descriptive statistics in own units (:func:`crmlib.indicators.descriptive_statistics`);
-    z-scores with cost indicators turned to benefit direction (:func:`crmlib.indicators.standardize_on_engine`),
-    in the customer file's order."""
+    """Stage 02, on the run's engine: descriptive statistics in own units
+    (:func:`crmlib.indicators.descriptive_statistics`); z-scores with cost indicators turned to benefit direction
+    (:func:`crmlib.indicators.standardize_on_engine`), in the customer file's order, written by the engine."""
     path = io.table_file(directory, "clean_indicators")
     run = engine.current()
     run.table("clean_indicators", path if path.suffix == ".parquet" else io.read_table(directory, "clean_indicators"),
@@ -52,6 +53,7 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
     meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
                          for i in params.indicators]).rename(columns={"id": "indicator"})
     descriptives = meta.merge(indicators.descriptive_statistics(run, "clean_indicators", columns), on="indicator")
-    z = indicators.standardize_on_engine(run, "clean_indicators", columns, {i.id: i.direction for i in params.indicators},
-                                         ddof=params.cleaning.ddof, keep=("customer_id",))
+    directions = {i.id: i.direction for i in params.indicators}
+    z = indicators.standardize_on_engine(run, "clean_indicators", columns, directions, ddof=params.cleaning.ddof,
+                                         keep=("customer_id",))
     return {"descriptives": descriptives, "standardized_indicators": engine.EngineTable(run, z, order="input_row")}

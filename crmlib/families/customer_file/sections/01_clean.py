@@ -34,15 +34,16 @@ report.table(tables, "matrix_log")
 # ### Customer file
 #
 # The customer file (CSV or Excel; Chinese headers are mapped to indicator ids by the case's YAML; amounts with
-# units such as 万元 and thousands separators are converted) is cleaned in this order:
+# units such as 万元 and thousands separators are converted; or a warehouse's Parquet export, read by the engine)
+# is cleaned by the run's engine in this order:
 #
-# 1. each indicator is *winsorized* at the quantiles given in the params (clipping extreme values such as amounts
-#    typed in the wrong unit, which would otherwise dominate correlations);
+# 1. each indicator is *winsorized* at the quantiles given in the params, exact type-7 quantiles (clipping extreme
+#    values such as amounts typed in the wrong unit, which would otherwise dominate correlations);
 # 2. *missing values* are handled by the stated policy (listwise deletion, median / mean imputation, or pairwise
 #    deletion: every observed value kept, each correlation from the customers who have both indicators);
 # 3. the result is checked: no constant indicator, more customers than indicators.
 #
-# The cleaned indicators are written to `clean_indicators.csv`.
+# The cleaned indicators are written to `clean_indicators.csv` (`.parquet` above 100,000 customers).
 
 # Rows that are not customers (blank rows, a repeated header, total, subtotal and average rows such as 合计 or
 # 小计, or a row equal to the sum or mean of the others) are left out and listed in `dropped_rows.csv`.
