@@ -101,7 +101,7 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
     aggregate = _aggregate_rows(run, [i.id for i in indicators])
     kept = f"NOT ({aggregate['sum']}) AND NOT ({aggregate['mean']})"
     run.create("customer_file", f"SELECT customer_id, input_row, {', '.join(quote(i.id) for i in indicators)} "
-                                f"FROM customer_candidates WHERE {kept}", rows=True)
+                                f"FROM customer_candidates WHERE {kept}")  # materialized: the cleaning reads it often
     if source.id_column is not None:
         _check_ids(run, path, source.id_column)
     dropped = run.query(f"""
