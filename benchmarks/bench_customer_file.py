@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from crmlib import engine, load_params  # noqa: E402
@@ -42,10 +43,12 @@ from crmlib.synthetic import synthesize_customers  # noqa: E402
 CHUNK = 1_000_000
 
 RUN = r"""
-import json, os, resource, sys, tempfile, time
+import json, os, sys, tempfile, time
+sys.path.insert(0, sys.argv[3])  # this folder, for usage.py
 from pathlib import Path
-from crmlib import load_params, pipeline
+from crmlib import engine, load_params, pipeline
 from crmlib.families.customer_file import parquet
+from usage import cpu_and_peak
 
 params, reader = load_params(sys.argv[1]), sys.argv[2]
 if reader == "memory":
@@ -60,17 +63,7 @@ with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as out:
             log = tables["cleaning_log"][["indicator", "n_missing", "fill_value", "n_clipped_low", "n_clipped_high",
                                           "n_customers_out"]]
     means = tables["descriptives"]["mean"].round(9).tolist()
-usage = resource.getrusage(resource.RUSAGE_SELF)
-own = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-cpu, peak = usage.ru_utime + usage.ru_stime, int(own["VmHWM"].split()[0]) / 2**20
-if os.environ.get("CRMLIB_ENGINE") == "spark":
-    from crmlib import engine
-    run = engine.current()
-    jvm = run.spark.sparkContext._gateway.proc.pid
-    fields = Path(f"/proc/{jvm}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{jvm}/status").read_text().splitlines())
-    peak += int(status["VmHWM"].split()[0]) / 2**20
+cpu, peak = cpu_and_peak(engine.current() if os.environ.get("CRMLIB_ENGINE") == "spark" else None)
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_gib": peak,
                   "check": {"log": log.round(9).to_dict("list"), "means": means}}))
 """
@@ -119,8 +112,9 @@ def main() -> None:
             for reader in args.readers.split(","):
                 runs = []
                 for _ in range(args.runs):
-                    done = subprocess.run([sys.executable, "-c", RUN, str(params), reader], capture_output=True,
-                                          text=True, check=True, env=os.environ | {engine.ENGINE_ENV: name})
+                    done = subprocess.run([sys.executable, "-c", RUN, str(params), reader, str(HERE)],
+                                          capture_output=True, text=True, check=True,
+                                          env=os.environ | {engine.ENGINE_ENV: name})
                     runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
                     checks.add(json.dumps(runs[-1]["check"], sort_keys=True))
                 results.append((name, reader, runs))

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from crmlib import engine, load_params  # noqa: E402
@@ -38,9 +39,11 @@ from crmlib.synthetic import synthesize_panel  # noqa: E402
 CHUNK = 1_000_000
 
 RUN = r"""
-import json, os, resource, sys, time
+import json, sys, time
+sys.path.insert(0, sys.argv[4])  # this folder, for usage.py
 from pathlib import Path
 from crmlib import churn, concentration, customer_base, engine, load_params, survival
+from usage import cpu_and_peak
 
 params = load_params(sys.argv[1])
 name, directory = sys.argv[2], Path(sys.argv[3])
@@ -65,17 +68,7 @@ results = {
 for measure in base.concentration.measures:
     results[f"concentration_{measure}"] = concentration.engine_concentration(run, measure, [20.0])[0]
 seconds = time.perf_counter() - began
-usage = resource.getrusage(resource.RUSAGE_SELF)
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so a child of the generating process would report
-# the generator's peak
-own = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-cpu, peak = usage.ru_utime + usage.ru_stime, int(own["VmHWM"].split()[0]) / 2**20
-if name == "spark":
-    jvm = run.spark.sparkContext._gateway.proc.pid
-    fields = Path(f"/proc/{jvm}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{jvm}/status").read_text().splitlines())
-    peak += int(status["VmHWM"].split()[0]) / 2**20
+cpu, peak = cpu_and_peak(run if name == "spark" else None)
 check = {"customers": int(results["panel_summary"]["customers"].iloc[0]),
          "lost": int(results["attrition"]["lost"].iloc[-1]),
          "gini_aum": round(results["concentration_aum_start"][0], 12)}
@@ -142,7 +135,8 @@ def main() -> None:
         results = {}
         for run in range(args.runs):
             for name in args.engines.split(","):  # engines alternate, so both see the same machine load
-                done = subprocess.run([sys.executable, "-c", RUN, str(params), name, str(directory)],
+                done = subprocess.run([sys.executable, "-c", RUN, str(params), name, str(directory),
+                                       str(HERE)],
                                       capture_output=True, text=True, cwd=ROOT, env=environment)
                 if done.returncode != 0:
                     sys.exit(f"{name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 from numpy.testing import assert_allclose
 
-from crmlib import engine
+from crmlib import engine, io
 from crmlib.indicators import (descriptive_statistics, exact_moments, standardize, standardize_on_engine,
                                to_benefit_direction)
 
@@ -79,10 +79,20 @@ def test_z_scores_on_the_engine_equal_pandas_with_costs_reversed(run):
 
 
 @pytest.mark.xdist_group("spark")
-def test_spark_gives_the_same_moments_to_the_last_bit():
+def test_spark_gives_the_same_moments_and_z_scores_to_the_last_bit(tmp_path, monkeypatch):
+    """Descriptives and z-scores on Spark and DuckDB; the z-scores, a table above the Parquet bound (lowered to 1,000
+    rows), written by each engine as one Parquet file in the input's order."""
     data = _skewed()
     columns = ["balance", "ratio", "count", "negative"]
-    spark, duckdb = engine_or_skip("spark"), engine.current("duckdb")
-    for run in (spark, duckdb):
-        run.table("t", data)
-    pd.testing.assert_frame_equal(descriptive_statistics(spark, "t", columns), descriptive_statistics(duckdb, "t", columns))
+    directions = dict.fromkeys(columns, "benefit")
+    monkeypatch.setattr(io, "PARQUET_ROWS", 1000)
+    written = {}
+    for run in (engine_or_skip("spark"), engine.current("duckdb")):
+        run.table("t", data.sample(frac=1, random_state=2), numbered=True)
+        written[run.name] = descriptive_statistics(run, "t", columns)
+        sql = standardize_on_engine(run, "t", columns, directions, keep=("customer_id",))
+        assert engine.EngineTable(run, sql, order="input_row").write(tmp_path / run.name, "z") is None
+        written[f"z_{run.name}"] = io.read_table(tmp_path / run.name, "z")
+    pd.testing.assert_frame_equal(written["spark"], written["duckdb"])
+    pd.testing.assert_frame_equal(written["z_spark"], written["z_duckdb"])
+    assert written["z_duckdb"]["customer_id"].tolist() == data.sample(frac=1, random_state=2)["customer_id"].tolist()
