@@ -4,7 +4,9 @@ Spark.
 The computations are SQL written once, in DuckDB's dialect kept to a portable subset (no named windows refined
 with a frame, no DuckDB-only functions), and run as written by DuckDB or translated by sqlglot to Spark SQL. An
 :class:`Engine` registers tables (a CSV, Parquet file or directory of Parquet partitions, a Spark catalog table,
-or an in-memory DataFrame) under a name, runs queries and returns their (small) results as pandas DataFrames.
+or an in-memory DataFrame) under a name, runs queries and returns their (small) results as pandas DataFrames; a
+per-customer result (:class:`EngineTable`) is written by the engine itself, as Parquet above
+:data:`crmlib.io.PARQUET_ROWS` rows, in the order of its source's rows (``numbered`` tables).
 
 Conventions that make the results the same on every engine and every run:
 
@@ -13,7 +15,8 @@ Conventions that make the results the same on every engine and every run:
   Means, shares and the Gini are ratios of such sums, computed as doubles at the end (:func:`exact_mean` rounds to
   the places a measure needs; the correlation matrix of the factor grading sums products of z-scores rounded to
   12 places, :func:`crmlib.factors.exact_moments`).
-- **Quantiles are exact** (``quantile_cont``, Spark's ``percentile``), never approximate.
+- **Quantiles are exact** (``quantile_cont``, Spark's ``percentile``), never approximate; the quantiles of
+  several columns are taken in as many queries as their values need (:func:`exact_quantiles`).
 - **Samples are drawn by hash**: a sample of n customers is the n with the smallest MD5 of ``'<seed>:<id>'``,
   ties by id, so every engine draws the same customers.
 - **Every ordered output is ordered by its keys**, ties broken by customer id.
@@ -30,14 +33,14 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .errors import InputError
 from . import io
+from .errors import InputError
 
 __all__ = ["ENGINES", "ENGINE_ENV", "EXACT", "Engine", "EngineTable", "DuckDBEngine", "SparkEngine", "current",
-           "spark_available",
-           "exact_mean", "exact_quantiles", "hash_order", "number", "quote", "text"]
+           "spark_available", "exact_mean", "exact_quantiles", "hash_order", "number", "quote", "text"]
 
 ENGINES = ("duckdb", "spark")
 ENGINE_ENV = "CRMLIB_ENGINE"
@@ -80,19 +83,28 @@ def exact_mean(expression: str, decimals: int) -> str:
     return f"CAST(SUM(CAST({expression} AS DECIMAL(38, {decimals}))) AS DOUBLE) / COUNT({expression})"
 
 
-def exact_quantiles(run: "Engine", table: str, columns: list[str], levels: list[float]) -> "np.ndarray":
+#: The memory the values of the exact quantiles of one query may take (8 bytes a value, per column and level).
+QUANTILE_BYTES = 128 * 2**20
+
+
+def exact_quantiles(run: Engine, table: str, columns: list[str], levels: list[float]) -> np.ndarray:
     """The quantiles ``levels`` of each of ``columns`` of engine table ``table`` (as doubles, missing values left
     out): exact, by linear interpolation between order statistics (R's ``quantile(type = 7)``, numpy's
-    ``linear``): DuckDB's ``quantile_cont``, Spark's ``percentile``. One query per column: an exact quantile holds
-    the column's values in memory (8 bytes a customer; DuckDB cannot spill them), never every column's at once.
-    Returns an array of ``len(columns)`` rows and ``len(levels)`` columns, NaN for a column with no values."""
-    import numpy as np
+    ``linear``): DuckDB's ``quantile_cont``, Spark's ``percentile``. An exact quantile holds the column's values in
+    memory (8 bytes a customer; DuckDB cannot spill them), so a query takes as many columns as fit in
+    :data:`QUANTILE_BYTES` (all of them for a small table; one for ten million customers). Returns an array of
+    ``len(columns)`` rows and ``len(levels)`` columns, NaN for a column with no values."""
+    rows = int(run.first(f"SELECT COUNT(*) AS n FROM {table}")["n"])
+    per_query = max(1, QUANTILE_BYTES // (8 * max(rows, 1) * len(levels)))
     found = np.full((len(columns), len(levels)), np.nan)
-    for i, column in enumerate(columns):
-        row = run.first("SELECT " + ", ".join(f"quantile_cont(CAST({quote(column)} AS DOUBLE), {number(q)}) AS q{k}"
-                                              for k, q in enumerate(levels)) + f" FROM {table}")
-        found[i] = [np.nan if row[f"q{k}"] is None or pd.isna(row[f"q{k}"]) else float(row[f"q{k}"])
-                    for k in range(len(levels))]
+    for start in range(0, len(columns), per_query):
+        batch = columns[start:start + per_query]
+        row = run.first("SELECT " + ", ".join(f"quantile_cont(CAST({quote(c)} AS DOUBLE), {number(q)}) AS q{i}_{k}"
+                                              for i, c in enumerate(batch) for k, q in enumerate(levels))
+                        + f" FROM {table}")
+        for i in range(len(batch)):
+            found[start + i] = [np.nan if row[f"q{i}_{k}"] is None or pd.isna(row[f"q{i}_{k}"])
+                                else float(row[f"q{i}_{k}"]) for k in range(len(levels))]
     return found
 
 
