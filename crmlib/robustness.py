@@ -63,7 +63,19 @@ def hash_sample(ids: pd.Index, seed: int, size: int) -> pd.Index:
 def case_measures(params, settings) -> tuple[pd.DataFrame, int]:
     """The case's indicators as stage 01 reads them, before cleaning (from the customer file, or built by the run's
     engine from the transactions), and the number of customers; above ``settings.max_customers`` customers, the
-    :func:`hash_sample` of that many."""
+    :func:`hash_sample` of that many. A typed Parquet customer file is read by the run's engine, which draws the
+    sample: only the customers analysed come into memory."""
+    from .families.customer_file import parquet  # the customer file's reader, which the families here build on
+    run = engine.current()
+    if params.data.transactions is None and parquet.read_customer_file(run, params.data, params.data_path,
+                                                                        params.indicators) is not None:
+        customers = int(run.first("SELECT COUNT(*) AS n FROM customer_file")["n"])
+        drawn = "customer_file"
+        if customers > settings.max_customers:
+            drawn = (f"(SELECT * FROM customer_file ORDER BY {engine.hash_order(settings.seed, 'customer_id')} "
+                     f"LIMIT {int(settings.max_customers)}) AS drawn")
+        raw = run.query(f"SELECT * FROM {drawn} ORDER BY input_row").set_index("customer_id")
+        return raw[[i.id for i in params.indicators]], customers
     if params.data.transactions is not None:
         raw = transactions.read_measures(engine.current(), params.data, params.data_path,
                                          params.indicators).measures.values

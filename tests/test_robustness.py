@@ -246,6 +246,24 @@ def test_every_grading_and_value_matrix_report_has_the_robustness_section(root):
                         "credit_value": "class_robustness", "cdnow": "class_robustness"}
 
 
+def test_a_typed_parquet_file_is_sampled_by_the_engine_as_in_memory(root, tmp_path, monkeypatch):
+    """A typed Parquet customer file: the engine reads it and draws the hash sample; the same customers, in the same
+    order, with the same values, as the file read into memory and sampled there."""
+    from crmlib.families.customer_file import parquet
+    params = load_params(root / "params" / "jd.yaml")
+    read = io.read_measures(params.data, params.data_path, params.indicators)
+    headers = {i.id: i.source_column for i in params.indicators}
+    read.values.rename(columns=headers).rename_axis(params.data.id_column).reset_index().to_parquet(
+        tmp_path / "customers.parquet", index=False)
+    typed = params.model_copy(update={"data": params.data.model_copy(update={"path": tmp_path / "customers.parquet"})})
+    settings = params.value_matrix.robustness.model_copy(update={"max_customers": 100})
+    by_engine, customers = robustness.case_measures(typed, settings)
+    monkeypatch.setattr(parquet, "read_customer_file", lambda *arguments: None)
+    in_memory, counted = robustness.case_measures(typed, settings)
+    assert customers == counted == 500 and len(by_engine) == 100
+    pd.testing.assert_frame_equal(by_engine, in_memory)
+
+
 def test_a_base_above_max_customers_is_analysed_on_its_hash_sample(root):
     """Above robustness.max_customers the robustness reads every customer and keeps the hash sample: jd's 500
     customers with a bound of 100; the report's sentence says so."""
