@@ -6,11 +6,10 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from crmlib import InputError, engine
-from crmlib.cleaning import check_analysable, clean_indicators, clean_on_engine, handle_missing
+from crmlib import InputError
+from crmlib.cleaning import check_analysable, clean_indicators, handle_missing
 from crmlib.params import CleaningRules
 
-from conftest import engine_or_skip
 
 
 def test_winsorize_uses_type_7_quantiles_of_observed_values():
@@ -85,24 +84,3 @@ def test_an_indicator_missing_too_often_is_named_with_its_count():
     data = pd.DataFrame({"a": [1.0, np.nan, np.nan, np.nan, 2.0], "b": np.arange(5.0)})
     with pytest.raises(InputError, match=r"indicator 'a' is missing for 60% of the customers \(3 of 5\)"):
         clean_indicators(data, CleaningRules(max_missing_share=0.5))
-
-
-@pytest.mark.xdist_group("spark")
-def test_spark_cleans_as_duckdb():
-    """Listwise deletion and the mean fill (exact sums) on both engines: the same customers, counts and values
-    (bounds and fills to the last bit). The median fill and pairwise deletion run on Spark in the shipped cases'
-    runs (tests/test_pipeline.py)."""
-    rng = np.random.default_rng(7)
-    data = pd.DataFrame(rng.lognormal(3, 1.5, (300, 3)), columns=["a", "b", "c"],
-                        index=pd.Index([f"C{i:03d}" for i in range(300)], name="customer_id"))
-    data.iloc[rng.choice(300, 40, replace=False), 0] = np.nan
-    runs = {"spark": engine_or_skip("spark"), "duckdb": engine.current("duckdb")}
-    for run in runs.values():
-        run.table("customers", data, numbered=True)
-    for policy in ("drop", "mean"):
-        rules = CleaningRules(missing=policy, winsorize=(0.01, 0.99))
-        logs = {name: clean_on_engine(run, "customers", list(data.columns), rules) for name, run in runs.items()}
-        cleaned = {name: run.query("SELECT * FROM clean_indicators ORDER BY input_row") for name, run in runs.items()}
-        pd.testing.assert_frame_equal(logs["spark"], logs["duckdb"])
-        pd.testing.assert_frame_equal(cleaned["spark"], cleaned["duckdb"], check_dtype=False)
-        assert cleaned["duckdb"]["customer_id"].tolist() == clean_indicators(data, rules).data.index.tolist()
