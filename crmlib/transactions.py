@@ -33,7 +33,7 @@ from .io import Measures, is_parquet, table_file_row
 from .schema import DataSource, Transactions
 
 __all__ = ["INDICATORS", "read_transactions", "observation_end", "customer_indicators", "transaction_summary",
-           "monthly_activity", "read_measures"]
+           "monthly_activity", "build_customer_file", "read_measures"]
 
 #: The indicators built per customer, and their meaning (the column a case's indicator names).
 INDICATORS = {
@@ -205,11 +205,10 @@ class Built:
     months: pd.DataFrame
 
 
-def read_measures(engine: Engine, source: DataSource, path, indicators) -> Built:
-    """The customer file of a case whose ``data`` is a transactions table: the indicators the case names (by
-    their ``column``, one of :data:`INDICATORS`), one row per customer in id order, as
-    :func:`crmlib.io.read_measures` gives a customer file's (no rows are dropped and no cell is converted; a
-    customer's file row is not defined: NA).
+def build_customer_file(engine: Engine, source: DataSource, path, indicators) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build the customer file of a case whose ``data`` is a transactions table as engine table ``customer_file``:
+    ``customer_id``, ``input_row`` (the customer's place in id order) and the indicators the case names (by their
+    ``column``, one of :data:`INDICATORS`), as doubles. Returns the transactions' summary and monthly activity.
 
     Raises
     ------
@@ -227,10 +226,20 @@ def read_measures(engine: Engine, source: DataSource, path, indicators) -> Built
     as_of = observation_end(engine, spec)
     customer_indicators(engine, spec, as_of)
     names = ", ".join(f"CAST({i.source_column} AS DOUBLE) AS {quote(i.id)}" for i in indicators)
-    values = engine.query(f"SELECT customer_id, {names} FROM transaction_customers ORDER BY customer_id")
+    engine.create("customer_file", f"SELECT customer_id, ROW_NUMBER() OVER (ORDER BY customer_id) AS input_row, "
+                                   f"{names} FROM transaction_customers")
+    return transaction_summary(engine, as_of), monthly_activity(engine)
+
+
+def read_measures(engine: Engine, source: DataSource, path, indicators) -> Built:
+    """:func:`build_customer_file`, its table read into memory as :func:`crmlib.io.read_measures` gives a customer
+    file's: one row per customer in id order (no rows are dropped and no cell is converted; a customer's file row
+    is not defined: NA)."""
+    summary, months = build_customer_file(engine, source, path, indicators)
+    values = engine.query("SELECT * FROM customer_file ORDER BY input_row").drop(columns="input_row")
     values = values.set_index("customer_id")
     measures = Measures(values, pd.DataFrame(index=values.index),
                         pd.Series(pd.NA, index=values.index, name="row", dtype="Int64"),
                         pd.DataFrame({"row": pd.Series(dtype=int), "reason": pd.Series(dtype=str)}),
                         pd.Series(0, index=[i.id for i in indicators], name="n_converted", dtype=int))
-    return Built(measures, transaction_summary(engine, as_of), monthly_activity(engine))
+    return Built(measures, summary, months)

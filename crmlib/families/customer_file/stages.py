@@ -19,10 +19,10 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
         corr, log = io.read_matrix(params.data, params.data_path, params.indicators)
         return {"input_correlations": corr.reset_index(), "matrix_log": log}
     run, built, columns = engine.current(), None, [i.id for i in params.indicators]
-    converted = pd.Series(0, index=columns)
-    if params.data.transactions is not None:
-        built = transactions.read_measures(run, params.data, params.data_path, params.indicators)
-        read = built.measures
+    converted, read = pd.Series(0, index=columns), None
+    if params.data.transactions is not None:  # built by the engine, no row left out
+        built = transactions.build_customer_file(run, params.data, params.data_path, params.indicators)
+        dropped = pd.DataFrame({"row": pd.Series(dtype=int), "reason": pd.Series(dtype=str)})
     else:
         dropped = parquet.read_customer_file(run, params.data, params.data_path, params.indicators)
         read = io.read_measures(params.data, params.data_path, params.indicators) if dropped is None else None
@@ -37,7 +37,7 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
                                     "FROM clean_indicators", order="input_row")
     tables = {"clean_indicators": clean, "cleaning_log": log, "dropped_rows": dropped}
     if built is not None:
-        tables |= {"transaction_summary": built.summary, "transaction_months": built.months}
+        tables |= {"transaction_summary": built[0], "transaction_months": built[1]}
     return tables
 
 
