@@ -138,6 +138,8 @@ class Engine:
                 frame = frame.assign(input_row=range(1, len(frame) + 1))
             self._frame(name, frame)
         elif numbered:
+            if _source_kind(Path(source)) != "parquet":
+                raise InputError("only a Parquet source can be read with its row numbers", file=source)
             self._register_rows(f"{name}_files", source, columns)
             files = self.query(f"SELECT input_file, COUNT(*) AS n FROM {name}_files GROUP BY input_file")
             files = files.sort_values("input_file", key=lambda paths: paths.map(_path_key))
@@ -184,8 +186,8 @@ class Engine:
         raise NotImplementedError
 
     def _register_rows(self, name, source, columns):
-        """Register a Parquet ``source`` as ``name`` with ``input_file`` (its file's path) and ``input_index`` (the
-        row's place in that file, from 0)."""
+        """Register a Parquet ``source`` (a file or a directory) as ``name`` with ``input_file`` (its file's path)
+        and ``input_index`` (the row's place in that file, from 0)."""
         raise NotImplementedError
 
     def columns(self, name: str) -> list[str]:
@@ -280,8 +282,6 @@ class DuckDBEngine(Engine):
 
     def _register_rows(self, name, source, columns):
         path = Path(source)
-        if _source_kind(path) != "parquet":
-            raise InputError("only a Parquet source can be read with its row numbers", file=path)
         pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
         scan = f"read_parquet('{_literal(pattern)}', filename = true, file_row_number = true)"
         selection = "* EXCLUDE (filename, file_row_number)" if columns is None else _selection(columns)
@@ -395,8 +395,6 @@ class SparkEngine(Engine):
     def _register_rows(self, name, source, columns):
         from pyspark.sql import functions
         path = Path(source)
-        if _source_kind(path) != "parquet":
-            raise InputError("only a Parquet source can be read with its row numbers", file=path)
         self.spark.catalog.refreshByPath(str(path))  # a file rewritten since this session read it
         frame = self.spark.read.parquet(str(path))
         selected = [functions.col("*")] if columns is None else [

@@ -18,10 +18,11 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     if params.data.matrix is not None:
         corr, log = io.read_matrix(params.data, params.data_path, params.indicators)
         return {"input_correlations": corr.reset_index(), "matrix_log": log}
-    run, built, columns = engine.current(), None, [i.id for i in params.indicators]
-    converted, read = pd.Series(0, index=columns), None
+    run, columns = engine.current(), [i.id for i in params.indicators]
+    converted, read, built = pd.Series(0, index=columns), None, {}
     if params.data.transactions is not None:  # built by the engine, no row left out
-        built = transactions.build_customer_file(run, params.data, params.data_path, params.indicators)
+        summary, months = transactions.build_customer_file(run, params.data, params.data_path, params.indicators)
+        built = {"transaction_summary": summary, "transaction_months": months}
         dropped = pd.DataFrame({"row": pd.Series(dtype=int), "reason": pd.Series(dtype=str)})
     else:
         dropped = parquet.read_customer_file(run, params.data, params.data_path, params.indicators)
@@ -35,10 +36,7 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     log.insert(1, "n_converted", converted.reindex(log["indicator"]).to_numpy())
     clean = engine.EngineTable(run, f"SELECT customer_id, {', '.join(engine.quote(c) for c in columns)} "
                                     "FROM clean_indicators", order="input_row")
-    tables = {"clean_indicators": clean, "cleaning_log": log, "dropped_rows": dropped}
-    if built is not None:
-        tables |= {"transaction_summary": built[0], "transaction_months": built[1]}
-    return tables
+    return {"clean_indicators": clean, "cleaning_log": log, "dropped_rows": dropped} | built
 
 
 def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
