@@ -40,14 +40,15 @@ def _grading(params):
     raw = io.read_measures(params.data, params.data_path, params.indicators).values
     directions = {i.id: i.direction for i in params.indicators}
     settings = params.factor_grading
-    base = robustness.grading_chain(raw, directions, params.cleaning, settings.factor_analysis, settings.grading)
+    z = robustness.benefit_z_scores(raw, directions, params.cleaning)
+    base = robustness.grading_chain(z, params.cleaning, settings.factor_analysis, settings.grading)
     variants = robustness.convention_variants(params.cleaning, settings.factor_analysis, base.n_factors,
                                               len(params.indicators), bool(raw.isna().to_numpy().any()))
     return (len(raw), variants,
-            lambda variant: robustness.grading_chain(raw, directions, variant.cleaning, variant.settings,
-                                                     settings.grading),
-            lambda: robustness.bootstrap_stability(raw, directions, params.cleaning, settings.factor_analysis,
-                                                   settings.grading, base, replicates=20, seed=1),
+            lambda variant: robustness.grading_chain(robustness.benefit_z_scores(raw, directions, variant.cleaning),
+                                                     variant.cleaning, variant.settings, settings.grading),
+            lambda: robustness.bootstrap_stability(z, params.cleaning, settings.factor_analysis, settings.grading,
+                                                   base, replicates=20, seed=1),
             lambda: grading_stages.grading_robustness(params))
 
 

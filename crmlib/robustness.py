@@ -39,7 +39,7 @@ from . import cleaning, engine, factors, indicators, io, segmentation, transacti
 from .errors import InputError
 
 __all__ = ["CONVENTIONS", "VALUE_CONVENTIONS", "hash_sample", "case_measures", "Variant", "convention_variants",
-           "GradedRun", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
+           "GradedRun", "benefit_z_scores", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
            "stability_summary", "CaseVariant", "value_variants", "ClassedRun", "value_chain", "compare_classes",
            "classify", "class_bootstrap_stability"]
 
@@ -146,18 +146,20 @@ def grade(composite: pd.Series, grading, reference: pd.Series | None = None) -> 
     bounds of type 7 of the scores present in ``reference`` (default: ``composite`` itself), or the cut-offs
     themselves; each customer the first grade, best first, whose bound the score reaches; no grade without a
     score."""
-    scored = (composite if reference is None else reference).dropna().to_numpy()
-    result = pd.Series(None, index=composite.index, dtype=object)
-    remaining = composite.notna()
+    values = composite.to_numpy(dtype=float)
+    scored = (values if reference is None else reference.to_numpy(dtype=float))
+    scored = scored[~np.isnan(scored)]
+    result = np.full(len(values), None, dtype=object)
+    remaining = ~np.isnan(values)
     for level in grading.grades:
         if level.lower is None:
             result[remaining] = level.id
             break
         bound = np.quantile(scored, level.lower, method="linear") if grading.method == "quantile" else level.lower
-        reached = remaining & (composite >= bound)
+        reached = remaining & (values >= bound)
         result[reached] = level.id
         remaining &= ~reached
-    return result.rename("grade")
+    return pd.Series(result, index=composite.index, name="grade")
 
 
 @dataclass(frozen=True)
@@ -171,13 +173,19 @@ class GradedRun:
     n_factors: int
 
 
-def grading_chain(raw: pd.DataFrame, directions: dict[str, str], rules, settings, grading) -> GradedRun:
-    """The pipeline's chain in memory for one set of cleaning ``rules`` and ``factor_analysis`` ``settings``:
-    :func:`crmlib.cleaning.clean_indicators`, z-scores in benefit direction, correlations (pairwise under pairwise
-    deletion), the number of factors, the fit, scores, the composite and its grades. Raises
-    :class:`~crmlib.errors.InputError` where the pipeline would stop."""
+def benefit_z_scores(raw: pd.DataFrame, directions: dict[str, str], rules) -> pd.DataFrame:
+    """The chain's first steps for one set of cleaning ``rules``: :func:`crmlib.cleaning.clean_indicators`, then
+    z-scores (``rules.ddof``) with cost indicators reversed (``directions``). The alternatives that change only the
+    factor analysis share them."""
     data = cleaning.clean_indicators(raw, rules).data
-    z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
+    return indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
+
+
+def grading_chain(z: pd.DataFrame, rules, settings, grading) -> GradedRun:
+    """The rest of the pipeline's chain in memory, from the :func:`benefit_z_scores` ``z`` of cleaning ``rules``,
+    for one set of ``factor_analysis`` ``settings``: correlations (pairwise under pairwise deletion), the number of
+    factors, the fit, scores, the composite and its grades. Raises :class:`~crmlib.errors.InputError` where the
+    pipeline would stop."""
     result = factors.fit_composite(factors.correlation_matrix(z, rules.missing == "pairwise"), len(z), settings)
     composite = factors.composite_score(factors.factor_scores(z, result.fit, rules.ddof, settings.impute),
                                         result.weights)
@@ -236,11 +244,11 @@ def variant_comparison(base, variants, chain, compare, segments, order: list[str
     return pd.DataFrame(rows), pd.concat(transitions, ignore_index=True)[columns]
 
 
-def bootstrap_stability(raw: pd.DataFrame, directions: dict[str, str], rules, settings, grading, base: GradedRun,
-                        *, replicates: int, seed: int) -> pd.DataFrame:
+def bootstrap_stability(z: pd.DataFrame, rules, settings, grading, base: GradedRun, *, replicates: int, seed: int
+                        ) -> pd.DataFrame:
     """For each customer, the share of ``replicates`` bootstrap samples in which they keep their grade.
 
-    Each sample draws the customers of the cleaned data with replacement (NumPy's PCG64 seeded with ``seed``),
+    Each sample draws the customers of ``z`` (:func:`benefit_z_scores` of cleaning ``rules``) with replacement (NumPy's PCG64 seeded with ``seed``),
     refits the factors with the case's settings and the number of factors of ``base``, turns each to ``base``'s
     sign (:func:`crmlib.factors.oriented_fit`, by Tucker congruence; their order does not change the composite), and
     scores every customer with the sample's score coefficients and composite weights; the grade bounds are the
@@ -253,15 +261,16 @@ def bootstrap_stability(raw: pd.DataFrame, directions: dict[str, str], rules, se
         graded), ``same_grade_share`` (the share of them giving the case's grade); ``attrs``: ``replicates`` drawn
         and ``failed`` (left out).
     """
-    data = cleaning.clean_indicators(raw, rules).data
-    z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
     pairwise = rules.missing == "pairwise"
 
+    values = z.to_numpy()
+
     def grades(rows):
-        fit = factors.oriented_fit(factors.correlation_matrix(z.iloc[rows], pairwise), base.fit, settings)
+        sample = pd.DataFrame(values[rows], columns=z.columns)
+        fit = factors.oriented_fit(factors.correlation_matrix(sample, pairwise), base.fit, settings)
         scores = factors.factor_scores(z, fit, rules.ddof, settings.impute)
         composite = factors.composite_score(scores, factors.composite_weights(fit, settings.composite_weights))
-        return grade(composite, grading, reference=composite.iloc[rows])
+        return grade(composite, grading, reference=pd.Series(composite.to_numpy()[rows]))
 
     return _bootstrap(base.grades, len(z), replicates, seed, grades, "grade")
 
@@ -272,20 +281,21 @@ def _bootstrap(base: pd.Series, n: int, replicates: int, seed: int, segments, se
     missing for a customer it does not segment), compared with ``base``; a sample whose fit fails
     (:class:`~crmlib.errors.InputError`, a singular matrix) is left out and counted."""
     rng = np.random.default_rng(seed)
-    same = pd.Series(0, index=base.index)
-    counted = pd.Series(0, index=base.index)
+    known, segments_of_base = base.notna().to_numpy(), base.to_numpy()
+    same, counted = np.zeros(len(base), dtype=np.int64), np.zeros(len(base), dtype=np.int64)
     failed = 0
     for _ in range(replicates):
         rows = rng.integers(0, n, size=n)
         try:
-            drawn = segments(rows).reindex(base.index)
+            drawn = segments(rows).reindex(base.index).to_numpy()
         except (InputError, np.linalg.LinAlgError):
             failed += 1
             continue
-        present = drawn.notna() & base.notna()
-        counted[present] += 1
-        same[present & (drawn == base)] += 1
-    return _stability(base, same, counted, replicates, failed, segment)
+        present = pd.notna(drawn) & known
+        counted += present
+        same += present & (drawn == segments_of_base)
+    return _stability(base, pd.Series(same, index=base.index), pd.Series(counted, index=base.index), replicates,
+                      failed, segment)
 
 
 def _stability(base: pd.Series, same: pd.Series, counted: pd.Series, replicates: int, failed: int, segment: str

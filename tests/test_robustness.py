@@ -38,13 +38,14 @@ def _simulated(loadings, n: int = 600, seed: int = 20261127) -> pd.DataFrame:
 
 def _robustness(raw, replicates=40):
     directions = {c: "benefit" for c in raw.columns}
-    base = robustness.grading_chain(raw, directions, RULES, SETTINGS, GRADING)
+    z = robustness.benefit_z_scores(raw, directions, RULES)
+    base = robustness.grading_chain(z, RULES, SETTINGS, GRADING)
     changed = {}
     for variant in robustness.convention_variants(RULES, SETTINGS, base.n_factors, raw.shape[1], False):
-        run = robustness.grading_chain(raw, directions, variant.cleaning, variant.settings, GRADING)
+        run = robustness.grading_chain(robustness.benefit_z_scores(raw, directions, variant.cleaning),
+                                       variant.cleaning, variant.settings, GRADING)
         changed[(variant.convention, variant.value)] = robustness.compare_grades(base, run)["share_changed"]
-    stability = robustness.bootstrap_stability(raw, directions, RULES, SETTINGS, GRADING, base,
-                                               replicates=replicates, seed=7)
+    stability = robustness.bootstrap_stability(z, RULES, SETTINGS, GRADING, base, replicates=replicates, seed=7)
     return pd.Series(changed), robustness.stability_summary(stability, ORDER, 0.9).set_index("grade")
 
 
@@ -65,10 +66,10 @@ def test_a_strong_structure_keeps_nearly_every_grade_and_a_weak_one_moves():
 
 def test_the_bootstrap_is_the_same_for_the_same_seed_and_differs_for_another():
     raw = _simulated(WEAK, n=300)
-    directions = {c: "benefit" for c in raw.columns}
-    base = robustness.grading_chain(raw, directions, RULES, SETTINGS, GRADING)
-    first, second, other = (robustness.bootstrap_stability(raw, directions, RULES, SETTINGS, GRADING, base,
-                                                           replicates=20, seed=seed) for seed in (3, 3, 4))
+    z = robustness.benefit_z_scores(raw, {c: "benefit" for c in raw.columns}, RULES)
+    base = robustness.grading_chain(z, RULES, SETTINGS, GRADING)
+    first, second, other = (robustness.bootstrap_stability(z, RULES, SETTINGS, GRADING, base, replicates=20,
+                                                           seed=seed) for seed in (3, 3, 4))
     pd.testing.assert_frame_equal(first, second)
     assert not first["same_grade_share"].equals(other["same_grade_share"])
 
@@ -105,8 +106,8 @@ def test_the_in_memory_chain_gives_the_engine_s_grades(root, case):
     params = load_params(root / "params" / f"{case}.yaml")
     raw = io.read_measures(params.data, params.data_path, params.indicators).values
     settings = params.factor_grading
-    base = robustness.grading_chain(raw, {i.id: i.direction for i in params.indicators}, params.cleaning,
-                                    settings.factor_analysis, settings.grading)
+    z = robustness.benefit_z_scores(raw, {i.id: i.direction for i in params.indicators}, params.cleaning)
+    base = robustness.grading_chain(z, params.cleaning, settings.factor_analysis, settings.grading)
     committed = pd.read_csv(root / "data" / "processed" / case / "customer_grades.csv", dtype={"customer_id": str},
                             keep_default_na=False).set_index("customer_id")["grade"].replace("", None)
     assert committed.reindex(base.grades.index).fillna("-").tolist() == base.grades.fillna("-").tolist()

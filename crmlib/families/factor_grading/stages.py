@@ -112,13 +112,21 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     rules, fit_settings, grading = params.cleaning, params.factor_grading.factor_analysis, params.factor_grading.grading
     raw, customers = robustness.case_measures(params, settings)
     directions = {i.id: i.direction for i in params.indicators}
-    base = robustness.grading_chain(raw, directions, rules, fit_settings, grading)
+    z_scores = {}
+
+    def chain(cleaning, fit):
+        """The grading under ``cleaning`` and ``fit``; the z-scores computed once for each set of cleaning rules."""
+        key = cleaning.model_dump_json()
+        if key not in z_scores:
+            z_scores[key] = robustness.benefit_z_scores(raw, directions, cleaning)
+        return robustness.grading_chain(z_scores[key], cleaning, fit, grading)
+
+    base = chain(rules, fit_settings)
     order = [g.id for g in grading.grades]
     variants = robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
                                               bool(raw.isna().to_numpy().any()), settings.conventions)
     table, transitions = robustness.variant_comparison(
-        base, variants, lambda variant: robustness.grading_chain(raw, directions, variant.cleaning, variant.settings,
-                                                                 grading),
+        base, variants, lambda variant: chain(variant.cleaning, variant.settings),
         lambda base, run: {"n_factors": run.n_factors, **robustness.compare_grades(base, run)},
         lambda run: run.grades, order, "grade")
     tables = {"grading_robustness": table.astype({"n_factors": "Int64", "graded": "Int64"}),
@@ -126,8 +134,8 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     if transitions is not None:
         tables["grade_transitions"] = transitions
     if settings.replicates > 0:
-        stability = robustness.bootstrap_stability(raw, directions, rules, fit_settings, grading, base,
-                                                   replicates=settings.replicates, seed=settings.seed)
+        stability = robustness.bootstrap_stability(z_scores[rules.model_dump_json()], rules, fit_settings, grading,
+                                                   base, replicates=settings.replicates, seed=settings.seed)
         tables["grade_stability"] = stability.rename_axis("customer_id").reset_index()
         tables["grade_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share)
     return tables
