@@ -212,23 +212,28 @@ class Engine:
 
 class EngineTable:
     """A per-customer stage table that stays on the engine: ``sql`` (one row per customer, ``index`` its key),
-    written in the order of ``order`` (columns of the tables ``sql`` reads). :func:`crmlib.pipeline.run_stage`
+    written in the order of ``order`` (columns of the tables ``sql`` reads), with the pandas ``types`` of columns
+    that need one in memory (an integer column with missing values: ``Int64``). :func:`crmlib.pipeline.run_stage`
     writes it with :meth:`write`; the table is never loaded whole into memory above :data:`crmlib.io.PARQUET_ROWS`
     rows."""
 
-    def __init__(self, run: Engine, sql: str, order: str, index: str = "customer_id"):
-        self.run, self.sql, self.order, self.index = run, sql, order, index
+    def __init__(self, run: Engine, sql: str, order: str, index: str = "customer_id",
+                 types: dict[str, str] | None = None):
+        self.run, self.sql, self.order, self.index, self.types = run, sql, order, index, types or {}
+
+    def frame(self) -> pd.DataFrame:
+        """The whole table in memory, in its order, indexed by its key (a small table)."""
+        return self.run.query(f"{self.sql} ORDER BY {self.order}").set_index(self.index).astype(self.types)
 
     def write(self, directory, name: str) -> pd.DataFrame | None:
         """Write the table as stage table ``name`` of ``directory``: above :data:`~crmlib.io.PARQUET_ROWS` rows,
         Parquet written by the engine (returns None); otherwise CSV through pandas, as every small stage table
         (:func:`crmlib.io.write_stage_table`; returns the table)."""
-        ordered = f"{self.sql} ORDER BY {self.order}"
         if int(self.run.first(f"SELECT COUNT(*) AS n FROM ({self.sql}) AS counted")["n"]) > io.PARQUET_ROWS:
-            self.run.write_parquet(ordered, Path(directory) / f"{name}.parquet")
+            self.run.write_parquet(f"{self.sql} ORDER BY {self.order}", Path(directory) / f"{name}.parquet")
             (Path(directory) / f"{name}.csv").unlink(missing_ok=True)
             return None
-        table = self.run.query(ordered).set_index(self.index)
+        table = self.frame()
         io.write_stage_table(table, directory, name)
         return table
 

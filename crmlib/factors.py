@@ -1156,7 +1156,7 @@ def fit_composite(corr: pd.DataFrame, n: int, settings, *, file=None) -> Composi
 
 
 def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weights: pd.Series,
-                         impute: str = "none", id_column: str = "customer_id") -> pd.DataFrame:
+                         impute: str = "none", id_column: str = "customer_id"):
     """Factor scores and the composite score of every customer of engine table ``table``, computed by the engine:
     :math:`F_k = \\sum_j z_j W_{jk}` with :math:`z_j = (x_j - \\bar x_j) / s_j` from ``moments``
     (:func:`exact_moments`) and ``W`` = ``fit.score_coefficients``, then :math:`F = \\sum_k w_k F_k` (``weights``).
@@ -1168,10 +1168,11 @@ def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weig
 
     Returns
     -------
-    DataFrame
-        Indexed by customer id: ``F1..Fk`` and ``composite_score``.
+    EngineTable
+        :class:`crmlib.engine.EngineTable` keyed by ``customer_id`` (text): ``F1..Fk`` and ``composite_score``, on
+        the engine (``.frame()`` brings a small one into memory).
     """
-    from .engine import exact_quantiles, number, quote
+    from .engine import EngineTable, exact_quantiles, number, quote
     coefficients = fit.score_coefficients
     columns, identifier = list(coefficients.index), quote(id_column)
     if impute != "none":
@@ -1195,9 +1196,9 @@ def engine_factor_scores(run, table: str, moments: Moments, fit: FactorFit, weig
             f"({f} - {number(spread.means[f])}) / {number(spread.standard_deviations[f])} AS {f}"
             for f in coefficients.columns) + " FROM unscaled_factor_scores")
     composite = " + ".join(f"{f} * {number(weights[f])}" for f in coefficients.columns)
-    scores = run.query(f"SELECT CAST({identifier} AS VARCHAR) AS customer_id, {', '.join(coefficients.columns)}, "
-                       f"{composite} AS composite_score FROM ({scores}) AS scores ORDER BY customer_id")
-    return scores.set_index("customer_id")
+    return EngineTable(run, f"SELECT CAST({identifier} AS VARCHAR) AS customer_id, "
+                            f"{', '.join(coefficients.columns)}, {composite} AS composite_score FROM ({scores}) AS scores",
+                       "customer_id")
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def test_scores_composite_and_grades_match_psych(fitted, on_engine):
         {"id": "A-", "label_en": "", "label_zh": ""},
     ])
     run, moments = on_engine
-    by_engine = factors.engine_factor_scores(run, "data", moments, fit, weights).reindex(data.index)
+    by_engine = factors.engine_factor_scores(run, "data", moments, fit, weights).frame().reindex(data.index)
     compare(dataset, "factor scores by the engine", by_engine.iloc[:, :fit.n_factors],
             expected.iloc[:, 1: 1 + fit.n_factors])
     compare(dataset, "composite score by the engine", by_engine["composite_score"], expected["composite_score"])

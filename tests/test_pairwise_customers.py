@@ -104,7 +104,7 @@ def test_scores_of_every_impute_choice_match_psych_in_memory_and_by_the_engine(f
     in_memory = factors.factor_scores(z, result, impute=impute)
     run = engine_or_skip(name)
     by_engine = factors.engine_factor_scores(run, "z", engine_moments(run, z), result, weights,
-                                             impute=impute).reindex(z.index)
+                                             impute=impute).frame().reindex(z.index)
     for scores in (in_memory.assign(composite_score=factors.composite_score(in_memory, weights)), by_engine):
         assert (scores["F1"].isna() == expected["F1"].isna()).all()
         assert scores["F1"].isna().sum() == (414 if impute == "none" else 0)

@@ -96,8 +96,8 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     order = [g.id for g in grading.grades]
     extra = grading_robustness(params) if robust(params) else {}
     return extra | {"grade_thresholds": thresholds,
-            "customer_grades": run.query("SELECT * FROM customer_grades ORDER BY customer_id").set_index("customer_id")
-            .astype({"rank": "Int64"}),
+            "customer_grades": engine.EngineTable(run, "SELECT * FROM customer_grades", "customer_id",
+                                                  types={"rank": "Int64"}),
             "grade_profile": segmentation.grade_profile(run, order),
             "grade_indicator_means": segmentation.grade_indicator_means(run, "clean_indicators",
                                                                         [i.id for i in params.indicators], order)}
