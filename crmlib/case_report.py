@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from . import figures, io, provenance, report
+from . import engine, figures, io, provenance, report
 from .check import CHANGE_TABLES, change_counts, change_line
 from .labels import Language, column_label, named_labels, text
 from .params import STAGES, CaseParams
@@ -122,27 +122,49 @@ SHEET_ROWS = 100_000
 EXCERPT_ROWS = 10_000
 
 
-def _within_sheet_rows(frame: pd.DataFrame, lang: Language, full_table: str) -> pd.DataFrame:
-    """The per-customer sheet: every customer when there are at most :data:`SHEET_ROWS`; else the first
-    :data:`EXCERPT_ROWS` rows, the header and a last row saying where the full table is (``full_table``, a path
-    relative to the report) included."""
-    if len(frame) <= SHEET_ROWS:
+def _within_sheet_rows(frame: pd.DataFrame, customers: int, lang: Language, full_table: str) -> pd.DataFrame:
+    """The per-customer sheet from its first rows ``frame`` (at least :data:`EXCERPT_ROWS`, or all) of
+    ``customers``: every customer when there are at most :data:`SHEET_ROWS`; else the first :data:`EXCERPT_ROWS`
+    rows, the header and a last row saying where the full table is (``full_table``, a path relative to the
+    report) included."""
+    if customers <= SHEET_ROWS:
         return frame
     shown = EXCERPT_ROWS - 2
-    note = text("full_table", lang, n=len(frame) - shown, shown=shown, file=full_table)
+    note = text("full_table", lang, n=customers - shown, shown=shown, file=full_table)
     return pd.concat([frame.iloc[:shown], pd.DataFrame({frame.columns[0]: [note]})], ignore_index=True)
 
 
-def _write_key(customers: pd.DataFrame, processed: Path) -> Path:
+def _write_sheet(sheet: report.CustomerSheet, path: Path, headers: dict[str, str] | None = None, *,
+                 ids: bool = False, bom: bool = False) -> Path:
+    """Write the whole customer ``sheet`` (with ``headers``, with ``ids``): as ``<path>.csv`` through pandas, or
+    above :data:`crmlib.io.PARQUET_ROWS` customers as ``<path>.parquet`` written by the engine, never in memory;
+    the file of the other kind, from an earlier run, is removed."""
+    if sheet.customers > io.PARQUET_ROWS:
+        path.with_suffix(".csv").unlink(missing_ok=True)
+        return sheet.run.write_parquet(sheet.sql(headers, ids=ids), path.with_suffix(".parquet"))
+    return io.write_stage_table(sheet.frame(headers, ids=ids), path.parent, path.name, bom=bom)
+
+
+def _write_key(sheet: report.CustomerSheet, processed: Path) -> Path:
     """The link from each pseudonym to its customer id, beside the stage tables: ``customers_with_ids.xlsx``, or for
     more customers than the customer sheet lists in full (:data:`SHEET_ROWS`), every one of them, in
-    ``customers_with_ids.parquet``; the file of the other kind, from an earlier run, is removed."""
+    ``customers_with_ids.parquet`` (written by the engine above :data:`crmlib.io.PARQUET_ROWS`); the file of the
+    other kind, from an earlier run, is removed."""
     workbook, table = processed / "customers_with_ids.xlsx", processed / "customers_with_ids.parquet"
-    if len(customers) <= SHEET_ROWS:
+    if sheet.customers <= SHEET_ROWS:
         table.unlink(missing_ok=True)
-        return write_workbook({"customers": (customers, {})}, workbook)
+        return write_workbook({"customers": (sheet.frame(ids=True), {})}, workbook)
     workbook.unlink(missing_ok=True)
-    return io.write_bytes(customers.to_parquet(index=False), table)
+    if sheet.customers > io.PARQUET_ROWS:
+        return sheet.run.write_parquet(sheet.sql(ids=True), table)
+    return io.write_bytes(sheet.frame(ids=True).to_parquet(index=False), table)
+
+
+def _customer_source(processed: Path, name: str):
+    """A per-customer stage table for the engine: its Parquet file as it is, a CSV (a small table) read by
+    :func:`crmlib.io.read_table`, which keeps ids as text."""
+    path = io.table_file(processed, name)
+    return path if path.suffix == ".parquet" else io.read_table(processed, name)
 
 
 def _write_text(text_: str, path: Path) -> Path:
@@ -154,21 +176,24 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     """Write a case's report, figures, workbook, CSV tables and summary into ``out`` from the stage tables in
     ``processed``; returns the path of ``report.html``."""
     declared = [t for t in registry().values() if t.family in {f.folder for f in params.families}]
-    tables = report.read_tables(processed, [t.name for t in declared if (t.shown != "stage" or t.per_customer)
-                                            and io.table_file(processed, t.name).is_file()])
+    present = [t.name for t in declared if io.table_file(processed, t.name).is_file()]
+    tables = report.read_tables(processed, [t.name for t in declared if t.shown != "stage" and t.name in present])
     localized = {t.name: report.localized(tables[t.name], t.name, params, lang) for t in declared
                  if t.shown in ("report", "workbook") and t.name in tables}
     for name, (frame, _) in localized.items():
         io.write_table(frame, out / "tables" / f"{name}.csv", bom=True)
-    customers, key = report.customer_sheet(tables, leave_out=[i.id for i in params.indicators] + ["fold"])
     sheets = dict(localized)
-    if not customers.empty:
-        shown = customers.rename(columns={c: column_label(c, lang) for c in customers.columns})
-        full = io.write_stage_table(shown, out / "tables", "customers", bom=True)
-        sheets["customers"] = (_within_sheet_rows(shown, lang, f"tables/{full.name}"),
-                               {c: number_format(c, shown[c]) for c in shown})
+    sheet = report.customer_sheet(engine.DuckDBEngine(), {t.name: _customer_source(processed, t.name)
+                                                          for t in declared if t.per_customer and t.name in present},
+                                  leave_out=[i.id for i in params.indicators] + ["fold"])
+    if sheet is not None:
+        headers = {c: column_label(c, lang) for c in ["customer", *sheet.columns]}
+        full = _write_sheet(sheet, out / "tables" / "customers", headers, bom=True)
+        first = sheet.frame(headers, limit=SHEET_ROWS if sheet.customers <= SHEET_ROWS else EXCERPT_ROWS)
+        sheets["customers"] = (_within_sheet_rows(first, sheet.customers, lang, f"tables/{full.name}"),
+                               {c: number_format(c, first[c]) for c in first})
         if "private" in data_kinds(params):  # the link from pseudonym to id stays with the stage tables
-            _write_key(customers.assign(customer_id=key.index.to_numpy()), Path(processed))
+            _write_key(sheet, Path(processed))
     write_workbook(sheets, out / "tables.xlsx")
 
     figures_by_stage: dict[str, list[dict]] = {stage: [] for stage in STAGES}

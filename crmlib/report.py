@@ -8,11 +8,14 @@ report are written by :mod:`crmlib.case_report`. Only aggregates are shown; cust
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from IPython import get_ipython
 
 from . import figures, io
+from .engine import quote
 from .labels import COLUMNS, Language, cell_value, column_label, named_labels, reversed_labels, text
 from .params import CaseParams
 from .tables import registry, widen
@@ -20,7 +23,7 @@ from .workbook import number_format
 
 __all__ = ["shown", "setup_display", "banner", "read_tables", "table", "localized", "dropped_rows", "strategy_source",
            "with_labels", "index_system", "missing_values_text", "score_coverage_text", "cleaning_rules",
-           "segment_sizes", "customer_sheet"]
+           "segment_sizes", "CustomerSheet", "customer_sheet"]
 
 #: At most this many decimals are shown in notebook tables (the CSV tables keep full precision).
 DISPLAY_DECIMALS = 6
@@ -216,35 +219,59 @@ def segment_sizes(tables: dict) -> tuple[pd.DataFrame, str] | None:
     return None
 
 
-def customer_sheet(tables: dict[str, pd.DataFrame], leave_out=()) -> tuple[pd.DataFrame, pd.Series]:
-    """One row per customer with the result columns of the case's per-customer tables (:attr:`Table.per_customer`:
-    factor and composite scores, rank and grade, value and class, tier, loss and churn risk), joined on the
-    customer id, without the columns in ``leave_out`` (the indicators, which are the customer file's own data);
-    best first when customers are ranked, else in file order; numbers rounded to 6 decimals (the stage tables keep
-    full precision). The id is replaced by a sequence
-    pseudonym (``C000001``, ...) in that order, which reveals nothing of the id.
+@dataclass(frozen=True)
+class CustomerSheet:
+    """The per-customer sheet of :func:`customer_sheet`, on engine ``run``: ``customers`` rows; ``columns`` the
+    result columns after the pseudonym (``customer``)."""
 
-    Returns
-    -------
-    sheet : DataFrame
-        ``customer`` (the pseudonym), then the columns, each once.
-    key : Series
-        The pseudonym of each customer id: kept with the stage tables of a private case, never in a report.
+    run: object
+    body: str
+    columns: list[str]
+    customers: int
+
+    def sql(self, headers: dict[str, str] | None = None, *, ids: bool = False, limit: int | None = None) -> str:
+        """The sheet in its order: ``customer``, the columns (renamed by ``headers``), with ``ids`` the customer id
+        last; its first ``limit`` rows."""
+        names = ["customer", *self.columns] + (["customer_id"] if ids else [])
+        selection = ", ".join(f"{quote(c)} AS {quote((headers or {}).get(c, c))}" for c in names)
+        return f"SELECT {selection} FROM ({self.body}) AS sheet ORDER BY position" + (
+            f" LIMIT {int(limit)}" if limit is not None else "")
+
+    def frame(self, headers: dict[str, str] | None = None, *, ids: bool = False, limit: int | None = None
+              ) -> pd.DataFrame:
+        """:meth:`sql` in memory (the whole sheet only when it is small)."""
+        return self.run.query(self.sql(headers, ids=ids, limit=limit))
+
+
+def customer_sheet(run, sources: dict, leave_out=()) -> CustomerSheet | None:
+    """One row per customer with the result columns of the case's per-customer tables (:attr:`Table.per_customer`:
+    factor and composite scores, rank and grade, value and class, tier, loss and churn risk), joined by engine
+    ``run`` on the customer id, without the columns in ``leave_out`` (the indicators, which are the customer file's
+    own data); best first when customers are ranked (unranked customers after), ties and the rest by customer id
+    (as text, byte order: the same on every engine); numbers rounded to 6 decimals (the stage tables keep full precision). The id is replaced by a sequence pseudonym (``C000001``, ...)
+    in that order, which reveals nothing of the id. None when the case has no per-customer table.
+
+    ``sources`` maps each per-customer table present to its DataFrame or Parquet file (never loaded here), in the
+    order of the table registry.
     """
-    joined = None
-    for name, declared in registry().items():
-        if declared.per_customer and name in tables:
-            frame = tables[name].set_index("customer_id").drop(columns=list(leave_out), errors="ignore")
-            joined = frame if joined is None else joined.join(frame[[c for c in frame if c not in joined]],
-                                                              how="outer")
-    if joined is None:
-        return pd.DataFrame(), pd.Series(dtype=str)
-    if "rank" in joined:
-        joined = joined.sort_values("rank", kind="stable")
-    key = pd.Series([f"C{n:06d}" for n in range(1, len(joined) + 1)], index=joined.index, name="customer")
-    sheet = joined.reset_index(drop=True).round(6)
-    sheet.insert(0, "customer", key.to_numpy())
-    return sheet, key
+    names = [name for name in registry() if registry()[name].per_customer and name in sources]
+    if not names:
+        return None
+    selection, source = [], {}
+    for k, name in enumerate(names):
+        run.table(f"sheet_{k}", sources[name])
+        types = run.query(f"SELECT * FROM sheet_{k} LIMIT 0").dtypes
+        for column in types.index.drop("customer_id"):
+            if column not in leave_out and column not in source:
+                source[column] = f"sheet_{k}.{quote(column)}"
+                selection.append(f"ROUND({source[column]}, 6) AS {quote(column)}" if types[column].kind == "f"
+                                 else f"{source[column]} AS {quote(column)}")
+    joined = " ".join(["sheet_0"] + [f"FULL JOIN sheet_{k} USING (customer_id)" for k in range(1, len(names))])
+    order = (f"{source['rank']} NULLS LAST, " if "rank" in source else "") + "CAST(customer_id AS VARCHAR)"
+    body = (f"SELECT printf('C%06d', position) AS customer, * FROM (SELECT customer_id, {', '.join(selection)}, "
+            f"ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM {joined}) AS numbered")
+    customers = int(run.first(f"SELECT COUNT(*) AS n FROM {joined}")["n"])
+    return CustomerSheet(run, body, list(source), customers)
 
 
 def robustness_text(tables: dict, names: tuple[str, str, str], segment: str, lang: Language = "en") -> str:

@@ -317,6 +317,27 @@ def test_report_states_the_formula_names_the_factors_and_marks_reversed_indicato
     assert (shaoxing_report / "figures" / "score_histogram.png").is_file()
 
 
+def test_the_customer_sheet_from_parquet_stage_tables_equals_the_one_from_csv(make_case, tmp_path, monkeypatch):
+    """Above the Parquet size the engine writes the per-customer stage tables and joins them into the customer
+    sheet without loading them; the sheet is the same as from the CSV tables: order, pseudonyms and values."""
+    from conftest import run_stages
+    params = load_params(make_case(n=80, edit_params=lambda p: p["data"].update(kind="private")))
+    sheets = {}
+    for kind, rows in (("csv", io.PARQUET_ROWS), ("parquet", 50)):
+        monkeypatch.setattr(io, "PARQUET_ROWS", rows)
+        run_stages(params, tmp_path / kind)
+        case_report.write_case_report(params, tmp_path / kind, tmp_path / f"report_{kind}", lang="en",
+                                      command="x", progress=lambda _: None)
+        sheets[kind] = pd.read_excel(tmp_path / kind / "customers_with_ids.xlsx", dtype={"customer_id": str})
+    assert (tmp_path / "parquet" / "customer_grades.parquet").is_file()
+    assert not (tmp_path / "parquet" / "customer_grades.csv").exists()
+    assert (tmp_path / "report_parquet" / "tables" / "customers.parquet").is_file()
+    assert len(sheets["csv"]) == 80 and sheets["csv"]["customer"].iloc[-1] == "C000080"
+    ranked = sheets["csv"].dropna(subset=["rank"])
+    assert ranked["rank"].is_monotonic_increasing and sheets["csv"]["rank"].iloc[0] == 1
+    pd.testing.assert_frame_equal(sheets["parquet"], sheets["csv"])
+
+
 def test_customer_sheet_has_every_customer_under_a_pseudonym(root, shaoxing_report):
     book = openpyxl.load_workbook(shaoxing_report / "tables.xlsx", read_only=True)
     rows = list(book["customers"].iter_rows(values_only=True))
@@ -361,8 +382,8 @@ def test_a_customer_sheet_beyond_its_rows_says_where_the_full_table_is(monkeypat
     monkeypatch.setattr(case_report, "SHEET_ROWS", 8)
     monkeypatch.setattr(case_report, "EXCERPT_ROWS", 5)
     frame = pd.DataFrame({"customer": [f"C{n:06d}" for n in range(1, 11)], "score": range(10)})
-    assert case_report._within_sheet_rows(frame.iloc[:8], "en", "tables/customers.csv").equals(frame.iloc[:8])
-    shown = case_report._within_sheet_rows(frame, "en", "tables/customers.csv")
+    assert case_report._within_sheet_rows(frame.iloc[:8], 8, "en", "tables/customers.csv").equals(frame.iloc[:8])
+    shown = case_report._within_sheet_rows(frame.iloc[:5], 10, "en", "tables/customers.csv")
     assert len(shown) + 1 == 5  # header, 3 customers, the note
     assert list(shown["customer"][:3]) == ["C000001", "C000002", "C000003"]
     assert shown["customer"].iloc[-1] == ("... 7 more customers: the workbook lists the first 3; the full table is "
