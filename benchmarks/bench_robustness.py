@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from crmlib import io, load_params, pipeline, robustness  # noqa: E402
+from crmlib import cleaning, io, load_params, pipeline, robustness  # noqa: E402
 from crmlib.synthetic import synthesize_customers  # noqa: E402
 from crmlib.families.factor_grading import stages as grading_stages  # noqa: E402
 from crmlib.families.value_matrix import stages as value_stages  # noqa: E402
@@ -36,29 +36,38 @@ def _seconds(work) -> float:
 
 
 def _grading(params):
-    """The grading's alternatives, 20 bootstrap samples and whole robustness, as functions to time."""
+    """The grading's alternatives (each cleaned afresh), 20 bootstrap samples and whole robustness, as functions to
+    time."""
     raw = io.read_measures(params.data, params.data_path, params.indicators).values
     directions = {i.id: i.direction for i in params.indicators}
     settings = params.factor_grading
-    z = robustness.benefit_z_scores(raw, directions, params.cleaning)
+
+    def z_scores(rules):
+        return robustness.benefit_z_scores(cleaning.clean_indicators(raw, rules).data, directions, rules.ddof)
+
+    z = z_scores(params.cleaning)
     base = robustness.grading_chain(z, params.cleaning, settings.factor_analysis, settings.grading)
     variants = robustness.convention_variants(params.cleaning, settings.factor_analysis, base.n_factors,
                                               len(params.indicators), bool(raw.isna().to_numpy().any()))
     return (len(raw), variants,
-            lambda variant: robustness.grading_chain(robustness.benefit_z_scores(raw, directions, variant.cleaning),
-                                                     variant.cleaning, variant.settings, settings.grading),
+            lambda variant: robustness.grading_chain(z_scores(variant.cleaning), variant.cleaning, variant.settings,
+                                                     settings.grading),
             lambda: robustness.bootstrap_stability(z, params.cleaning, settings.factor_analysis, settings.grading,
                                                    base, replicates=20, seed=1),
             lambda: grading_stages.grading_robustness(params))
 
 
 def _value_matrix(params):
-    """The value matrix's alternatives, 20 bootstrap samples and whole robustness, as functions to time."""
+    """The value matrix's alternatives (each cleaned afresh), 20 bootstrap samples and whole robustness, as
+    functions to time."""
     raw, _ = robustness.case_measures(params, params.value_matrix.robustness)
-    base = robustness.value_chain(raw, params)
+    data = cleaning.clean_indicators(raw, params.cleaning).data
+    base = robustness.classify(data, params)
     variants = robustness.value_variants(params, bool(raw.isna().to_numpy().any()))
-    return (len(raw), variants, lambda variant: robustness.value_chain(raw, variant.params),
-            lambda: robustness.class_bootstrap_stability(raw, params, base, replicates=20, seed=1),
+    return (len(raw), variants,
+            lambda variant: robustness.classify(cleaning.clean_indicators(raw, variant.params.cleaning).data,
+                                                variant.params),
+            lambda: robustness.class_bootstrap_stability(data, params, base, replicates=20, seed=1),
             lambda: value_stages.class_robustness(params))
 
 

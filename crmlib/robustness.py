@@ -20,7 +20,7 @@ Conventions
 - An alternative that cannot be fitted (a Heywood case, too few factors, an ill-conditioned matrix) is reported with
   its reason and no figures.
 
-The value matrix (:func:`value_variants`, :func:`value_chain`, :func:`compare_classes`,
+The value matrix (:func:`value_variants`, :func:`classify`, :func:`compare_classes`,
 :func:`class_bootstrap_stability`) varies the missing-value policy, winsorizing, the normalization, each dimension's
 weighting method (entropy, factor analysis, equal weights; never AHP, whose comparison matrix only the case's own
 settings give), each axis's threshold rule (mean or median) and, when a dimension is weighted by factor analysis,
@@ -39,8 +39,8 @@ from . import cleaning, engine, factors, indicators, io, segmentation, transacti
 from .errors import InputError
 
 __all__ = ["CONVENTIONS", "VALUE_CONVENTIONS", "hash_sample", "case_measures", "Variant", "convention_variants",
-           "GradedRun", "benefit_z_scores", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
-           "stability_summary", "CaseVariant", "value_variants", "ClassedRun", "value_chain", "compare_classes",
+           "GradedRun", "CleanedMeasures", "benefit_z_scores", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
+           "stability_summary", "CaseVariant", "value_variants", "ClassedRun", "compare_classes",
            "classify", "class_bootstrap_stability"]
 
 #: The conventions of a grading that can be varied, in the order they are reported.
@@ -173,17 +173,29 @@ class GradedRun:
     n_factors: int
 
 
-def benefit_z_scores(raw: pd.DataFrame, directions: dict[str, str], rules) -> pd.DataFrame:
-    """The chain's first steps for one set of cleaning ``rules``: :func:`crmlib.cleaning.clean_indicators`, then
-    z-scores (``rules.ddof``) with cost indicators reversed (``directions``). The alternatives that change only the
-    factor analysis share them."""
-    data = cleaning.clean_indicators(raw, rules).data
-    return indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=rules.ddof)
+class CleanedMeasures:
+    """The case's measures ``raw`` cleaned (:func:`crmlib.cleaning.clean_indicators`) under each set of cleaning
+    rules asked for, each set once: the alternatives that change only later conventions share one cleaning."""
+
+    def __init__(self, raw: pd.DataFrame):
+        self.raw, self._cleaned = raw, {}
+
+    def __call__(self, rules) -> pd.DataFrame:
+        key = rules.model_dump_json()
+        if key not in self._cleaned:
+            self._cleaned[key] = cleaning.clean_indicators(self.raw, rules).data
+        return self._cleaned[key]
+
+
+def benefit_z_scores(data: pd.DataFrame, directions: dict[str, str], ddof: int) -> pd.DataFrame:
+    """z-scores (``ddof``) of cleaned ``data`` with cost indicators reversed (``directions``), as stage 02
+    computes them."""
+    return indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=ddof)
 
 
 def grading_chain(z: pd.DataFrame, rules, settings, grading) -> GradedRun:
-    """The rest of the pipeline's chain in memory, from the :func:`benefit_z_scores` ``z`` of cleaning ``rules``,
-    for one set of ``factor_analysis`` ``settings``: correlations (pairwise under pairwise deletion), the number of
+    """The rest of the pipeline's chain in memory, from the :func:`benefit_z_scores` ``z`` of the data cleaned under
+    ``rules``, for one set of ``factor_analysis`` ``settings``: correlations (pairwise under pairwise deletion), the number of
     factors, the fit, scores, the composite and its grades. Raises :class:`~crmlib.errors.InputError` where the
     pipeline would stop."""
     result = factors.fit_composite(factors.correlation_matrix(z, rules.missing == "pairwise"), len(z), settings)
@@ -248,7 +260,8 @@ def bootstrap_stability(z: pd.DataFrame, rules, settings, grading, base: GradedR
                         ) -> pd.DataFrame:
     """For each customer, the share of ``replicates`` bootstrap samples in which they keep their grade.
 
-    Each sample draws the customers of ``z`` (:func:`benefit_z_scores` of cleaning ``rules``) with replacement (NumPy's PCG64 seeded with ``seed``),
+    Each sample draws the customers of ``z`` (:func:`benefit_z_scores` of the data cleaned under ``rules``) with
+    replacement (NumPy's PCG64 seeded with ``seed``),
     refits the factors with the case's settings and the number of factors of ``base``, turns each to ``base``'s
     sign (:func:`crmlib.factors.oriented_fit`, by Tucker congruence; their order does not change the composite), and
     scores every customer with the sample's score coefficients and composite weights; the grade bounds are the
@@ -391,7 +404,7 @@ def value_variants(params, has_missing: bool, conventions=VALUE_CONVENTIONS) -> 
 
 @dataclass(frozen=True)
 class ClassedRun:
-    """Output of :func:`value_chain`: each customer's ``x`` and ``y`` values and value-matrix ``classes``, and the
+    """Output of :func:`classify`: each customer's ``x`` and ``y`` values and value-matrix ``classes``, and the
     factor ``fits`` of the factor-weighted dimensions."""
 
     x: pd.Series
@@ -413,12 +426,6 @@ def classify(data: pd.DataFrame, params, reference: dict | None = None) -> Class
     return ClassedRun(result.values[matrix.x], result.values[matrix.y], classes, result.fits)
 
 
-def value_chain(raw: pd.DataFrame, params) -> ClassedRun:
-    """The pipeline's value-matrix chain in memory: :func:`crmlib.cleaning.clean_indicators` with the case's rules,
-    then :func:`classify`. Raises :class:`~crmlib.errors.InputError` where the pipeline would stop."""
-    return classify(cleaning.clean_indicators(raw, params.cleaning).data, params)
-
-
 def compare_classes(base: ClassedRun, other: ClassedRun) -> dict[str, float]:
     """``classified`` (customers classified in both), ``share_changed`` (of them, the share whose class differs),
     ``spearman_x`` and ``spearman_y`` (the rank correlations of their values on each axis)."""
@@ -432,11 +439,11 @@ def compare_classes(base: ClassedRun, other: ClassedRun) -> dict[str, float]:
             "spearman_y": spearman(base.y, other.y)}
 
 
-def class_bootstrap_stability(raw: pd.DataFrame, params, base: ClassedRun, *, replicates: int, seed: int
+def class_bootstrap_stability(data: pd.DataFrame, params, base: ClassedRun, *, replicates: int, seed: int
                               ) -> pd.DataFrame:
     """For each customer, the share of the bootstrap samples that drew them in which they keep their class.
 
-    The indicators are cleaned once with the case's rules; each sample draws the customers with replacement
+    ``data`` are the indicators cleaned with the case's rules; each sample draws the customers with replacement
     (NumPy's PCG64 seeded with ``seed``) and refits everything on them (:func:`classify`: normalization, weights,
     values, thresholds), so a customer is classified in the samples that drew them (about 63%); a customer drawn
     more than once counts once. A factor-weighted dimension retains ``base``'s number of factors, each aligned to
@@ -450,8 +457,6 @@ def class_bootstrap_stability(raw: pd.DataFrame, params, base: ClassedRun, *, re
         ``same_class_share`` (the share of them giving the case's class); ``attrs``: ``replicates`` drawn and
         ``failed`` (left out).
     """
-    data = cleaning.clean_indicators(raw, params.cleaning).data
-
     def classes(rows):
         run = classify(data.iloc[rows].set_axis(pd.RangeIndex(len(rows), name=data.index.name)), params, base.fits)
         drawn = pd.Series(run.classes.to_numpy(), index=data.index[rows])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib import engine, factors, io, load_params, report, robustness, segmentation
+from crmlib import cleaning, engine, factors, io, load_params, report, robustness, segmentation
 from crmlib.families.factor_grading.params import Grading
 from crmlib.schema import CleaningRules, FactorAnalysisSettings
 
@@ -37,12 +37,13 @@ def _simulated(loadings, n: int = 600, seed: int = 20261127) -> pd.DataFrame:
 
 
 def _robustness(raw, replicates=40):
-    directions = {c: "benefit" for c in raw.columns}
-    z = robustness.benefit_z_scores(raw, directions, RULES)
+    directions, cleaned = {c: "benefit" for c in raw.columns}, robustness.CleanedMeasures(raw)
+    z = robustness.benefit_z_scores(cleaned(RULES), directions, RULES.ddof)
     base = robustness.grading_chain(z, RULES, SETTINGS, GRADING)
     changed = {}
     for variant in robustness.convention_variants(RULES, SETTINGS, base.n_factors, raw.shape[1], False):
-        run = robustness.grading_chain(robustness.benefit_z_scores(raw, directions, variant.cleaning),
+        run = robustness.grading_chain(robustness.benefit_z_scores(cleaned(variant.cleaning), directions,
+                                                                   variant.cleaning.ddof),
                                        variant.cleaning, variant.settings, GRADING)
         changed[(variant.convention, variant.value)] = robustness.compare_grades(base, run)["share_changed"]
     stability = robustness.bootstrap_stability(z, RULES, SETTINGS, GRADING, base, replicates=replicates, seed=7)
@@ -66,7 +67,8 @@ def test_a_strong_structure_keeps_nearly_every_grade_and_a_weak_one_moves():
 
 def test_the_bootstrap_is_the_same_for_the_same_seed_and_differs_for_another():
     raw = _simulated(WEAK, n=300)
-    z = robustness.benefit_z_scores(raw, {c: "benefit" for c in raw.columns}, RULES)
+    z = robustness.benefit_z_scores(cleaning.clean_indicators(raw, RULES).data, {c: "benefit" for c in raw.columns},
+                                    RULES.ddof)
     base = robustness.grading_chain(z, RULES, SETTINGS, GRADING)
     first, second, other = (robustness.bootstrap_stability(z, RULES, SETTINGS, GRADING, base, replicates=20,
                                                            seed=seed) for seed in (3, 3, 4))
@@ -106,7 +108,8 @@ def test_the_in_memory_chain_gives_the_engine_s_grades(root, case):
     params = load_params(root / "params" / f"{case}.yaml")
     raw = io.read_measures(params.data, params.data_path, params.indicators).values
     settings = params.factor_grading
-    z = robustness.benefit_z_scores(raw, {i.id: i.direction for i in params.indicators}, params.cleaning)
+    z = robustness.benefit_z_scores(cleaning.clean_indicators(raw, params.cleaning).data,
+                                    {i.id: i.direction for i in params.indicators}, params.cleaning.ddof)
     base = robustness.grading_chain(z, params.cleaning, settings.factor_analysis, settings.grading)
     committed = pd.read_csv(root / "data" / "processed" / case / "customer_grades.csv", dtype={"customer_id": str},
                             keep_default_na=False).set_index("customer_id")["grade"].replace("", None)
@@ -146,10 +149,13 @@ def _value_case(root, loading: float, bimodal: bool, n: int = 400, seed: int = 2
 
 
 def _class_robustness(raw, params, replicates=40):
-    base = robustness.value_chain(raw, params)
-    changed = {(v.convention, v.value): robustness.compare_classes(base, robustness.value_chain(raw, v.params))
-               ["share_changed"] for v in robustness.value_variants(params, False)}
-    stability = robustness.class_bootstrap_stability(raw, params, base, replicates=replicates, seed=7)
+    cleaned = robustness.CleanedMeasures(raw)
+    base = robustness.classify(cleaned(params.cleaning), params)
+    changed = {(v.convention, v.value): robustness.compare_classes(
+        base, robustness.classify(cleaned(v.params.cleaning), v.params))["share_changed"]
+        for v in robustness.value_variants(params, False)}
+    stability = robustness.class_bootstrap_stability(cleaned(params.cleaning), params, base, replicates=replicates,
+                                                     seed=7)
     order = ["platinum", "gold", "iron", "lead"]
     return pd.Series(changed), robustness.stability_summary(stability, order, 0.9, "class").set_index("class")
 
@@ -189,8 +195,9 @@ def test_the_value_variants_are_the_alternatives_the_case_allows(root):
 
 def test_the_class_bootstrap_is_the_same_for_the_same_seed_and_differs_for_another(root):
     raw, params = _value_case(root, 0.5, bimodal=False, n=200)
-    base = robustness.value_chain(raw, params)
-    first, second, other = (robustness.class_bootstrap_stability(raw, params, base, replicates=15, seed=seed)
+    data = cleaning.clean_indicators(raw, params.cleaning).data
+    base = robustness.classify(data, params)
+    first, second, other = (robustness.class_bootstrap_stability(data, params, base, replicates=15, seed=seed)
                             for seed in (3, 3, 4))
     pd.testing.assert_frame_equal(first, second)
     assert not first["same_class_share"].equals(other["same_class_share"])
@@ -215,7 +222,7 @@ def test_an_oriented_fit_turns_each_factor_to_its_target(root):
 def test_the_in_memory_value_chain_gives_the_pipeline_s_classes(root, case):
     params = load_params(root / "params" / f"{case}.yaml")
     raw, customers = robustness.case_measures(params, params.value_matrix.robustness)
-    base = robustness.value_chain(raw, params)
+    base = robustness.classify(cleaning.clean_indicators(raw, params.cleaning).data, params)
     committed = pd.read_csv(root / "data" / "processed" / case / "customer_classes.csv", dtype={"customer_id": str}
                             ).set_index("customer_id")["class"]
     assert customers == len(committed) and base.classes.tolist() == committed.reindex(base.classes.index).tolist()

@@ -112,14 +112,11 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     rules, fit_settings, grading = params.cleaning, params.factor_grading.factor_analysis, params.factor_grading.grading
     raw, customers = robustness.case_measures(params, settings)
     directions = {i.id: i.direction for i in params.indicators}
-    z_scores = {}
+    cleaned = robustness.CleanedMeasures(raw)
 
     def chain(cleaning, fit):
-        """The grading under ``cleaning`` and ``fit``; the z-scores computed once for each set of cleaning rules."""
-        key = cleaning.model_dump_json()
-        if key not in z_scores:
-            z_scores[key] = robustness.benefit_z_scores(raw, directions, cleaning)
-        return robustness.grading_chain(z_scores[key], cleaning, fit, grading)
+        z = robustness.benefit_z_scores(cleaned(cleaning), directions, cleaning.ddof)
+        return robustness.grading_chain(z, cleaning, fit, grading)
 
     base = chain(rules, fit_settings)
     order = [g.id for g in grading.grades]
@@ -134,8 +131,9 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     if transitions is not None:
         tables["grade_transitions"] = transitions
     if settings.replicates > 0:
-        stability = robustness.bootstrap_stability(z_scores[rules.model_dump_json()], rules, fit_settings, grading,
-                                                   base, replicates=settings.replicates, seed=settings.seed)
+        z = robustness.benefit_z_scores(cleaned(rules), directions, rules.ddof)
+        stability = robustness.bootstrap_stability(z, rules, fit_settings, grading, base,
+                                                   replicates=settings.replicates, seed=settings.seed)
         tables["grade_stability"] = stability.rename_axis("customer_id").reset_index()
         tables["grade_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share)
     return tables

@@ -52,18 +52,21 @@ def class_robustness(params) -> dict[str, pd.DataFrame]:
     the bootstrap stability of every customer's class."""
     settings = params.value_matrix.robustness
     raw, customers = robustness.case_measures(params, settings)
-    base = robustness.value_chain(raw, params)
+    cleaned = robustness.CleanedMeasures(raw)
+    base = robustness.classify(cleaned(params.cleaning), params)
     order = [c.id for c in params.value_matrix.matrix.classes.values()]
     variants = robustness.value_variants(params, bool(raw.isna().to_numpy().any()), settings.conventions)
     table, transitions = robustness.variant_comparison(
-        base, variants, lambda variant: robustness.value_chain(raw, variant.params), robustness.compare_classes,
+        base, variants, lambda variant: robustness.classify(cleaned(variant.params.cleaning), variant.params),
+        robustness.compare_classes,
         lambda run: run.classes, order, "class")
     tables = {"class_robustness": table.astype({"classified": "Int64"}),
               "class_robustness_customers": pd.DataFrame([{"customers": customers, "analysed": len(raw)}])}
     if transitions is not None:
         tables["class_transitions"] = transitions
     if settings.replicates > 0:
-        stability = robustness.class_bootstrap_stability(raw, params, base, replicates=settings.replicates,
+        stability = robustness.class_bootstrap_stability(cleaned(params.cleaning), params, base,
+                                                         replicates=settings.replicates,
                                                          seed=settings.seed)
         tables["class_stability"] = stability.rename_axis("customer_id").reset_index()
         tables["class_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share,
