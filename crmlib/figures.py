@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib import font_manager
 
 from .labels import Language, text
+from .segmentation import BIPLOT_POINTS
 
 __all__ = [
     "SEGMENT_COLOURS",
@@ -181,34 +182,27 @@ def separate_labels(figure, axis, labels: list) -> None:
         labels[lower].set_position((position[0], position[1] + (y - y0)))
 
 
-#: The most customers a biplot draws: above it, a systematic sample (:func:`biplot`).
-BIPLOT_POINTS = 20_000
-
-
-def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings: pd.DataFrame,
+def biplot(points: pd.DataFrame, counts: pd.Series, order: list[str], loadings: pd.DataFrame,
            labels: dict[str, str], lang: Language = "en"):
     """Customers on the first two factors, coloured by grade, with the indicators' loadings as arrows.
 
-    The arrows are the loadings times one common factor, the largest that keeps them within 90% of the
-    scores' extent on both axes (Gabriel's biplot up to that scale). ``segments`` is indexed like ``scores``.
-    Above :data:`BIPLOT_POINTS` customers, every k-th customer in id order is drawn (a systematic sample, the same
-    on every engine and run; the title says so); the legend counts every customer. Customers without scores (a
-    missing indicator under pairwise deletion) are not drawn."""
-    scores = scores[scores[["F1", "F2"]].notna().all(axis=1)]
+    ``points`` (``F1``, ``F2``, ``grade``) are the customers drawn (:func:`crmlib.segmentation.biplot_points`: all of
+    them up to :data:`~crmlib.segmentation.BIPLOT_POINTS`, else every k-th in id order; the title then says so);
+    ``counts`` the customers of each grade, all of them, for the legend. The arrows are the loadings times one
+    common factor, the largest that keeps them within 90% of the drawn scores' extent on both axes (Gabriel's biplot
+    up to that scale)."""
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(8, 5.5))
-    step = -(-len(scores) // BIPLOT_POINTS)
-    points = scores[["F1", "F2"]].assign(segment=segments)  # aligned on the ids (no lookup when in one order)
-    drawn = (points if points.index.is_monotonic_increasing else points.sort_index()).iloc[::step]
-    counts = segments.value_counts()
+    total = int(counts.sum())
+    step = max(1, -(-total // BIPLOT_POINTS))
     for segment in order:
-        members = drawn[drawn["segment"] == segment]
+        members = points[points["grade"] == segment]
         axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,
                      label=f"{labels.get(segment, segment)} ({int(counts.get(segment, 0))})")
     if step > 1:
-        axis.set_title(text("points_drawn", lang, step=step, shown=len(drawn), total=len(scores)), fontsize=8)
+        axis.set_title(text("points_drawn", lang, step=step, shown=len(points), total=total), fontsize=8)
     arrows = loadings[["F1", "F2"]].to_numpy()
-    reach = np.abs(scores[["F1", "F2"]].to_numpy()).max(axis=0) / np.abs(arrows).max(axis=0)
+    reach = np.abs(points[["F1", "F2"]].to_numpy()).max(axis=0) / np.abs(arrows).max(axis=0)
     ends = arrows * 0.9 * float(reach.min())
     names = []
     for indicator, (x, y) in zip(loadings.iloc[:, 0], ends):
@@ -228,13 +222,16 @@ def biplot(scores: pd.DataFrame, segments: pd.Series, order: list[str], loadings
     return figure
 
 
-def score_histogram(scores: pd.Series, cutoffs: pd.DataFrame, order: list[str], labels: dict[str, str],
+def score_histogram(histogram: pd.DataFrame, cutoffs: pd.DataFrame, order: list[str], labels: dict[str, str],
                     lang: Language = "en"):
-    """Histogram of the composite scores with a dashed line at each grade's lower bound (``cutoffs``: ``grade``,
-    ``lower_score``; the lowest grade's bound is -inf and not drawn), in the grade's rank colour."""
+    """Histogram of the composite scores (``histogram``: ``lower``, ``upper``, ``customers`` per bin, as
+    :func:`crmlib.segmentation.composite_histogram` counts them) with a dashed line at each grade's lower bound
+    (``cutoffs``: ``grade``, ``lower_score``; the lowest grade's bound is -inf and not drawn), in the grade's rank
+    colour."""
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(6.5, 3.5))
-    axis.hist(scores.dropna(), bins=40, color="#BBBBBB", edgecolor="white")
+    edges = np.append(histogram["lower"].to_numpy(), histogram["upper"].to_numpy()[-1:])
+    axis.hist(edges[:-1], bins=edges, weights=histogram["customers"].to_numpy(), color="#BBBBBB", edgecolor="white")
     for grade, bound in zip(cutoffs["grade"], cutoffs["lower_score"]):
         if np.isfinite(bound):
             axis.axvline(bound, color=colours[grade], linestyle="--", linewidth=1.4,

@@ -90,6 +90,58 @@ def grade_profile(run, order: list[str]) -> pd.DataFrame:
     return summary.rename_axis("grade").reset_index()
 
 
+#: Bins of the composite scores' histogram (:func:`composite_histogram`).
+HISTOGRAM_BINS = 40
+#: The biplot draws at most this many customers (:func:`biplot_points`).
+BIPLOT_POINTS = 20_000
+
+
+def composite_histogram(run, bins: int = HISTOGRAM_BINS) -> pd.DataFrame:
+    """The histogram of the composite scores of engine table ``customer_grades``, counted by the engine: ``bins``
+    equal bins from the lowest score to the highest (:func:`numpy.histogram_bin_edges`), each customer in the bin
+    ``[lower, upper)``, the last bin closed, as :func:`numpy.histogram` counts them (cumulative counts of the scores
+    reaching each edge). A figure draws it without reading the customers.
+
+    Returns
+    -------
+    DataFrame
+        One row per bin: ``lower``, ``upper``, ``customers``.
+    """
+    scored = "FROM customer_grades WHERE composite_score IS NOT NULL"
+    low, high = run.first(f"SELECT MIN(composite_score) AS low, MAX(composite_score) AS high {scored}").values()
+    if pd.isna(low):
+        return pd.DataFrame({"lower": [], "upper": [], "customers": []}).astype({"customers": int})
+    edges = np.histogram_bin_edges([low, high], bins=bins)
+    reaching = run.query("SELECT " + ", ".join(f"SUM(CASE WHEN composite_score >= {number(e)} THEN 1 ELSE 0 END) "
+                                               f"AS e{k}" for k, e in enumerate(edges[:-1]))
+                         + f" {scored}").iloc[0].to_numpy(dtype=np.int64)
+    counts = reaching - np.append(reaching[1:], 0)
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "customers": counts})
+
+
+def biplot_points(run, scores: str, factors: list[str], points: int = BIPLOT_POINTS) -> pd.DataFrame:
+    """The customers a biplot draws: of the customers of engine table ``scores`` with a score on each of
+    ``factors`` (the first two), every k-th in customer-id order (byte order), k the smallest that leaves at most
+    ``points``: a systematic sample, the same on every engine and run; with the grade of engine table
+    ``customer_grades`` (every customer scored has one). No ids.
+
+    Returns
+    -------
+    DataFrame
+        ``factors``, ``grade``, in id order.
+    """
+    values = [f"CAST(s.{quote(f)} AS DOUBLE)" for f in factors]
+    scored = (f"SELECT {', '.join(f'{v} AS {quote(f)}' for v, f in zip(values, factors))}, g.grade, "
+              "ROW_NUMBER() OVER (ORDER BY g.customer_id) AS n "
+              f"FROM {scores} AS s JOIN customer_grades AS g ON CAST(s.customer_id AS VARCHAR) = g.customer_id "
+              f"WHERE {' AND '.join(f'{v} IS NOT NULL' for v in values)}")
+    run.create("biplot_customers", scored)
+    customers = int(run.first("SELECT COUNT(*) AS n FROM biplot_customers")["n"])
+    step = max(1, -(-customers // points))
+    return run.query(f"SELECT {', '.join(quote(f) for f in factors)}, grade FROM biplot_customers "
+                     f"WHERE (n - 1) % {step} = 0 ORDER BY n")
+
+
 def grade_indicator_means(run, table: str, indicators: list[str], order: list[str]) -> pd.DataFrame:
     """The mean of every indicator of engine table ``table`` per grade of engine table ``customer_grades``, in its
     own unit, as a long table (as :func:`segment_means`). Exact means: each value rounded to 12 decimals and summed

@@ -302,11 +302,14 @@ def test_correlation_table_shows_each_indicator_in_its_own_direction(fresh_table
 @pytest.mark.parametrize("case", ["shaoxing", "credit_grading"])
 def test_biplot_draws_every_loading_with_labels_that_do_not_overlap(case, fresh_tables, root):
     """credit_grading: 414 customers without scores are left out, and the arrows are still scaled to the
-    others' extent."""
+    others' extent. Below 20,000 customers every scored customer is drawn."""
     params = load_params(root / "params" / f"{case}.yaml")
     directory = fresh_tables(case)
-    tables = {name: pd.read_csv(directory / f"{name}.csv", dtype={"customer_id": str})
-              for name in ("factor_scores", "customer_grades", "loadings_rotated")}
+    tables = {name: pd.read_csv(directory / f"{name}.csv")
+              for name in ("biplot_points", "grade_profile", "loadings_rotated")}
+    scores = pd.read_csv(directory / "factor_scores.csv")
+    assert len(tables["biplot_points"]) == scores["F1"].notna().sum() == tables["grade_profile"]["customers"].sum()
+    assert len(scores) - len(tables["biplot_points"]) == (414 if case == "credit_grading" else 0)
     from crmlib.families.factor_grading import display
     figures.use_report_style()
     figure = display.biplot(tables, params, "zh")

@@ -6,7 +6,8 @@ import pandas as pd
 from numpy.testing import assert_allclose
 
 from crmlib.params import Grading
-from crmlib.segmentation import grade_customers, grade_indicator_means, grade_profile, grade_thresholds, segment_means
+from crmlib.segmentation import (biplot_points, composite_histogram, grade_customers, grade_indicator_means,
+                                 grade_profile, grade_thresholds, segment_means)
 from crmlib.strategy import strategy_table
 
 GRADES = [{"id": "AAA", "label_en": "AAA", "label_zh": "AAA级", "lower": 1.0, "problem_en": "philosophy",
@@ -69,3 +70,30 @@ def test_indicator_means_allow_any_indicator_id():
     means = segment_means(grades, data, ["A", "B"])
     assert means.values.tolist() == [["share", "A", 2.0], ["share", "B", 2.0], ["grade", "A", 5.0],
                                      ["grade", "B", 5.0], ["mean", "A", 0.5], ["mean", "B", 1.0]]
+
+
+def test_the_engine_counts_the_histogram_as_numpy_does(run):
+    """Scores on inner bin edges go up a bin, the highest score stays in the last, a customer without a score is
+    not counted: numpy.histogram's rule, counted by the engine."""
+    rng = np.random.default_rng(5)
+    score = pd.Series(np.append(rng.normal(size=996), [-4.0, 4.0, 0.0, np.nan]),
+                      index=[f"c{n:04d}" for n in range(1000)])
+    edges = np.histogram_bin_edges(score.dropna(), bins=40)
+    score.iloc[:3] = edges[[5, 17, 30]]
+    grades_of(run, score, Grading(method="cutoff", grades=GRADES))
+    histogram = composite_histogram(run)
+    counts, expected = np.histogram(score.dropna(), bins=40)
+    assert histogram["customers"].tolist() == counts.tolist() and counts.sum() == 999
+    assert histogram["lower"].tolist() == expected[:-1].tolist() and histogram["upper"].tolist() == expected[1:].tolist()
+
+
+def test_the_biplot_draws_every_kth_scored_customer_in_id_order(run):
+    ids = [f"c{n:03d}" for n in range(25)][::-1]  # not in id order
+    scores = pd.DataFrame({"customer_id": ids, "F1": np.arange(25.0)[::-1], "F2": -np.arange(25.0)[::-1]})
+    scores.loc[scores["customer_id"] == "c003", "F2"] = np.nan
+    grades_of(run, pd.Series(np.arange(25.0)[::-1] - 12, index=ids), Grading(method="cutoff", grades=GRADES))
+    run.table("factor_scores", scores)
+    drawn = biplot_points(run, "factor_scores", ["F1", "F2"], points=10)  # 24 scored: every 3rd
+    assert drawn["F1"].tolist() == [0, 4, 7, 10, 13, 16, 19, 22]
+    assert drawn["grade"].tolist() == ["A-", "A-", "A-", "A-", "AAA", "AAA", "AAA", "AAA"]
+    assert len(biplot_points(run, "factor_scores", ["F1", "F2"], points=24)) == 24

@@ -124,7 +124,7 @@ def loadings_heatmap(tables: dict, params, lang: Language = "en"):
 def score_histogram(tables: dict, params, lang: Language = "en"):
     """Histogram of the composite scores with the grade cut-offs."""
     order = [g.id for g in params.factor_grading.grading.grades]
-    return figures.score_histogram(tables["customer_grades"]["composite_score"], tables["grade_thresholds"], order,
+    return figures.score_histogram(tables["composite_histogram"], tables["grade_thresholds"], order,
                                    named_labels(params, lang), lang)
 
 
@@ -134,13 +134,14 @@ def grade_bar_chart(tables: dict, params, lang: Language = "en"):
 
 
 def biplot(tables: dict, params, lang: Language = "en"):
-    """Customers' scores on F1 and F2 coloured by grade, with the loadings as arrows (two factors or more)."""
-    if "F2" not in tables["factor_scores"]:
+    """The customers drawn (``biplot_points``) on F1 and F2, coloured by grade, with the loadings as arrows (two
+    factors or more); the legend counts every customer of each grade (``grade_profile``)."""
+    if "F2" not in tables["biplot_points"]:
         return Markdown("*One factor retained: no biplot.*")
-    scores = tables["factor_scores"].set_index("customer_id")
-    grades = tables["customer_grades"].set_index("customer_id")["grade"]
     order = [g.id for g in params.factor_grading.grading.grades]
-    return figures.biplot(scores, grades, order, tables["loadings_rotated"], reversed_labels(params, lang), lang)
+    counts = tables["grade_profile"].set_index("grade")["customers"]
+    return figures.biplot(tables["biplot_points"], counts, order, tables["loadings_rotated"],
+                          reversed_labels(params, lang), lang)
 
 
 def check_summary(params, directory) -> list[str]:

@@ -95,7 +95,10 @@ def segment(params, directory) -> dict[str, pd.DataFrame]:
     segmentation.grade_customers(run, "factor_scores", thresholds)
     order = [g.id for g in grading.grades]
     extra = grading_robustness(params) if robust(params) else {}
+    first_two = [c for c in run.columns("factor_scores") if c in ("F1", "F2")]
     return extra | {"grade_thresholds": thresholds,
+            "composite_histogram": segmentation.composite_histogram(run),
+            "biplot_points": segmentation.biplot_points(run, "factor_scores", first_two),
             "customer_grades": engine.EngineTable(run, "SELECT * FROM customer_grades", "customer_id",
                                                   types={"rank": "Int64"}),
             "grade_profile": segmentation.grade_profile(run, order),
