@@ -160,13 +160,6 @@ def _write_key(sheet: report.CustomerSheet, processed: Path) -> Path:
     return io.write_bytes(sheet.frame(ids=True).to_parquet(index=False), table)
 
 
-def _customer_source(processed: Path, name: str):
-    """A per-customer stage table for the engine: its Parquet file as it is, a CSV (a small table) read by
-    :func:`crmlib.io.read_table`, which keeps ids as text."""
-    path = io.table_file(processed, name)
-    return path if path.suffix == ".parquet" else io.read_table(processed, name)
-
-
 def _write_text(text_: str, path: Path) -> Path:
     return io.write_bytes(text_.encode("utf-8"), path)
 
@@ -183,7 +176,7 @@ def write_case_report(params: CaseParams, processed: Path, out: Path, *, lang: L
     for name, (frame, _) in localized.items():
         io.write_table(frame, out / "tables" / f"{name}.csv", bom=True)
     sheets = dict(localized)
-    sheet = report.customer_sheet(engine.DuckDBEngine(), {t.name: _customer_source(processed, t.name)
+    sheet = report.customer_sheet(engine.DuckDBEngine(), {t.name: io.engine_source(processed, t.name)
                                                           for t in declared if t.per_customer and t.name in present},
                                   leave_out=[i.id for i in params.indicators] + ["fold"])
     if sheet is not None:

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import EXACT, Engine, quote, text
+from .engine import EXACT, Engine, EngineTable, quote, text
 from .errors import InputError
 from .io import is_parquet, parse_numbers, table_file_row
 from .params import Lifecycle, Panel, Tiers
@@ -486,9 +486,9 @@ def flag_customer_table(engine: Engine, tiers: Tiers, basis_unit: str, lost_asse
     engine.create("customer_base", f"SELECT *, {lifecycle_case(lifecycle)} AS lifecycle FROM flag_customers")
 
 
-def customer_table(engine: Engine) -> pd.DataFrame:
-    """Engine table ``customer_base``, ordered by customer id, indexed by it."""
-    return engine.query("SELECT * FROM customer_base ORDER BY customer_id").set_index("customer_id")
+def customer_table(engine: Engine) -> EngineTable:
+    """Engine table ``customer_base`` as a stage table that stays on the engine, ordered by customer id."""
+    return EngineTable(engine, "SELECT * FROM customer_base", "customer_id")
 
 
 # --- flows and migration ----------------------------------------------------------------------------------------

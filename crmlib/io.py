@@ -56,6 +56,7 @@ __all__ = [
     "write_stage_table",
     "read_parquet_table",
     "read_table",
+    "engine_source",
     "processed_dir",
     "OUTPUT_DIR_ENV",
 ]
@@ -742,6 +743,14 @@ def read_table(directory, name: str, index: str | None = None) -> pd.DataFrame:
         table = pd.read_csv(path, encoding="utf-8", dtype={"customer_id": str} | ({index: str} if index else {}),
                             float_precision="round_trip")
     return table.set_index(index) if index else table
+
+
+def engine_source(directory, name: str):
+    """Stage table ``name`` of ``directory`` for an engine to register (:meth:`crmlib.engine.Engine.table`): its
+    Parquet file as it is, never loaded here (a table above :data:`PARQUET_ROWS` rows), or a CSV, a small table,
+    read by :func:`read_table`, which keeps ids as text."""
+    path = table_file(directory, name)
+    return path if path.suffix == ".parquet" else read_table(directory, name)
 
 
 def processed_dir(case: str, output_dir) -> Path:

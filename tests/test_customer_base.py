@@ -101,7 +101,7 @@ def customers_of(run, rows, directory, panel=PANEL, tenure=None, scale=1.0):
             months = load_panel(run, rows, directory, panel, tenure, scale)
             customer_base.panel_customer_table(run, months, TIERS, panel, LIFECYCLE,
                                                "tenure_start" if tenure is not None else None)
-            tables.append(customer_base.customer_table(run).loc[list(rows)])
+            tables.append(customer_base.customer_table(run).frame().loc[list(rows)])
     pd.testing.assert_frame_equal(*tables)
     return tables[1], months
 
@@ -162,7 +162,7 @@ def test_bit_masks_and_islands_give_the_same_losses_on_a_synthetic_base(root, tm
         with mock.patch.object(customer_base, "MASK_MONTHS", mask_months):
             months = customer_base.read_panel(run, panel, path, tiers=base.tiers)
             customer_base.panel_customer_table(run, months, base.tiers, panel, base.lifecycle, None)
-            tables.append(customer_base.customer_table(run))
+            tables.append(customer_base.customer_table(run).frame())
     pd.testing.assert_frame_equal(*tables)
     assert 0 < tables[0]["lost"].sum() < 3000 and set(tables[0]["loss_reason"]) == {"", "closed", "below floor"}
 
@@ -275,7 +275,7 @@ def test_a_panel_in_parquet_reads_as_the_csv(tmp_path):
         months = customer_base.read_panel(run, PANEL.model_copy(update={"path": source}), source, tiers=TIERS)
         if source.is_dir():
             customer_base.panel_customer_table(run, months, TIERS, PANEL, LIFECYCLE, None)
-            pd.testing.assert_frame_equal(customer_base.customer_table(run).loc[list(HAND)], from_csv)
+            pd.testing.assert_frame_equal(customer_base.customer_table(run).frame().loc[list(HAND)], from_csv)
         else:
             assert months.labels == ["2024-01", "2024-02", "2024-03"]
 

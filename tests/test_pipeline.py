@@ -377,19 +377,23 @@ def test_readme_lists_every_declared_table(root):
     assert tables.markdown() in readme
 
 
-def test_a_table_of_more_rows_than_the_parquet_bound_is_written_as_parquet(root, tmp_path, monkeypatch):
+@pytest.mark.parametrize("case, per_customer", [("islr_credit", "factor_scores"), ("bank_churners", "customer_base")])
+def test_a_table_of_more_rows_than_the_parquet_bound_is_written_as_parquet(root, tmp_path, monkeypatch, case,
+                                                                           per_customer):
     """A stage table of more than crmlib.io.PARQUET_ROWS rows is written as Parquet (here the bound is lowered to
-    100 rows, so islr_credit's 400-customer tables qualify): the later stages read it, the stage records hash it,
-    and it compares equal to the committed CSV."""
+    100 rows, so islr_credit's 400 and bank_churners' 10,127 customers qualify), by the engine for a per-customer
+    table: the later stages register the file itself (never loaded), the stage records hash it, and it compares
+    equal to the committed CSV."""
     monkeypatch.setattr(io, "PARQUET_ROWS", 100)
     monkeypatch.delenv(SALT_ENV, raising=False)
-    params = load_params(root / "params" / "islr_credit.yaml")
+    params = load_params(root / "params" / f"{case}.yaml")
     (tmp_path / "clean_indicators.csv").write_text("stale\n")  # from an earlier run with a smaller file
     run_stages(params, tmp_path)
     assert (tmp_path / "clean_indicators.parquet").is_file() and not (tmp_path / "clean_indicators.csv").exists()
     assert (tmp_path / "cleaning_log.csv").is_file() and not (tmp_path / "cleaning_log.parquet").exists()
+    assert (tmp_path / f"{per_customer}.parquet").is_file()
     assert stages.stale_stages(params, tmp_path) == []
-    assert compare.compare_directories(root / "data" / "processed" / "islr_credit", tmp_path, tables.tolerances()) == []
-    (tmp_path / "factor_scores.parquet").write_bytes(b"edited")
-    assert stages.stale_stages(params, tmp_path)[0][1] == ("its table factor_scores.parquet was changed or removed "
-                                                           "since it was written")
+    assert compare.compare_directories(root / "data" / "processed" / case, tmp_path, tables.tolerances()) == []
+    (tmp_path / f"{per_customer}.parquet").write_bytes(b"edited")
+    assert stages.stale_stages(params, tmp_path)[0][1] == (f"its table {per_customer}.parquet was changed or "
+                                                           "removed since it was written")

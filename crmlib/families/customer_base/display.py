@@ -8,12 +8,6 @@ from ... import figures, io
 from ...labels import Language, named_labels
 
 
-def customer_base_summary(tables: dict, params) -> pd.DataFrame:
-    """Distribution of the columns the customer-base stage derives (count, mean, sd, quantiles): aggregates only."""
-    derived = [c for c in params.customer_base.derived_columns() if c != "tier"]
-    return tables["customer_base"][derived].describe().T.rename_axis("column")
-
-
 def migration_matrix(tables: dict, value: str = "customers") -> pd.DataFrame:
     """The tier migration matrix (rows: tier at the first date; columns: tier at the second), as ``customers``
     (counts) or ``row_share``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import concentration, customer_base, engine, io, privacy, strategy
+from ... import concentration, customer_base, engine, indicators, io, privacy, strategy
 from ...errors import InputError
 
 
@@ -13,7 +13,7 @@ def _engine(directory, *tables: str) -> engine.Engine:
     """The run's engine (:func:`crmlib.engine.current`) holding the named stage tables of ``directory``."""
     run = engine.current()
     for name in tables:
-        run.table(name, io.read_table(directory, name))
+        run.table(name, io.engine_source(directory, name))
     return run
 
 
@@ -28,7 +28,7 @@ def clean(params, directory) -> dict[str, pd.DataFrame]:
     base = params.customer_base
     if base.panel is not None:
         run = _engine(directory)
-        run.table("indicators", io.read_table(directory, "clean_indicators"))
+        run.table("indicators", io.engine_source(directory, "clean_indicators"))
         return {"panel_summary": customer_base.panel_summary(run, _read_panel(params, run))}
     customers = io.read_table(directory, "clean_indicators", index="customer_id").index
     # read as the customer file was (the same rows left out), for the flag column and the raw tier basis
@@ -53,7 +53,7 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
     flows per tier and the tier migration."""
     base = params.customer_base
     run = _engine(directory)
-    run.table("indicators", io.read_table(directory, "clean_indicators"))
+    run.table("indicators", io.engine_source(directory, "clean_indicators"))
     tables = {}
     if base.panel is not None:
         months = _read_panel(params, run, check=False)  # stage 01 checked it
@@ -67,7 +67,9 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
         run.table("churn_flags", io.read_table(directory, "churn_flags"))
         customer_base.flag_customer_table(run, base.tiers, base.tier_basis_unit(params.indicators),
                                           base.churn.lost_assets, base.churn.duration, base.lifecycle)
-    return {"customer_base": customer_base.customer_table(run)} | tables
+    derived = [c for c in base.derived_columns() if c != "tier"]
+    summary = indicators.descriptive_statistics(run, "customer_base", derived).rename(columns={"indicator": "column"})
+    return {"customer_base": customer_base.customer_table(run), "customer_base_descriptives": summary} | tables
 
 
 def factor_analysis(params, directory) -> dict[str, pd.DataFrame]:

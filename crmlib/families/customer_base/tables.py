@@ -16,6 +16,11 @@ TABLES = (
            "duration": "months from the start to the loss or the end", "lifecycle": "life-cycle stage id",
            "first_month, aum_start, aum_end, profit, loss_month, loss_reason, tenure, aum_trend": "with a panel: "
            "see crmlib.customer_base.panel_customer_table"}, shown="stage", per_customer=True),
+    Table("customer_base_descriptives", "02_indicators", "Distribution of the derived columns",
+          "派生字段的分布",
+          {"column": "derived column (tier excluded)", "n": "customers with a value", "mean": "mean",
+           "sd": "standard deviation (ddof 1)", "min": "minimum", "median": "median", "max": "maximum",
+           "skewness": "adjusted Fisher-Pearson skewness"}, shown="workbook"),
     Table("monthly_flows", "02_indicators", "Monthly flows per tier", "各层级月度流量",
           {"tier": "start tier", "month": "YYYY-MM", "customers_start": "active customers at the start",
            "new": "customers opened", "lost": "customers lost", "assets_lost": "assets lost",

@@ -10,14 +10,15 @@
 # months over the mean of the months before, minus 1. Without a panel, the loss flag, the assets lost and the
 # duration come from the columns the params name.
 #
-# Distribution of these columns over the customers:
+# Distribution of these columns over the customers, computed by the run's engine (exact sums and quantiles, as the
+# indicators' descriptive statistics); each customer's row stays in the stage table `customer_base`:
 
 # %%
 from crmlib.families.customer_base import display as customer_base
 
 # %%
 # NBVAL_CHECK_OUTPUT
-customer_base.customer_base_summary(tables, params)
+report.table(tables, "customer_base_descriptives")
 
 # %% [markdown] when="panel"
 # **Lost customers and assets per start tier and month**: customers at the start of the month, new and lost
