@@ -221,11 +221,12 @@ def segment_sizes(tables: dict) -> tuple[pd.DataFrame, str] | None:
 
 @dataclass(frozen=True)
 class CustomerSheet:
-    """The per-customer sheet of :func:`customer_sheet`, on engine ``run``: ``customers`` rows; ``columns`` the
-    result columns after the pseudonym (``customer``)."""
+    """The per-customer sheet of :func:`customer_sheet`: engine ``run``'s table ``table`` (made once, read for the
+    full table, the workbook's first rows and the key), ``customers`` rows; ``columns`` the result columns after
+    the pseudonym (``customer``)."""
 
     run: object
-    body: str
+    table: str
     columns: list[str]
     customers: int
 
@@ -234,7 +235,7 @@ class CustomerSheet:
         last; its first ``limit`` rows."""
         names = ["customer", *self.columns] + (["customer_id"] if ids else [])
         selection = ", ".join(f"{quote(c)} AS {quote((headers or {}).get(c, c))}" for c in names)
-        return f"SELECT {selection} FROM ({self.body}) AS sheet ORDER BY position" + (
+        return f"SELECT {selection} FROM {self.table} ORDER BY position" + (
             f" LIMIT {int(limit)}" if limit is not None else "")
 
     def frame(self, headers: dict[str, str] | None = None, *, ids: bool = False, limit: int | None = None
@@ -268,10 +269,11 @@ def customer_sheet(run, sources: dict, leave_out=()) -> CustomerSheet | None:
                                  else f"{source[column]} AS {quote(column)}")
     joined = " ".join(["sheet_0"] + [f"FULL JOIN sheet_{k} USING (customer_id)" for k in range(1, len(names))])
     order = (f"{source['rank']} NULLS LAST, " if "rank" in source else "") + "CAST(customer_id AS VARCHAR)"
-    body = (f"SELECT printf('C%06d', position) AS customer, * FROM (SELECT customer_id, {', '.join(selection)}, "
-            f"ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM {joined}) AS numbered")
-    customers = int(run.first(f"SELECT COUNT(*) AS n FROM {joined}")["n"])
-    return CustomerSheet(run, body, list(source), customers)
+    run.create("customer_sheet", f"SELECT printf('C%06d', position) AS customer, * FROM (SELECT customer_id, "
+                                 f"{', '.join(selection)}, ROW_NUMBER() OVER (ORDER BY {order}) AS position "
+                                 f"FROM {joined}) AS numbered")
+    customers = int(run.first("SELECT COUNT(*) AS n FROM customer_sheet")["n"])
+    return CustomerSheet(run, "customer_sheet", list(source), customers)
 
 
 def robustness_text(tables: dict, names: tuple[str, str, str], segment: str, lang: Language = "en") -> str:

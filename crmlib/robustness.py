@@ -151,12 +151,14 @@ def grade(composite: pd.Series, grading, reference: pd.Series | None = None) -> 
     scored = scored[~np.isnan(scored)]
     result = np.full(len(values), None, dtype=object)
     remaining = ~np.isnan(values)
+    bounded = [level.lower for level in grading.grades if level.lower is not None]
+    bounds = iter(np.quantile(scored, bounded, method="linear") if grading.method == "quantile" and bounded
+                  else bounded)
     for level in grading.grades:
         if level.lower is None:
             result[remaining] = level.id
             break
-        bound = np.quantile(scored, level.lower, method="linear") if grading.method == "quantile" else level.lower
-        reached = remaining & (values >= bound)
+        reached = remaining & (values >= next(bounds))
         result[reached] = level.id
         remaining &= ~reached
     return pd.Series(result, index=composite.index, name="grade")
@@ -276,12 +278,12 @@ def bootstrap_stability(z: pd.DataFrame, rules, settings, grading, base: GradedR
     """
     pairwise = rules.missing == "pairwise"
 
-    values = z.to_numpy()
+    values, scoring = z.to_numpy(), factors.scoring_z(z, rules.ddof, settings.impute)
 
     def grades(rows):
         sample = pd.DataFrame(values[rows], columns=z.columns)
         fit = factors.oriented_fit(factors.correlation_matrix(sample, pairwise), base.fit, settings)
-        scores = factors.factor_scores(z, fit, rules.ddof, settings.impute)
+        scores = factors.scores_of_z(scoring, fit, rules.ddof, settings.impute)
         composite = factors.composite_score(scores, factors.composite_weights(fit, settings.composite_weights))
         return grade(composite, grading, reference=pd.Series(composite.to_numpy()[rows]))
 
