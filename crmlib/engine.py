@@ -87,14 +87,16 @@ def exact_mean(expression: str, decimals: int) -> str:
 QUANTILE_BYTES = 128 * 2**20
 
 
-def exact_quantiles(run: Engine, table: str, columns: list[str], levels: list[float]) -> np.ndarray:
+def exact_quantiles(run: Engine, table: str, columns: list[str], levels: list[float], rows: int | None = None
+                    ) -> np.ndarray:
     """The quantiles ``levels`` of each of ``columns`` of engine table ``table`` (as doubles, missing values left
     out): exact, by linear interpolation between order statistics (R's ``quantile(type = 7)``, numpy's
     ``linear``): DuckDB's ``quantile_cont``, Spark's ``percentile``. An exact quantile holds the column's values in
     memory (8 bytes a customer; DuckDB cannot spill them), so a query takes as many columns as fit in
     :data:`QUANTILE_BYTES` (all of them for a small table; one for ten million customers). Returns an array of
-    ``len(columns)`` rows and ``len(levels)`` columns, NaN for a column with no values."""
-    rows = int(run.first(f"SELECT COUNT(*) AS n FROM {table}")["n"])
+    ``len(columns)`` rows and ``len(levels)`` columns, NaN for a column with no values. ``rows``: the table's rows
+    (or most values of a column) when known, else counted."""
+    rows = int(run.first(f"SELECT COUNT(*) AS n FROM {table}")["n"]) if rows is None else rows
     per_query = max(1, QUANTILE_BYTES // (8 * max(rows, 1) * len(levels)))
     found = np.full((len(columns), len(levels)), np.nan)
     for start in range(0, len(columns), per_query):

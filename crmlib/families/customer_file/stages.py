@@ -43,15 +43,15 @@ def build_indicators(params, directory) -> dict[str, pd.DataFrame]:
     """Stage 02, on the run's engine: descriptive statistics in own units
     (:func:`crmlib.indicators.descriptive_statistics`); z-scores with cost indicators turned to benefit direction
     (:func:`crmlib.indicators.standardize_on_engine`), in the customer file's order, written by the engine."""
-    path = io.table_file(directory, "clean_indicators")
     run = engine.current()
-    run.table("clean_indicators", path if path.suffix == ".parquet" else io.read_table(directory, "clean_indicators"),
-              numbered=True)
+    run.table("clean_indicators", io.engine_source(directory, "clean_indicators"), numbered=True)
     columns = [i.id for i in params.indicators]
+    sums = indicators.exact_sums(run, "clean_indicators", columns)  # once, for both ddofs
     meta = pd.DataFrame([i.model_dump(include={"id", "label_en", "label_zh", "unit", "direction", "dimension"})
                          for i in params.indicators]).rename(columns={"id": "indicator"})
-    descriptives = meta.merge(indicators.descriptive_statistics(run, "clean_indicators", columns), on="indicator")
+    descriptives = meta.merge(indicators.descriptive_statistics(run, "clean_indicators", columns, sums),
+                              on="indicator")
     directions = {i.id: i.direction for i in params.indicators}
     z = indicators.standardize_on_engine(run, "clean_indicators", columns, directions, ddof=params.cleaning.ddof,
-                                         keep=("customer_id",))
+                                         keep=("customer_id",), sums=sums)
     return {"descriptives": descriptives, "standardized_indicators": engine.EngineTable(run, z, order="input_row")}
