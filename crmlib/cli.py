@@ -257,10 +257,9 @@ def _run(target, args, kernel=None) -> None:
 def _run_queued(queue, args) -> list[tuple[int, str]]:
     """A worker of :func:`_run_side_by_side`: runs cases from ``queue`` until it is empty, all in one kernel."""
     # The kernel gets this worker's share of the cores: OpenMP threads (scikit-learn's gradient boosting) spin
-    # while waiting, and two kernels with a thread per core each slowed a 10 s stage to 10 minutes.
-    threads = str(max(1, (os.cpu_count() or 1) // min(args.jobs, os.cpu_count() or 1)))
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = threads
+    # while waiting, and two kernels with a thread per core each slowed a 10 s stage to 10 minutes. (BLAS gets one
+    # thread in every kernel: crmlib.runner.BLAS_THREADS.)
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // min(args.jobs, os.cpu_count() or 1)))
     outcomes = []
     with Kernel() as kernel:
         while True:

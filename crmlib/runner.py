@@ -171,6 +171,14 @@ def _html_exporter() -> HTMLExporter:
                         extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates" / "nbconvert")])
 
 
+#: The BLAS libraries' thread settings, which a kernel gets as 1: one BLAS thread adds in one order, so a case's
+#: tables have the same bytes whether it runs alone (``crmlib run <case>``) or beside others (``--all``), on any
+#: number of cores (with more threads, a matrix product's sums were split differently: the last digits of the CFA's
+#: and the concentration intervals' tables moved). OpenMP's threads (scikit-learn's gradient boosting) are left as
+#: they are.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 class Kernel:
     """A Python kernel that runs stage notebooks one after another, so the imports are paid once and not once per
     notebook (``with Kernel() as kernel: run_case(..., kernel=kernel)``). Each notebook starts with a cell
@@ -181,6 +189,7 @@ class Kernel:
     re-executes the report notebooks the same way: one kernel per test worker, cleared before each notebook."""
 
     def __init__(self):
+        os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))  # the kernel starts with the environment as it is now
         self.manager = AsyncKernelManager(kernel_name="python3")
 
     def __enter__(self) -> "Kernel":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -66,6 +67,15 @@ def test_version_and_help_with_examples(root):
     assert (version.returncode, version.stdout.strip()) == (0, f"crmlib {__version__}")
     help_text = crmlib("--help", cwd=root).stdout
     assert "examples:" in help_text and "crmlib run shaoxing --stage 03" in help_text
+
+
+def test_the_stage_kernel_runs_blas_on_one_thread(monkeypatch):
+    """A case run alone and in `--all` write the same bytes: the kernel's BLAS adds in one order."""
+    from crmlib import runner
+    for variable in runner.BLAS_THREADS:
+        monkeypatch.setenv(variable, "4")
+    runner.Kernel()  # a kernel starts (at its first notebook) with the environment set here
+    assert {v: os.environ[v] for v in runner.BLAS_THREADS} == {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def test_a_former_case_names_the_case_it_joined(root):
