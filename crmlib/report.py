@@ -246,11 +246,12 @@ class CustomerSheet:
 
 def customer_sheet(run, sources: dict, leave_out=()) -> CustomerSheet | None:
     """One row per customer with the result columns of the case's per-customer tables (:attr:`Table.per_customer`:
-    factor and composite scores, rank and grade, value and class, tier, loss and churn risk), joined by engine
-    ``run`` on the customer id, without the columns in ``leave_out`` (the indicators, which are the customer file's
-    own data); best first when customers are ranked (unranked customers after), ties and the rest by customer id
-    (as text, byte order: the same on every engine); numbers rounded to 6 decimals (the stage tables keep full precision). The id is replaced by a sequence pseudonym (``C000001``, ...)
-    in that order, which reveals nothing of the id. None when the case has no per-customer table.
+    factor and composite scores, rank and grade, value and class, tier, loss and churn risk), joined by the DuckDB
+    engine ``run`` on the customer id, without the columns in ``leave_out`` (the indicators, which are the customer
+    file's own data); best first when customers are ranked (unranked customers after), ties and the rest by customer
+    id (as text, in byte order); numbers rounded to 6 decimals by DuckDB's ``ROUND`` (the stage tables keep full
+    precision). The id is replaced by a sequence pseudonym (``C000001``, ...) in that order, which reveals nothing
+    of the id. None when the case has no per-customer table.
 
     ``sources`` maps each per-customer table present to its DataFrame or Parquet file (never loaded here), in the
     order of the table registry.
