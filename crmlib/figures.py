@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib import font_manager
 
 from .labels import Language, text
-from .segmentation import BIPLOT_POINTS
+from .segmentation import biplot_step
 
 __all__ = [
     "SEGMENT_COLOURS",
@@ -194,7 +194,7 @@ def biplot(points: pd.DataFrame, counts: pd.Series, order: list[str], loadings: 
     colours = segment_colours(order)
     figure, axis = _subplots(figsize=(8, 5.5))
     total = int(counts.sum())
-    step = max(1, -(-total // BIPLOT_POINTS))
+    step = biplot_step(total)
     for segment in order:
         members = points[points["grade"] == segment]
         axis.scatter(members["F1"], members["F2"], s=9, alpha=0.55, color=colours[segment], rasterized=True,

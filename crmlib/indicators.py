@@ -150,9 +150,9 @@ def descriptive_statistics(run, table: str, columns: list[str], sums: ExactSums 
     ``median``, ``max``, ``skewness``, computed by the engine.
 
     ``n`` counts the observed values; the moments are exact (:func:`exact_moments`); the median is the exact
-    ``quantile_cont(x, 0.5)`` (Spark: ``percentile``; :func:`crmlib.engine.exact_quantiles`), R's ``median``. Skewness is the adjusted Fisher-Pearson
-    coefficient (pandas ``skew``, SPSS's "Skewness"). ``sums``: the columns' :func:`exact_sums`, when the caller
-    has them.
+    ``quantile_cont(x, 0.5)`` (Spark: ``percentile``; :func:`crmlib.engine.exact_quantiles`), R's ``median``.
+    Skewness is the adjusted Fisher-Pearson coefficient (pandas ``skew``, SPSS's "Skewness"). ``sums``: the
+    columns' :func:`exact_sums`, when the caller has them.
     """
     moments = (sums or exact_sums(run, table, columns)).moments(1)
     return pd.DataFrame({

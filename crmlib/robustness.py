@@ -39,7 +39,8 @@ from . import cleaning, engine, factors, indicators, io, segmentation, transacti
 from .errors import InputError
 
 __all__ = ["CONVENTIONS", "VALUE_CONVENTIONS", "hash_sample", "case_measures", "Variant", "convention_variants",
-           "GradedRun", "CleanedMeasures", "benefit_z_scores", "grading_chain", "grade", "compare_grades", "transition_table", "variant_comparison", "bootstrap_stability",
+           "GradedRun", "CleanedMeasures", "benefit_z_scores", "grading_chain", "grade", "compare_grades",
+           "transition_table", "variant_comparison", "bootstrap_stability",
            "stability_summary", "CaseVariant", "value_variants", "ClassedRun", "compare_classes",
            "classify", "class_bootstrap_stability"]
 
@@ -197,9 +198,9 @@ def benefit_z_scores(data: pd.DataFrame, directions: dict[str, str], ddof: int) 
 
 def grading_chain(z: pd.DataFrame, rules, settings, grading) -> GradedRun:
     """The rest of the pipeline's chain in memory, from the :func:`benefit_z_scores` ``z`` of the data cleaned under
-    ``rules``, for one set of ``factor_analysis`` ``settings``: correlations (pairwise under pairwise deletion), the number of
-    factors, the fit, scores, the composite and its grades. Raises :class:`~crmlib.errors.InputError` where the
-    pipeline would stop."""
+    ``rules``, for one set of ``factor_analysis`` ``settings``: correlations (pairwise under pairwise deletion), the
+    number of factors, the fit, scores, the composite and its grades. Raises :class:`~crmlib.errors.InputError`
+    where the pipeline would stop."""
     result = factors.fit_composite(factors.correlation_matrix(z, rules.missing == "pairwise"), len(z), settings)
     composite = factors.composite_score(factors.factor_scores(z, result.fit, rules.ddof, settings.impute),
                                         result.weights)
@@ -421,7 +422,7 @@ def classify(data: pd.DataFrame, params, reference: dict | None = None) -> Class
     :func:`crmlib.value.evaluate_value_model`, :func:`crmlib.segmentation.value_matrix_classes`); with
     ``reference`` fits, factor-weighted dimensions keep their number of factors and orientation."""
     directions = {i.id: i.direction for i in params.indicators}
-    z = indicators.standardize(indicators.to_benefit_direction(data, directions), ddof=params.cleaning.ddof)
+    z = benefit_z_scores(data, directions, params.cleaning.ddof)
     result = value.evaluate_value_model(value.normalize_for_value_model(data, params), z, params, reference)
     matrix = params.value_matrix.matrix
     classes = segmentation.value_matrix_classes(result.values, matrix)[1]["class"]

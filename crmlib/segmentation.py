@@ -119,6 +119,12 @@ def composite_histogram(run, bins: int = HISTOGRAM_BINS) -> pd.DataFrame:
     return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "customers": counts})
 
 
+def biplot_step(customers: int, points: int = BIPLOT_POINTS) -> int:
+    """The k of the biplot's systematic sample (:func:`biplot_points`): the smallest that draws at most ``points``
+    of ``customers``."""
+    return max(1, -(-customers // points))
+
+
 def biplot_points(run, scores: str, factors: list[str], points: int = BIPLOT_POINTS) -> pd.DataFrame:
     """The customers a biplot draws: of the customers of engine table ``scores`` with a score on each of
     ``factors`` (the first two), every k-th in customer-id order (byte order), k the smallest that leaves at most
@@ -137,7 +143,7 @@ def biplot_points(run, scores: str, factors: list[str], points: int = BIPLOT_POI
               f"WHERE {' AND '.join(f'{v} IS NOT NULL' for v in values)}")
     run.create("biplot_customers", scored)
     customers = int(run.first("SELECT COUNT(*) AS n FROM biplot_customers")["n"])
-    step = max(1, -(-customers // points))
+    step = biplot_step(customers, points)
     return run.query(f"SELECT {', '.join(quote(f) for f in factors)}, grade FROM biplot_customers "
                      f"WHERE (n - 1) % {step} = 0 ORDER BY n")
 

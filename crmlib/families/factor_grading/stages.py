@@ -117,16 +117,18 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     directions = {i.id: i.direction for i in params.indicators}
     cleaned = robustness.CleanedMeasures(raw)
 
-    def chain(cleaning, fit):
-        z = robustness.benefit_z_scores(cleaned(cleaning), directions, cleaning.ddof)
-        return robustness.grading_chain(z, cleaning, fit, grading)
+    def z_scores(cleaning):
+        return robustness.benefit_z_scores(cleaned(cleaning), directions, cleaning.ddof)
 
-    base = chain(rules, fit_settings)
+    base_z = z_scores(rules)
+    base = robustness.grading_chain(base_z, rules, fit_settings, grading)
     order = [g.id for g in grading.grades]
     variants = robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
                                               bool(raw.isna().to_numpy().any()), settings.conventions)
     table, transitions = robustness.variant_comparison(
-        base, variants, lambda variant: chain(variant.cleaning, variant.settings),
+        base, variants,
+        lambda variant: robustness.grading_chain(z_scores(variant.cleaning), variant.cleaning, variant.settings,
+                                                 grading),
         lambda base, run: {"n_factors": run.n_factors, **robustness.compare_grades(base, run)},
         lambda run: run.grades, order, "grade")
     tables = {"grading_robustness": table.astype({"n_factors": "Int64", "graded": "Int64"}),
@@ -134,8 +136,7 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     if transitions is not None:
         tables["grade_transitions"] = transitions
     if settings.replicates > 0:
-        z = robustness.benefit_z_scores(cleaned(rules), directions, rules.ddof)
-        stability = robustness.bootstrap_stability(z, rules, fit_settings, grading, base,
+        stability = robustness.bootstrap_stability(base_z, rules, fit_settings, grading, base,
                                                    replicates=settings.replicates, seed=settings.seed)
         tables["grade_stability"] = stability.rename_axis("customer_id").reset_index()
         tables["grade_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share)
