@@ -15,17 +15,9 @@ from multiprocessing import Manager
 from pathlib import Path
 from queue import Empty
 
-from . import __version__, io
-from .case_report import write_index
-from .check import check_case
-from .new_case import new_case
-from .engine import ENGINES
-from .errors import InputError
-from .params import find_params, list_cases, load_params
-from .provenance import input_files
-from .runner import Kernel, StageFailure, run_case, write_exploration_notebooks, write_report
-from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
-from .tables import markdown
+from . import __version__
+from .errors import InputError, StageFailure
+from .kernel import Kernel
 
 __all__ = ["main"]
 
@@ -70,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                      "report.lang)")
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                      help="cases run side by side with --all (default: the number of CPU cores; 1 with Spark)")
-    run.add_argument("--engine", choices=list(ENGINES), default="duckdb",
+    run.add_argument("--engine", default="duckdb",
                      help="engine of the customer-base computations: duckdb (in this process, the default) or "
                      "spark; both give the same tables")
     run.add_argument("--spark-master", help="with --engine spark: the cluster's master URL (default local[*])")
@@ -122,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _synthesize(args) -> None:
+    from . import io
+    from .params import find_params, load_params
+    from .synthetic import synthesize_customers, synthesize_panel, synthesize_responses
+
     path = args.params or find_params(args.case, args.params_dir)
     params = load_params(path)
     survey = params.survey if params.survey is not None and params.survey.synthetic is not None else None
@@ -150,7 +146,26 @@ def _synthesize(args) -> None:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    # One case's kernel starts first and imports the kit while this process imports the runner (crmlib.kernel);
+    # in a process that has imported it already (main() called from Python) there is nothing to overlap.
+    early = (Kernel().start() if args.command == "run" and not args.all and "crmlib.runner" not in sys.modules
+             else None)
     try:
+        return _command(args, early)
+    finally:
+        if early is not None:
+            early.shutdown()
+
+
+def _command(args, early: Kernel | None) -> int:
+    try:
+        from .case_report import write_index
+        from .check import check_case
+        from .new_case import new_case
+        from .params import find_params, list_cases, load_params
+        from .runner import write_exploration_notebooks, write_report
+        from .tables import markdown
+
         if args.command == "list":
             for case in list_cases(args.params_dir):
                 print(case)
@@ -176,7 +191,7 @@ def main(argv=None) -> int:
                 for target in targets:
                     write_report(target, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang)
             elif len(targets) == 1 or args.jobs <= 1 or args.engine == "spark":  # one Spark session a run
-                with Kernel() as kernel:
+                with early or Kernel() as kernel:
                     for target in targets:
                         _run(target, args, kernel)
             else:
@@ -245,6 +260,8 @@ class _Progress:
 
 
 def _run(target, args, kernel=None) -> None:
+    from .runner import run_case
+
     progress = _Progress()
     try:
         run_case(target, stages=args.stage, output_dir=args.output_dir, params_dir=args.params_dir, lang=args.lang,
@@ -258,7 +275,7 @@ def _run_queued(queue, args) -> list[tuple[int, str]]:
     """A worker of :func:`_run_side_by_side`: runs cases from ``queue`` until it is empty, all in one kernel."""
     # The kernel gets this worker's share of the cores: OpenMP threads (scikit-learn's gradient boosting) spin
     # while waiting, and two kernels with a thread per core each slowed a 10 s stage to 10 minutes. (BLAS gets one
-    # thread in every kernel: crmlib.runner.BLAS_THREADS.)
+    # thread in every kernel: crmlib.kernel.BLAS_THREADS.)
     os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // min(args.jobs, os.cpu_count() or 1)))
     outcomes = []
     with Kernel() as kernel:
@@ -278,6 +295,9 @@ def _run_queued(queue, args) -> list[tuple[int, str]]:
 
 
 def _input_bytes(target, params_dir) -> int:
+    from .params import find_params, load_params
+    from .provenance import input_files
+
     path = target if str(target).endswith((".yaml", ".yml")) else find_params(str(target), params_dir)
     return int(input_files(load_params(path))["bytes"].sum())
 
@@ -286,6 +306,7 @@ def _run_side_by_side(targets, args) -> int:
     """Run several cases in ``args.jobs`` worker processes, each with one notebook kernel for all the cases it
     takes from a shared queue (largest inputs first); each case is all or nothing on its own. One line per failed
     case; the exit code of the worst failure."""
+    from .case_report import write_index
     jobs = min(args.jobs, len(targets))
     with Manager() as manager, ProcessPoolExecutor(max_workers=jobs) as pool:
         queue = manager.Queue()

@@ -1,12 +1,14 @@
-"""The one error type for user mistakes.
+"""The one error type for user mistakes, and the failure of a stage notebook.
 
 Anything wrong with what a user supplied (a params file, a data file) raises
 :class:`InputError`. The command line turns it into a one-line message and
-exit code 2; everything else is a bug in crmlib and keeps its traceback.
+exit code 2; a stage notebook that fails otherwise raises :class:`StageFailure`
+(one line naming the stage and cell, exit code 1); everything else is a bug in
+crmlib and keeps its traceback.
 """
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "StageFailure"]
 
 
 class InputError(Exception):
@@ -52,3 +54,7 @@ class InputError(Exception):
             where.append(f"row {self.row}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class StageFailure(RuntimeError):
+    """A stage notebook failed for a reason other than a user's input."""

@@ -27,25 +27,19 @@ from pathlib import Path
 import jupytext
 import nbformat
 import papermill
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 from nbconvert import HTMLExporter
 
 from . import case_report, engine, figures, io, provenance
 from . import stages as stages_module
 from .check import change_line, read_changes
-from .errors import InputError
+from .errors import InputError, StageFailure
+from .kernel import Kernel
 from .params import STAGES, find_params, load_params
 
-__all__ = ["NOTEBOOK_DIR", "StageFailure", "RunResult", "Kernel", "assemble", "resolve_stages", "run_case",
-           "write_report"]
+__all__ = ["NOTEBOOK_DIR", "RunResult", "assemble", "resolve_stages", "run_case", "write_report"]
 
 #: The frames of the five stage notebooks (jupytext percent scripts); the families add their sections.
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-class StageFailure(RuntimeError):
-    """A stage notebook failed for a reason other than a user's input."""
 
 
 @dataclass
@@ -171,39 +165,6 @@ def _html_exporter() -> HTMLExporter:
                         extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates" / "nbconvert")])
 
 
-#: The BLAS libraries' thread settings, which a kernel gets as 1: one BLAS thread adds in one order, so a case's
-#: tables have the same bytes whether it runs alone (``crmlib run <case>``) or beside others (``--all``), on any
-#: number of cores (with more threads, a matrix product's sums were split differently: the last digits of the CFA's
-#: and the concentration intervals' tables moved). OpenMP's threads (scikit-learn's gradient boosting) are left as
-#: they are.
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-class Kernel:
-    """A Python kernel that runs stage notebooks one after another, so the imports are paid once and not once per
-    notebook (``with Kernel() as kernel: run_case(..., kernel=kernel)``). Each notebook starts with a cell
-    (:func:`_preparation`, removed from the saved notebook) that clears the namespace (``%reset -f``; imported
-    modules stay loaded), sets the working and output directories and restarts the execution count, so a
-    notebook sees nothing an earlier one defined and its cells are numbered as in a fresh kernel. A run from a
-    later stage (``crmlib run <case> --stage 03``) starts its first notebook in a new kernel. ``make test``
-    re-executes the report notebooks the same way: one kernel per test worker, cleared before each notebook."""
-
-    def __init__(self):
-        os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))  # the kernel starts with the environment as it is now
-        self.manager = AsyncKernelManager(kernel_name="python3")
-
-    def __enter__(self) -> "Kernel":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-
-    def shutdown(self) -> None:
-        """Stop the kernel process (if it is running)."""
-        if self.manager.has_kernel:
-            run_sync(self.manager.shutdown_kernel)(now=True)
-
-
 #: Tag of the preparation cell the runner puts first in every notebook it executes.
 PREPARATION_TAG = "crmlib-preparation"
 
@@ -213,7 +174,8 @@ def _preparation(cwd: Path, output_dir: Path, engine: dict[str, str]) -> nbforma
             "get_ipython().run_line_magic('reset', '-f')\n"
             f"__import__('os').environ[{io.OUTPUT_DIR_ENV!r}] = {str(output_dir)!r}\n"
             f"__import__('os').environ.update({engine!r})\n"
-            "get_ipython().execution_count = 0  # the next cell is number 1\n")
+            "get_ipython().execution_count = 0  # the next cell is number 1\n"
+            "__import__('gc').freeze()  # what survives the reset (the modules) is left out of later collections\n")
     return nbformat.v4.new_code_cell(code, metadata={"tags": [PREPARATION_TAG]})
 
 
@@ -228,7 +190,7 @@ def _execute(params, stage: str, staging_reports: Path, final_reports: Path, par
         papermill.execute_notebook(notebook, str(output), parameters=parameters,
                                    cwd=str(final_reports), kernel_name="python3", progress_bar=False,
                                    log_output=False, report_mode=False, request_save_on_cell_execute=False,
-                                   km=kernel.manager)
+                                   km=kernel.ready())
     except papermill.PapermillExecutionError as exc:
         where = f"stage {stage}, notebook cell {exc.exec_count}"
         if exc.ename == "KeyboardInterrupt":  # Ctrl-C reaches the kernel too

@@ -184,7 +184,7 @@ class NotebookCells:
 
 class SharedNotebookKernel:
     """The report notebooks a worker re-executes share one kernel, as ``crmlib run --all`` runs them
-    (:class:`crmlib.runner.Kernel`): before each notebook its directory becomes the working directory and the
+    (:class:`crmlib.kernel.Kernel`): before each notebook its directory becomes the working directory and the
     namespace is cleared (``%reset -f``; imported modules stay loaded), so a notebook sees nothing an earlier one
     defined. nbval would start a kernel per notebook, and the kernel's start and the kit's imports are about
     2.3 s of each notebook. A kernel that died, or that nbval stopped after a cell it could not interrupt, is

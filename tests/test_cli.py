@@ -69,13 +69,34 @@ def test_version_and_help_with_examples(root):
     assert "examples:" in help_text and "crmlib run shaoxing --stage 03" in help_text
 
 
-def test_the_stage_kernel_runs_blas_on_one_thread(monkeypatch):
-    """A case run alone and in `--all` write the same bytes: the kernel's BLAS adds in one order."""
-    from crmlib import runner
-    for variable in runner.BLAS_THREADS:
+def test_the_stage_kernel_runs_blas_on_one_thread_and_starts_with_the_kit_imported(monkeypatch):
+    """A case run alone and in `--all` write the same bytes: the kernel's BLAS adds in one order. A kernel started
+    early (`crmlib run <case>`) has imported the stage notebooks' modules and every family's when it is ready, and
+    has defined nothing a notebook would see."""
+    from jupyter_core.utils import run_sync
+
+    from crmlib.kernel import BLAS_THREADS, Kernel
+    for variable in BLAS_THREADS:
         monkeypatch.setenv(variable, "4")
-    runner.Kernel()  # a kernel starts (at its first notebook) with the environment set here
-    assert {v: os.environ[v] for v in runner.BLAS_THREADS} == {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with Kernel().start() as kernel:
+        client = kernel.ready().client()
+        client.start_channels()
+        try:
+            probe = ("import json, os, sys\n"
+                     "print(json.dumps({'blas': [os.environ[v] for v in %r], 'user': sorted(k for k in globals() if "
+                     "not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'open', 'get_ipython', 'json', 'os', "
+                     "'sys')), 'modules': [m in sys.modules for m in ('crmlib.pipeline', 'crmlib.report', "
+                     "'crmlib.factors', 'crmlib.families.factor_grading.stages', 'crmlib.families.survey.display')]}))"
+                     % (BLAS_THREADS,))
+            printed = []
+            reply = run_sync(client.execute_interactive)(
+                probe, timeout=60, output_hook=lambda message: printed.append(message["content"].get("text", "")))
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.stop_channels()
+    seen = json.loads("".join(printed))
+    assert seen["blas"] == ["1", "1"] and all(seen["modules"])
+    assert seen["user"] == []
 
 
 def test_a_former_case_names_the_case_it_joined(root):

@@ -32,6 +32,21 @@ def test_every_family_keeps_its_own_files():
                 assert f"families.{other}" not in text and f"from ..{other}" not in text, (path, other)
 
 
+def test_the_stages_a_family_reads_for_are_its_stage_functions():
+    """``takes_part`` trusts ``reads`` to name the stages a family has a function for, without importing them."""
+    for family in [*families.FAMILIES, _toy_family()]:
+        assert set(family.reads) == {s for s in families.STAGE_FUNCTIONS if family.stage_function(s) is not None}, \
+            family.folder
+
+
+def _toy_family():
+    sys.path.insert(0, str(TOY.parent))
+    try:
+        return __import__("toy_family").FAMILY
+    finally:
+        sys.path.remove(str(TOY.parent))
+
+
 def test_every_table_is_declared_once_by_one_family():
     declared = [t.name for f in families.FAMILIES for t in f.tables]
     assert len(declared) == len(set(declared)) == len(tables.registry())

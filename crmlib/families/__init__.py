@@ -64,8 +64,8 @@ class Family:
     ``package`` is the family's Python package (its folder); ``key`` the params key of its section (``None`` for
     the customer file, whose params are the case's top-level keys). ``reads`` names, per stage, the params
     sections its stage function reads (dotted, from the top of the case's params): a stage's record
-    (:mod:`crmlib.stages`) hashes them. ``stage_conditions`` say when the family takes part in a stage it has a
-    function for. ``conditions`` decide the cells of its notebook sections that carry ``when="<name>"``.
+    (:mod:`crmlib.stages`) hashes them; it names every stage the family has a function for, and no other.
+    ``stage_conditions`` say when the family takes part in a stage it has a function for. ``conditions`` decide the cells of its notebook sections that carry ``when="<name>"``.
     ``moved`` maps keys that moved into the family's section to their new place, for an error that says where
     they went. ``engine_path`` says where its computations run (:mod:`crmlib.engine`): ``"engine"`` (SQL run by
     the run's engine, DuckDB or Spark), ``"memory"`` (in this process, on any engine: inputs a person prepares,
@@ -102,10 +102,11 @@ class Family:
         return bool(params.indicators) if self.key is None else getattr(params, self.key) is not None
 
     def takes_part(self, params: "CaseParams", stage: str) -> bool:
-        """Whether the family does something in ``stage`` for this case: it has a function for the stage, and the
+        """Whether the family does something in ``stage`` for this case: it has a function for the stage (the stages
+        of ``reads``, which name exactly those: the stage functions' module is not imported to find out), and the
         stage's condition in ``stage_conditions`` (if any) holds (grades are optional, for instance)."""
         condition = self.stage_conditions.get(stage)
-        return self.stage_function(stage) is not None and (condition is None or condition(params))
+        return stage in self.reads and (condition is None or condition(params))
 
     def stage_function(self, stage: str) -> Callable | None:
         """The family's function for ``stage``, or ``None`` when it has none."""
