@@ -210,21 +210,23 @@ def grading_chain(z: pd.DataFrame, rules, settings, grading) -> GradedRun:
 def compare_grades(base: GradedRun, other: GradedRun) -> dict[str, float]:
     """``graded`` (customers graded in both), ``share_changed`` (of them, the share whose grade differs) and
     ``spearman`` (the rank correlation of their composite scores)."""
-    both = base.grades.notna() & other.grades.reindex(base.grades.index).notna()
-    ids = base.grades.index[both]
-    changed = (base.grades[ids] != other.grades[ids]).mean() if len(ids) else np.nan
-    rho = stats.spearmanr(base.composite[ids], other.composite[ids]).statistic if len(ids) > 2 else np.nan
-    return {"graded": int(len(ids)), "share_changed": float(changed), "spearman": float(rho)}
+    grades, composite = (s.reindex(base.grades.index).to_numpy() for s in (other.grades, other.composite))
+    both = base.grades.notna().to_numpy() & pd.notna(grades)
+    graded = int(both.sum())
+    changed = (base.grades.to_numpy()[both] != grades[both]).mean() if graded else np.nan
+    rho = (stats.spearmanr(base.composite.to_numpy()[both], composite[both]).statistic if graded > 2 else np.nan)
+    return {"graded": graded, "share_changed": float(changed), "spearman": float(rho)}
 
 
 def transition_table(base: pd.Series, other: pd.Series, order: list[str], segment: str = "grade") -> pd.DataFrame:
     """Customers by their ``segment`` (grade or class) under the case's settings (rows) and under the alternative
     (columns, best first), in long form: ``<segment>``, ``to_<segment>``, ``customers``."""
-    both = base.notna() & other.reindex(base.index).notna()
-    table = pd.crosstab(pd.Categorical(base[both], order), pd.Categorical(other.reindex(base.index)[both], order),
-                        dropna=False)
-    return (table.rename_axis(index=segment, columns=f"to_{segment}").stack().rename("customers").reset_index()
-            .astype({segment: str, f"to_{segment}": str, "customers": int}))
+    k = len(order)
+    rows, columns = (pd.Categorical(s, order).codes for s in (base, other.reindex(base.index)))
+    both = (rows >= 0) & (columns >= 0)  # both segmented, into one of ``order``
+    counts = np.bincount(rows[both] * k + columns[both], minlength=k * k)
+    return pd.DataFrame({segment: np.repeat(order, k).astype(str), f"to_{segment}": np.tile(order, k).astype(str),
+                         "customers": counts.astype(int)})
 
 
 def variant_comparison(base, variants, chain, compare, segments, order: list[str], segment: str

@@ -99,17 +99,19 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
                 raise io.out_of_range(value, value, indicator, file=path, column=indicator.source_column,
                                       row=int(found["input_row"]))
     aggregate = _aggregate_rows(run, [i.id for i in indicators])
-    kept = f"NOT ({aggregate['sum']}) AND NOT ({aggregate['mean']})"
+    run.create("aggregate_rows", f"""
+        SELECT input_row, CASE WHEN {aggregate['sum']} THEN 'row equals the sum of the others'
+                               ELSE 'row equals the mean of the others' END AS reason
+        FROM customer_candidates WHERE ({aggregate['sum']}) OR ({aggregate['mean']})""")  # a few rows, if any
     run.create("customer_file", f"SELECT customer_id, input_row, {', '.join(quote(i.id) for i in indicators)} "
-                                f"FROM customer_candidates WHERE {kept}")  # materialized: the cleaning reads it often
+                                "FROM customer_candidates WHERE input_row NOT IN (SELECT input_row FROM aggregate_rows)",
+               rows=True)  # read from the materialized rows: copying the customers once more cost as much as a read
     if source.id_column is not None:
         _check_ids(run, path, source.id_column)
-    dropped = run.query(f"""
+    dropped = run.query("""
         SELECT input_row AS "row", reason FROM customer_rows WHERE reason <> ''
         UNION ALL
-        SELECT input_row, CASE WHEN {aggregate['sum']} THEN 'row equals the sum of the others'
-                               ELSE 'row equals the mean of the others' END
-        FROM customer_candidates WHERE ({aggregate['sum']}) OR ({aggregate['mean']})""")
+        SELECT input_row, reason FROM aggregate_rows""")
     return dropped.sort_values("row", ignore_index=True).astype({"row": int})
 
 
