@@ -12,7 +12,7 @@ from queue import Empty
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-__all__ = ["BLAS_THREADS", "WARM_UP", "Kernel"]
+__all__ = ["BLAS_THREADS", "WARM_UP", "KERNEL_OPTIONS", "Kernel"]
 
 #: The BLAS libraries' thread settings, which a kernel gets as 1: one BLAS thread adds in one order, so a case's
 #: tables have the same bytes whether it runs alone (``crmlib run <case>``) or beside others (``--all``), on any
@@ -40,6 +40,12 @@ del _warm_up
 """
 
 
+#: The kernel's command-line options: no IPython history. A notebook's execution count restarts at each notebook
+#: (:func:`crmlib.runner._preparation`), and IPython's history file (one SQLite file per user, shared by every
+#: kernel) then reported "Session/line number was not unique in database" into a notebook's output.
+KERNEL_OPTIONS = ("--HistoryManager.enabled=False",)
+
+
 class Kernel:
     """A Python kernel that runs stage notebooks one after another, so the imports are paid once and not once per
     notebook (``with Kernel() as kernel: run_case(..., kernel=kernel)``). Each notebook starts with a cell
@@ -49,8 +55,8 @@ class Kernel:
     later stage (``crmlib run <case> --stage 03``) starts its first notebook in a new kernel. ``make test``
     re-executes the report notebooks the same way: one kernel per test worker, cleared before each notebook.
 
-    The kernel process starts at :meth:`start` (or at its first notebook), with the environment as it is then and
-    BLAS on one thread (:data:`BLAS_THREADS`)."""
+    The kernel process starts at :meth:`start` (or at its first notebook), with the environment as it is then,
+    BLAS on one thread (:data:`BLAS_THREADS`) and the options :data:`KERNEL_OPTIONS`."""
 
     def __init__(self):
         os.environ.update(dict.fromkeys(BLAS_THREADS, "1"))
@@ -60,16 +66,18 @@ class Kernel:
     def start(self) -> "Kernel":
         """Start the kernel process and ask it to import the kit (:data:`WARM_UP`), without waiting for either:
         the caller goes on meanwhile. :meth:`ready` waits."""
-        run_sync(self.manager.start_kernel)()
+        run_sync(self.manager.start_kernel)(extra_arguments=list(KERNEL_OPTIONS))
         self._warming = self.manager.client()
         self._warming.start_channels(iopub=False, stdin=False, hb=False, control=False)  # the reply only
         self._warming.execute(WARM_UP, silent=True, store_history=False)
         return self
 
     def ready(self, timeout: float = 120) -> AsyncKernelManager:
-        """The kernel's manager, for papermill, once the imports :meth:`start` asked for have finished (at most
-        ``timeout`` seconds). Whether they succeeded does not matter here: a notebook that needs a module that
-        cannot be imported fails at its own import cell, which names the error."""
+        """The kernel's manager, for papermill, started (:meth:`start`) if it was not, once the imports it asked
+        for have finished (at most ``timeout`` seconds). Whether they succeeded does not matter here: a notebook
+        that needs a module that cannot be imported fails at its own import cell, which names the error."""
+        if not self.manager.has_kernel:
+            self.start()
         if self._warming is not None:
             try:
                 run_sync(self._warming.get_shell_msg)(timeout=timeout)

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,9 +181,9 @@ def _preparation(cwd: Path, output_dir: Path, engine: dict[str, str]) -> nbforma
 
 
 def _execute(params, stage: str, staging_reports: Path, final_reports: Path, parameters: dict, kernel: Kernel,
-             output_root: Path, engine: dict[str, str]) -> None:
+             output_root: Path, engine: dict[str, str]) -> nbformat.NotebookNode:
     """Run one stage notebook in ``kernel``, its tables written under ``output_root`` (``$CRMLIB_OUTPUT_DIR``), on
-    the engine the variables ``engine`` name (:mod:`crmlib.engine`)."""
+    the engine the variables ``engine`` name (:mod:`crmlib.engine`); returns the notebook as saved."""
     output = staging_reports / f"{stage}.ipynb"
     notebook = assemble(params, stage)
     notebook.cells.insert(0, _preparation(final_reports, output_root, engine))
@@ -198,9 +199,13 @@ def _execute(params, stage: str, staging_reports: Path, final_reports: Path, par
         if exc.ename == "InputError":
             raise InputError(f"{exc.evalue} [{where}]") from None
         raise StageFailure(f"{where} failed: {exc.ename}: {exc.evalue}") from None
-    notebook = _sanitize(output)
+    return _sanitize(output)
+
+
+def _write_page(notebook: nbformat.NotebookNode, path: Path) -> None:
+    """The HTML page of an executed stage notebook."""
     html, _ = _html_exporter().from_notebook_node(notebook)
-    (staging_reports / f"{stage}.html").write_text(html, encoding="utf-8")
+    path.write_text(html, encoding="utf-8")
 
 
 def engine_settings(params, name: str | None = None, master: str | None = None, remote: str | None = None
@@ -292,13 +297,17 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
             "params_path": os.path.relpath(params_path, final_reports),
             "output_dir": os.path.relpath(final_processed, final_reports),
         }
-        with contextlib.nullcontext(kernel) if kernel is not None else Kernel() as case_kernel:
+        # Each notebook's HTML page is written in a second thread while the kernel runs the next notebook.
+        with (contextlib.nullcontext(kernel) if kernel is not None else Kernel() as case_kernel,
+              ThreadPoolExecutor(max_workers=1) as pages):
+            written = []
             for stage in chosen:
                 progress(f"[{params.case}] {stage} ...")
                 start = time.perf_counter()
                 try:
-                    _execute(params, stage, staging_reports, final_reports, parameters, case_kernel,
-                             staging_processed.parent, settings)
+                    notebook = _execute(params, stage, staging_reports, final_reports, parameters, case_kernel,
+                                        staging_processed.parent, settings)
+                    written.append(pages.submit(_write_page, notebook, staging_reports / f"{stage}.html"))
                 except (InputError, StageFailure) as error:  # name the final paths: the staging ones are removed
                     message = str(error).replace(str(staging_processed), str(final_processed))
                     raise type(error)(message.replace(str(staging_reports), str(final_reports))) from None
@@ -307,6 +316,8 @@ def run_case(case_or_path, *, stages=None, output_dir=None, params_dir="params",
                 changes = read_changes(staging_processed) if stage == "01_clean" else {}
                 if changes:
                     progress(f"[{params.case}] {change_line(changes)}")
+            for page in written:
+                page.result()
         _write_case_report(params, staging_processed, staging_reports, lang, params_dir, progress)
         _swap_into_place(staging_processed, final_processed)
         _swap_into_place(staging_reports, final_reports)

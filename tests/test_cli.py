@@ -70,22 +70,23 @@ def test_version_and_help_with_examples(root):
 
 
 def test_the_stage_kernel_runs_blas_on_one_thread_and_starts_with_the_kit_imported(monkeypatch):
-    """A case run alone and in `--all` write the same bytes: the kernel's BLAS adds in one order. A kernel started
-    early (`crmlib run <case>`) has imported the stage notebooks' modules and every family's when it is ready, and
-    has defined nothing a notebook would see."""
+    """A case run alone and in `--all` write the same bytes: the kernel's BLAS adds in one order. A kernel has
+    imported the stage notebooks' modules and every family's when it is ready, has defined nothing a notebook would
+    see, and keeps no IPython history (whose shared file once put an error into a notebook's output)."""
     from jupyter_core.utils import run_sync
 
     from crmlib.kernel import BLAS_THREADS, Kernel
     for variable in BLAS_THREADS:
         monkeypatch.setenv(variable, "4")
-    with Kernel().start() as kernel:
+    with Kernel() as kernel:  # started by ready(), as at a run's first notebook
         client = kernel.ready().client()
         client.start_channels()
         try:
             probe = ("import json, os, sys\n"
-                     "print(json.dumps({'blas': [os.environ[v] for v in %r], 'user': sorted(k for k in globals() if "
-                     "not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'open', 'get_ipython', 'json', 'os', "
-                     "'sys')), 'modules': [m in sys.modules for m in ('crmlib.pipeline', 'crmlib.report', "
+                     "print(json.dumps({'history': get_ipython().history_manager.enabled, "
+                     "'blas': [os.environ[v] for v in %r], 'user': sorted(k for k in globals() if "
+                     "not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'open', 'get_ipython', "
+                     "'json', 'os', 'sys')), 'modules': [m in sys.modules for m in ('crmlib.pipeline', 'crmlib.report', "
                      "'crmlib.factors', 'crmlib.families.factor_grading.stages', 'crmlib.families.survey.display')]}))"
                      % (BLAS_THREADS,))
             printed = []
@@ -95,7 +96,7 @@ def test_the_stage_kernel_runs_blas_on_one_thread_and_starts_with_the_kit_import
         finally:
             client.stop_channels()
     seen = json.loads("".join(printed))
-    assert seen["blas"] == ["1", "1"] and all(seen["modules"])
+    assert seen["blas"] == ["1", "1"] and all(seen["modules"]) and seen["history"] is False
     assert seen["user"] == []
 
 
