@@ -100,6 +100,10 @@ def test_a_toy_family_adds_a_stage_section_without_touching_the_others(make_case
 
     for stage in ["01_clean", "02_indicators", "03_factor_analysis", "05_strategy"]:
         assert executed(stage) == without_toy(stage)
+    for notebook in (tmp_path / "with" / "reports" / "tiny").glob("*.ipynb"):  # the kernel printed nothing stray
+        streams = [output for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                   for output in cell.get("outputs", []) if output["output_type"] in ("stream", "error")]
+        assert streams == [], (notebook.name, streams)
     with_toy, without = executed("04_segmentation"), without_toy("04_segmentation")
     assert with_toy[:len(without)] == without
     assert with_toy[len(without)].startswith("### Indicator ranges")
