@@ -65,11 +65,12 @@ class Family:
     the customer file, whose params are the case's top-level keys). ``reads`` names, per stage, the params
     sections its stage function reads (dotted, from the top of the case's params): a stage's record
     (:mod:`crmlib.stages`) hashes them; it names every stage the family has a function for, and no other.
-    ``stage_conditions`` say when the family takes part in a stage it has a function for. ``conditions`` decide the cells of its notebook sections that carry ``when="<name>"``.
-    ``moved`` maps keys that moved into the family's section to their new place, for an error that says where
-    they went. ``engine_path`` says where its computations run (:mod:`crmlib.engine`): ``"engine"`` (SQL run by
-    the run's engine, DuckDB or Spark), ``"memory"`` (in this process, on any engine: inputs a person prepares,
-    such as a questionnaire) or ``"none"`` (in memory, and a run with ``--engine spark`` is refused).
+    ``stage_conditions`` say when the family takes part in a stage it has a function for. ``conditions`` decide
+    the cells of its notebook sections that carry ``when="<name>"``. ``moved`` maps keys that moved into the
+    family's section to their new place, for an error that says where they went. ``engine_path`` says where its
+    computations run (:mod:`crmlib.engine`): ``"engine"`` (SQL run by the run's engine, DuckDB or Spark),
+    ``"memory"`` (in this process, on any engine: inputs a person prepares, such as a questionnaire) or
+    ``"none"`` (in memory, and a run with ``--engine spark`` is refused).
     ``takes_matrix`` says whether it can run on a published correlation matrix instead of customers
     (``data.matrix``).
     """

@@ -130,7 +130,7 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
     variants = robustness.convention_variants(rules, fit_settings, base.n_factors, len(params.indicators),
                                               bool(raw.isna().to_numpy().any()), settings.conventions)
     with ThreadPoolExecutor(max_workers=1) as beside:  # the bootstrap's NumPy work runs beside the alternatives
-        stability = (beside.submit(robustness.bootstrap_stability, base_z, rules, fit_settings, grading, base,
+        bootstrap = (beside.submit(robustness.bootstrap_stability, base_z, rules, fit_settings, grading, base,
                                    replicates=settings.replicates, seed=settings.seed)
                      if settings.replicates > 0 else None)
         table, transitions = robustness.variant_comparison(
@@ -143,8 +143,8 @@ def grading_robustness(params) -> dict[str, pd.DataFrame]:
               "robustness_customers": pd.DataFrame([{"customers": customers, "analysed": len(raw)}])}
     if transitions is not None:
         tables["grade_transitions"] = transitions
-    if stability is not None:
-        stability = stability.result()
+    if bootstrap is not None:
+        stability = bootstrap.result()
         tables["grade_stability"] = stability.rename_axis("customer_id").reset_index()
         tables["grade_stability_summary"] = robustness.stability_summary(stability, order, settings.stable_share)
     return tables
