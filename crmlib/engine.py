@@ -339,6 +339,42 @@ def _spark_session(master: str | None, remote: str | None):
     return session
 
 
+#: The tables the process's Spark session made (:meth:`SparkEngine.create`), by name: the session, the key of what
+#: made the table (its SQL and, for each table the SQL reads, what that was made from: a file's path, size and
+#: modification time, a DataFrame's content, or the key of a made table) and the cached table. A later stage of the
+#: run that makes a table again from the same inputs takes it from here: stage 02 reads the panel that stage 01 read
+#: and checked without reading the file again, unless the file changed in between.
+_MADE: dict[str, tuple] = {}
+
+
+#: The :func:`_file_stamp` of each file (or directory) the session read, by resolved path.
+_READ: dict[str, tuple] = {}
+
+
+def _key(value):
+    """``value`` (a dict of column names, or None) as part of a hashable key."""
+    return None if value is None else tuple(value.items())
+
+
+def _file_stamp(path: Path) -> tuple:
+    """A file's (or every file of a directory's) path, size and modification time: they change when it is
+    rewritten."""
+    path = path.resolve()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
+def _frame_digest(frame: pd.DataFrame) -> str | None:
+    """A digest of a DataFrame's columns, types and values (None for values pandas cannot hash)."""
+    import hashlib
+    digest = hashlib.sha256(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:
+        return None
+    return digest.hexdigest()
+
+
 def spark_available() -> str | None:
     """None when Spark can run here; otherwise why not (no pyspark, or no Java runtime)."""
     try:
@@ -367,7 +403,8 @@ class SparkEngine(Engine):
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InputError(f"Spark could not start with {where} ({first}): check --spark-master or "
                              "--spark-remote, and the Java runtime") from None
-        self._views: list[str] = []
+        #: What each table this engine registered was made from (None: unknown, so never taken from _MADE).
+        self._inputs: dict[str, tuple | None] = {}
 
     @staticmethod
     def translate(sql: str) -> str:
@@ -387,13 +424,15 @@ class SparkEngine(Engine):
     def _register(self, name, source, columns, text, encoding):
         if isinstance(source, str) and source.startswith("catalog:"):
             frame = self.spark.table(source.removeprefix("catalog:"))
+            self._inputs[name] = None  # a catalog table may change unseen: what is made from it is made anew
         else:
             path = Path(source)
-            self.spark.catalog.refreshByPath(str(path))  # a file rewritten since this session read it
+            stamp = self._stamp(path)
             if _source_kind(path) == "parquet":
                 frame = self.spark.read.parquet(str(path))
             else:
                 frame = self.spark.read.csv(str(path), header=True, encoding=encoding, inferSchema=not text)
+            self._inputs[name] = ("file", stamp, _key(columns), text, encoding)
         if columns is not None:
             from pyspark.sql import functions
             frame = frame.select([functions.col(f"`{source}`").alias(target) for target, source in columns.items()])
@@ -402,20 +441,48 @@ class SparkEngine(Engine):
     def _register_rows(self, name, source, columns):
         from pyspark.sql import functions
         path = Path(source)
-        self.spark.catalog.refreshByPath(str(path))  # a file rewritten since this session read it
+        stamp = self._stamp(path)
         frame = self.spark.read.parquet(str(path))
         selected = [functions.col("*")] if columns is None else [
             functions.col(f"`{source}`").alias(target) for target, source in columns.items()]
         frame.select(*selected, functions.col("_metadata.file_path").alias("input_file"),
                      functions.col("_metadata.row_index").alias("input_index")).createOrReplaceTempView(name)
+        self._inputs[name] = ("rows", stamp, _key(columns))
+
+    def _stamp(self, path: Path) -> tuple:
+        """The file's :func:`_file_stamp`; when it differs from the one this session last read, what Spark holds of
+        the file (its listing, and the tables cached from it) is refreshed first."""
+        where, stamp = str(path.resolve()), _file_stamp(path)
+        if _READ.get(where, stamp) != stamp:
+            self.spark.catalog.refreshByPath(str(path))
+        _READ[where] = stamp
+        return stamp
 
     def _frame(self, name, frame):
         self.spark.createDataFrame(frame).createOrReplaceTempView(name)
+        digest = _frame_digest(frame)
+        self._inputs[name] = None if digest is None else ("frame", digest)
 
     def create(self, name, sql, *, rows=False):
-        frame = self.spark.sql(self.translate(sql)).cache()
-        frame.count()
+        """Make table ``name`` (cached by Spark), or take the one this session made from the same SQL and the same
+        inputs (:data:`_MADE`)."""
+        import sqlglot
+        from sqlglot import expressions
+        translated = self.translate(sql)
+        parsed = sqlglot.parse_one(sql, read="duckdb")
+        read = sorted({t.name for t in parsed.find_all(expressions.Table)}
+                      - {c.alias_or_name for c in parsed.find_all(expressions.CTE)})
+        inputs = [(table, self._inputs.get(table)) for table in read]
+        key = None if any(made is None for _, made in inputs) else ("sql", translated, tuple(inputs))
+        made = _MADE.get(name)
+        if key is not None and made is not None and made[0] is self.spark and made[1] == key:
+            frame = made[2]
+        else:
+            frame = self.spark.sql(translated).cache()
+            frame.count()
+            _MADE[name] = (self.spark, key, frame)
         frame.createOrReplaceTempView(name)
+        self._inputs[name] = key
 
     def query(self, sql):
         return self.spark.sql(self.translate(sql)).toPandas()

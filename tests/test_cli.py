@@ -17,8 +17,6 @@ import yaml
 from crmlib import load_params
 from crmlib.cli import _Progress, main
 
-from conftest import engine_or_skip
-
 
 def crmlib(*args, cwd):
     return subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
@@ -379,12 +377,12 @@ def test_a_family_without_an_engine_path_refuses_spark(root, tmp_path, cli):
     assert_no_outputs(tmp_path / "data")
 
 
-@pytest.mark.xdist_group("spark")
-def test_the_engine_choice_reaches_the_stage_notebooks(root, tmp_path, cli):
-    """`--engine spark --spark-master M` starts Spark in the notebooks' kernel with master M: a master Spark
-    cannot use stops the first stage the engine computes in (01: the cleaning) with one line naming the master,
-    and leaves no outputs."""
-    engine_or_skip("spark")
+def test_the_engine_choice_reaches_the_stage_notebooks(root, tmp_path, cli, monkeypatch):
+    """`--engine spark --spark-master M` starts Spark in the notebooks' kernel with master M: a Spark that cannot
+    start stops the first stage the engine computes in (01: the cleaning) with one line naming the master, and
+    leaves no outputs. Here the Java runtime is not where JAVA_HOME says, so no Java process is started."""
+    pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (pip install -e '.[spark]')")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java-here"))
     result = cli("--params-dir", root / "params", "run", "bank_churners", "--engine", "spark", "--spark-master",
                  "nowhere", "--output-dir", tmp_path)
     assert_user_error(result, "Spark could not start with master 'nowhere'", "--spark-master", "stage 01_clean")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from crmlib import InputError, load_params
+from crmlib import InputError, engine, load_params
 from crmlib.io import parse_numbers, read_indicators, read_measures, read_table, write_table
 
 from conftest import engine_or_skip
@@ -372,6 +372,25 @@ def test_the_engine_reads_a_typed_parquet_customer_file_as_pandas_does(make_case
 @pytest.mark.xdist_group("spark")
 def test_spark_reads_a_typed_parquet_customer_file_as_pandas_does(make_case, tmp_path):
     _assert_engine_reads_parquet_as_pandas(make_case, tmp_path, engine_or_skip("spark"), errors=False)
+
+
+@pytest.mark.xdist_group("spark")
+def test_spark_makes_a_table_again_only_when_its_input_changed(tmp_path):
+    """A table made again in the same Spark session, by a new engine, from the same SQL and the same file (a later
+    stage of a run: stage 02 reads the panel that stage 01 read) is the table already made; once the file is
+    rewritten, it is made anew, from the file as it is now."""
+    path = tmp_path / "amounts.csv"
+    totals, made = [], []
+    for values in ([1, 2, 3], None, [1, 2, 3, 4]):
+        if values is not None:
+            pd.DataFrame({"x": values}).to_csv(path, index=False)
+        run = engine_or_skip("spark")
+        run.table("amounts", path)
+        run.create("total", "SELECT SUM(x) AS s FROM amounts")
+        totals.append(int(run.first("SELECT s FROM total")["s"]))
+        made.append(engine._MADE["total"][2])
+    assert totals == [6, 6, 10]
+    assert made[1] is made[0] and made[2] is not made[0]
 
 
 def test_the_engines_total_row_pattern_finds_the_cells_pythons_finds(run):

@@ -47,7 +47,8 @@ ENGINE_CASES = ["a_branch", "bank_churners"]
 def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monkeypatch):
     """Stages 01, 02, 04 and 05 on Spark (local mode, the one session of the Spark tests) give the committed
     tables, which the default engine, DuckDB, reproduces (test_committed_tables_are_reproduced): ids, tiers and
-    counts exactly, floats within each table's tolerance. Stage 03's engine part is the churn models' sample,
+    counts exactly, floats within each table's tolerance; stage 02 reads the panel without reading the file again.
+    Stage 03's engine part is the churn models' sample,
     which Spark draws as DuckDB does; the models fitted on it are the same Python code on either engine, so the
     committed stage-03 tables stand in for a second fit."""
     spark = engine_or_skip("spark")
@@ -56,11 +57,15 @@ def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monk
     params = load_params(root / "params" / f"{case}.yaml")
     committed = root / "data" / "processed" / case
     shutil.copytree(committed, tmp_path, dirs_exist_ok=True)
+    read = ["panel_typed", "panel_rows", "panel_spans"] if params.customer_base.panel is not None else []
     for stage in params.stages:
         if stage != "03_factor_analysis":
             pipeline.run_stage(params, tmp_path, stage)
+        if stage == "01_clean":
+            panel = {name: engine._MADE[name][2] for name in read}
     differences = compare.compare_directories(committed, tmp_path, tables.tolerances())
     assert not differences, "\n".join(map(str, differences[:20]))
+    assert all(engine._MADE[name][2] is made for name, made in panel.items())  # stage 02 took stage 01's panel
     settings = params.customer_base.churn_model.model_copy(update={"sample_size": 1000})
     duckdb = engine.current("duckdb")
     for run in (spark, duckdb):
