@@ -172,7 +172,7 @@ def clean_on_engine(run: engine.Engine, table: str, columns: list[str], rules: C
         return 0 if found is None or pd.isna(found) else int(found)
 
     if rules.missing == "median":
-        fill = engine.exact_quantiles(run, "clipped_indicators", columns, [0.5])[:, 0]
+        fill = engine.exact_quantiles(run, "clipped_indicators", columns, [0.5], rows=n_in)[:, 0]
     elif rules.missing == "mean":
         fill = indicators.exact_moments(run, "clipped_indicators", columns)["mean"].to_numpy()
     else:

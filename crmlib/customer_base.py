@@ -269,45 +269,46 @@ def _distinct_months(t: int) -> str:
 
 
 def _check_spans(engine: Engine, panel: Panel, path: Path, months: pd.PeriodIndex, customers: str) -> None:
-    """The panel checks, each on the per-customer table ``panel_spans``; the panel's rows are read again only to
-    name the offending cell."""
-    bad = engine.first("SELECT id FROM panel_spans WHERE id IS NULL OR id = '' LIMIT 1")
-    if bad is not None:
+    """The panel checks, in one pass over the per-customer table ``panel_spans`` joined to the customer ids, each
+    finding its first customer by id; the panel's rows are read again only to name the offending cell."""
+    found = engine.first(f"""
+        SELECT MAX(CASE WHEN p.n IS NOT NULL AND (p.id IS NULL OR p.id = '') THEN 1 ELSE 0 END) AS empty,
+               MIN(CASE WHEN c.customer_id IS NULL THEN p.id END) AS unknown,
+               MIN(CASE WHEN p.bad_aum > 0 THEN p.id END) AS bad_aum,
+               MIN(CASE WHEN p.n <> p.months_present THEN p.id END) AS twice,
+               MIN(CASE WHEN p.n IS NULL THEN c.customer_id END) AS no_rows,
+               MIN(CASE WHEN p.months_present <> p.last_m - p.first_m + 1 THEN p.id END) AS gap
+        FROM panel_spans p FULL OUTER JOIN {customers} c ON p.id = c.customer_id""")
+    first = {check: None if value is None or pd.isna(value) else value for check, value in found.items()}
+    if first["empty"] == 1:
         raise InputError("empty customer id: fill it in, or remove the row", file=path, column=panel.id_column,
                          row=_file_row(path, panel, lambda ids, months: ids == ""))
-    bad = engine.first(f"SELECT p.id FROM panel_spans p LEFT JOIN {customers} c ON p.id = c.customer_id "
-                         "WHERE c.customer_id IS NULL ORDER BY p.id LIMIT 1")
-    if bad is not None:
-        raise InputError(f"customer '{bad['id']}' is not in the customer file: add the customer, or remove its panel "
+    if (customer := first["unknown"]) is not None:
+        raise InputError(f"customer '{customer}' is not in the customer file: add the customer, or remove its panel "
                          "rows", file=path, column=panel.id_column,
-                         row=_file_row(path, panel, lambda ids, months: ids == bad["id"]))
-    bad = engine.first("SELECT id FROM panel_spans WHERE bad_aum > 0 ORDER BY id LIMIT 1")
-    if bad is not None:
-        bad = engine.first(f"SELECT id, month, aum FROM panel_typed WHERE id = {text(bad['id'])} AND "
+                         row=_file_row(path, panel, lambda ids, months: ids == customer))
+    if (customer := first["bad_aum"]) is not None:
+        bad = engine.first(f"SELECT id, month, aum FROM panel_typed WHERE id = {text(customer)} AND "
                              "(aum IS NULL OR isnan(aum) OR aum < 0) ORDER BY month LIMIT 1")
         raise InputError(f"AUM must be a non-negative number (customer '{bad['id']}', {bad['month']}): correct the "
                          "cell (0 for an empty account)", file=path, column=panel.aum_column,
                          row=_file_row(path, panel,
                                        lambda ids, months: (ids == bad["id"]) & (months == bad["month"])))
-    bad = engine.first("SELECT id FROM panel_spans WHERE n <> months_present ORDER BY id LIMIT 1")
-    if bad is not None:
-        month = months[int(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(bad['id'])} GROUP BY m "
+    if (customer := first["twice"]) is not None:
+        month = months[int(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(customer)} GROUP BY m "
                                         "HAVING COUNT(*) > 1 ORDER BY m LIMIT 1")["m"].iloc[0])]
-        raise InputError(f"customer '{bad['id']}' has two rows for {month}: keep one", file=path,
-                         row=_file_row(path, panel, lambda ids, months: (ids == bad["id"]) & (
+        raise InputError(f"customer '{customer}' has two rows for {month}: keep one", file=path,
+                         row=_file_row(path, panel, lambda ids, months: (ids == customer) & (
                              pd.to_datetime(months, errors="coerce", format="mixed").dt.to_period("M") == month),
                              nth=1))
-    bad = engine.first(f"SELECT c.customer_id FROM {customers} c LEFT JOIN panel_spans p "
-                         "ON c.customer_id = p.id WHERE p.id IS NULL ORDER BY c.customer_id LIMIT 1")
-    if bad is not None:
-        raise InputError(f"customer '{bad['customer_id']}' has no panel rows: add its months, or remove the customer "
+    if (customer := first["no_rows"]) is not None:
+        raise InputError(f"customer '{customer}' has no panel rows: add its months, or remove the customer "
                          "from the customer file", file=path, column=panel.id_column)
-    bad = engine.first("SELECT id, first_m, last_m FROM panel_spans WHERE months_present <> last_m - first_m + 1 "
-                         "ORDER BY id LIMIT 1")
-    if bad is not None:
-        present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(bad['id'])}")["m"])
-        hole = next(m for m in range(int(bad["first_m"]), int(bad["last_m"]) + 1) if m not in present)
-        raise InputError(f"customer '{bad['id']}' has no row for {months[hole]} between its first and last month: "
+    if (customer := first["gap"]) is not None:
+        span = engine.first(f"SELECT first_m, last_m FROM panel_spans WHERE id = {text(customer)}")
+        present = set(engine.query(f"SELECT m FROM panel_rows WHERE id = {text(customer)}")["m"])
+        hole = next(m for m in range(int(span["first_m"]), int(span["last_m"]) + 1) if m not in present)
+        raise InputError(f"customer '{customer}' has no row for {months[hole]} between its first and last month: "
                          "add that month's row (AUM 0 if the account was empty)", file=path,
                          column=panel.month_column)
 

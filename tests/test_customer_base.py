@@ -215,6 +215,7 @@ def write_panel(tmp_path, rows):
 
 
 @pytest.mark.parametrize(("rows", "message", "row"), [
+    ([("a", "2024-01", 1), ("", "2024-01", 2), ("b", "2024-01", 1)], "empty customer id", 3),
     ([("a", "2024-01", 1), ("a", "2024-01", 2), ("b", "2024-01", 1)], "has two rows for 2024-01", 3),
     ([("a", "2024-01", 1), ("x", "2024-01", 2), ("b", "2024-01", 1)], "customer 'x' is not in the customer file", 3),
     ([("a", "2024-01", 1), ("a", "2024-02", -5), ("b", "2024-01", 1)], "AUM must be a non-negative number", 3),

@@ -37,10 +37,6 @@ def _total_pattern() -> str:
     return "(?i)" + io.TOTAL_CELL.pattern.replace("\\s", f"[{_BLANKS}]")
 
 
-def _first_row(run: Engine, condition: str, table: str = "customer_rows") -> dict | None:
-    return run.first(f"SELECT * FROM {table} WHERE {condition} ORDER BY input_row LIMIT 1")
-
-
 def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFrame | None:
     """Register the Parquet customer file ``path`` (params section ``source``) as engine table ``customer_file``:
     ``customer_id``, ``input_row`` (the file row) and one ``DOUBLE`` column per indicator, the rows that are not
@@ -84,21 +80,21 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
                     WHEN {total} THEN 'total or subtotal row' ELSE '' END AS reason
         FROM customer_file_source""")  # materialized: the checks and the cleaning read it a dozen times
     run.create("customer_candidates", "SELECT * FROM customer_rows WHERE reason = ''", rows=True)
-    if run.first("SELECT COUNT(*) AS n FROM customer_candidates")["n"] == 0:
+    ranged = {}  # per indicator with a valid range, the condition of a value outside it
+    for i in indicators:
+        if bounds := [(op, bound) for op, bound in zip("<>", i.valid_range or ()) if bound is not None]:
+            ranged[i.id] = " OR ".join(f"{quote(i.id)} {op} {number(bound)}" for op, bound in bounds)
+    found = _candidate_sums(run, [i.id for i in indicators], ranged)
+    if found["n"] == 0:
         reasons = sorted(run.query("SELECT DISTINCT reason FROM customer_rows")["reason"])
         raise InputError(f"the file has no data rows below its header (row {source.header_row})"
                          + (f"; rows left out: {', '.join(reasons)}" if reasons else ""), file=path)
-    for indicator in indicators:
-        if indicator.valid_range is not None:
-            low, high = indicator.valid_range
-            outside = " OR ".join(f"{quote(indicator.id)} {op} {number(bound)}"
-                                  for op, bound in (("<", low), (">", high)) if bound is not None)
-            found = _first_row(run, outside, "customer_candidates")
-            if found is not None:
-                value = found[indicator.id]
-                raise io.out_of_range(value, value, indicator, file=path, column=indicator.source_column,
-                                      row=int(found["input_row"]))
-    aggregate = _aggregate_rows(run, [i.id for i in indicators])
+    for k, indicator in enumerate(i for i in indicators if i.id in ranged):
+        if not pd.isna(row := found[f"outside{k}"]):
+            value = run.first(f"SELECT {quote(indicator.id)} AS value FROM customer_candidates "
+                              f"WHERE input_row = {int(row)}")["value"]
+            raise io.out_of_range(value, value, indicator, file=path, column=indicator.source_column, row=int(row))
+    aggregate = _aggregate_rows(found, [i.id for i in indicators])
     run.create("aggregate_rows", f"""
         SELECT input_row, CASE WHEN {aggregate['sum']} THEN 'row equals the sum of the others'
                                ELSE 'row equals the mean of the others' END AS reason
@@ -115,13 +111,20 @@ def read_customer_file(run: Engine, source, path: Path, indicators) -> pd.DataFr
     return dropped.sort_values("row", ignore_index=True).astype({"row": int})
 
 
-def _aggregate_rows(run: Engine, columns: list[str]) -> dict[str, str]:
+def _candidate_sums(run: Engine, columns: list[str], ranged: dict[str, str]) -> dict:
+    """One pass over ``customer_candidates``: its rows ``n``; each column's sum and count (``total<i>``,
+    ``count<i>``); and, for each condition of ``ranged`` (a value outside its indicator's valid range), the first
+    row that meets it (``outside<k>``, NaN for none)."""
+    return run.first("SELECT COUNT(*) AS n, " + ", ".join(
+        [f"SUM({quote(c)}) AS total{i}, COUNT({quote(c)}) AS count{i}" for i, c in enumerate(columns)]
+        + [f"MIN(CASE WHEN {condition} THEN input_row END) AS outside{k}"
+           for k, condition in enumerate(ranged.values())]) + " FROM customer_candidates")
+
+
+def _aggregate_rows(found: dict, columns: list[str]) -> dict[str, str]:
     """SQL conditions, on ``customer_candidates``, of a row equal to the sum or the mean of the others (every
     observed indicator, at least two observed; with at least three rows and two indicators), from the columns'
-    sums and counts."""
-    found = run.first("SELECT COUNT(*) AS n, " + ", ".join(
-        f"SUM({quote(c)}) AS total{i}, COUNT({quote(c)}) AS count{i}" for i, c in enumerate(columns))
-        + " FROM customer_candidates")
+    sums and counts (:func:`_candidate_sums`)."""
     if int(found["n"]) < 3 or len(columns) < 2:
         return {"sum": "FALSE", "mean": "FALSE"}
     observed = " + ".join(f"CASE WHEN {quote(c)} IS NULL THEN 0 ELSE 1 END" for c in columns)
@@ -141,15 +144,16 @@ def _aggregate_rows(run: Engine, columns: list[str]) -> dict[str, str]:
 
 def _check_ids(run: Engine, path: Path, column: str) -> None:
     """Stop at the first empty id, the first id written with an exponent, then the first repeated id (file order),
-    as :func:`crmlib.io.read_measures` does."""
+    as :func:`crmlib.io.read_measures` does; the three are found in one pass."""
     exponent = "regexp_matches(customer_id, '^[0-9]([.][0-9]+)?[eE][+]?[0-9]+$')"
-    for problem, condition in (("empty", "customer_id = ''"), ("exponent", exponent)):
-        found = _first_row(run, condition, "customer_file")
-        if found is not None:
-            raise InputError(io.ID_PROBLEMS[problem].format(found["customer_id"]), file=path, column=column,
-                             row=int(found["input_row"]))
-    counts = run.first("SELECT COUNT(*) AS n, COUNT(DISTINCT customer_id) AS ids FROM customer_file")
-    if counts["n"] > counts["ids"]:
+    found = run.first(f"SELECT MIN(CASE WHEN customer_id = '' THEN input_row END) AS empty, "
+                      f"MIN(CASE WHEN {exponent} THEN input_row END) AS exponent, "
+                      "COUNT(*) AS n, COUNT(DISTINCT customer_id) AS ids FROM customer_file")
+    for problem in ("empty", "exponent"):
+        if not pd.isna(row := found[problem]):
+            customer = run.first(f"SELECT customer_id FROM customer_file WHERE input_row = {int(row)}")["customer_id"]
+            raise InputError(io.ID_PROBLEMS[problem].format(customer), file=path, column=column, row=int(row))
+    if found["n"] > found["ids"]:
         found = run.first("SELECT customer_id, input_row FROM (SELECT customer_id, input_row, ROW_NUMBER() OVER "
                           "(PARTITION BY customer_id ORDER BY input_row) AS occurrence FROM customer_file) AS numbered "
                           "WHERE occurrence = 2 ORDER BY input_row LIMIT 1")
