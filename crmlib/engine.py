@@ -24,7 +24,8 @@ Conventions that make the results the same on every engine and every run:
 The engine is chosen per run (``crmlib run --engine spark``; the environment variable ``CRMLIB_ENGINE`` passes
 it to the stage notebooks). Spark runs on ``local[*]`` unless ``CRMLIB_SPARK_MASTER`` (``--spark-master``) names
 a cluster's master or ``CRMLIB_SPARK_REMOTE`` (``--spark-remote``) a Spark Connect server. A process starts at
-most one Spark session, kept for all the stages a kernel runs.
+most one Spark session, kept for all the stages a kernel runs; a table made again in it from the same SQL and the
+same inputs is the one already made (:meth:`SparkEngine.create`).
 """
 from __future__ import annotations
 
