@@ -408,8 +408,8 @@ class SparkEngine(Engine):
         self._inputs: dict[str, tuple | None] = {}
 
     @staticmethod
-    def translate(sql: str) -> str:
-        """``sql`` in Spark's dialect (sqlglot). DuckDB's exact ``quantile_cont(x, q)`` becomes Spark's exact
+    def translate(sql) -> str:
+        """``sql`` (text, or as sqlglot parsed it) in Spark's dialect (sqlglot). DuckDB's exact ``quantile_cont(x, q)`` becomes Spark's exact
         ``percentile(x, q)`` (both interpolate linearly, R's type 7), which sqlglot would write as Spark's
         ``percentile_cont``, a function of another form."""
         import sqlglot
@@ -420,7 +420,8 @@ class SparkEngine(Engine):
                 return expressions.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
             return node
 
-        return sqlglot.parse_one(sql, read="duckdb").transform(exact_percentile).sql(dialect="spark")
+        parsed = sql if isinstance(sql, expressions.Expression) else sqlglot.parse_one(sql, read="duckdb")
+        return parsed.transform(exact_percentile).sql(dialect="spark")
 
     def _register(self, name, source, columns, text, encoding):
         if isinstance(source, str) and source.startswith("catalog:"):
@@ -469,8 +470,8 @@ class SparkEngine(Engine):
         inputs (:data:`_MADE`)."""
         import sqlglot
         from sqlglot import expressions
-        translated = self.translate(sql)
         parsed = sqlglot.parse_one(sql, read="duckdb")
+        translated = self.translate(parsed)
         read = sorted({t.name for t in parsed.find_all(expressions.Table)}
                       - {c.alias_or_name for c in parsed.find_all(expressions.CTE)})
         inputs = [(table, self._inputs.get(table)) for table in read]
