@@ -29,6 +29,7 @@ _EXAMPLES = """examples:
   crmlib run --params my/case.yaml             a case anywhere (paths in it are relative to it)
   crmlib run shaoxing --stage 03               rerun stage 03 and the later ones
   crmlib run a_branch --engine spark           the customer base computed by Spark (local[*])
+  crmlib compare a_branch --output-dir /tmp/x  a run's tables against the committed ones, numerically
   crmlib new-case demo --from export.xlsx      a draft params/demo.yaml guessed from a data file
   crmlib check shaoxing                        validate params and data, say what a run will do
   crmlib report shaoxing --lang en             rewrite the report from the stage tables
@@ -67,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
                      "spark; both give the same tables")
     run.add_argument("--spark-master", help="with --engine spark: the cluster's master URL (default local[*])")
     run.add_argument("--spark-remote", help="with --engine spark: a Spark Connect server (sc://host:15002)")
+
+    compare = commands.add_parser("compare", help="compare the stage tables of a run written elsewhere (--output-dir) "
+                                  "with the case's tables here: ids, labels and counts exactly, numbers within each "
+                                  "table's tolerance (exit 1 on a difference)")
+    compare.add_argument("case", help="case name (its tables: data/processed/<case>)")
+    compare.add_argument("--output-dir", type=Path, required=True, help="root of the other run's outputs (as given "
+                         "to crmlib run)")
 
     check = commands.add_parser("check", help="validate a case's params and data and say what a run will do, "
                                 "writing no outputs", epilog="examples:\n  crmlib check shaoxing\n  crmlib check "
@@ -144,6 +152,25 @@ def _synthesize(args) -> None:
         print(f"wrote {len(table)} synthetic respondents to {out}")
 
 
+def _compare(case: str, output_dir: Path) -> int:
+    """``crmlib compare``: one line per difference (at most five per table) and 1, or one line saying none and 0."""
+    from .compare import compare_directories
+    from .tables import tolerances
+
+    here, there = Path("data") / "processed" / case, output_dir / "data" / "processed" / case
+    for directory in (here, there):
+        if not directory.is_dir():
+            raise InputError(f"no stage tables of case '{case}' in {directory}: run `crmlib run {case}"
+                             f"{'' if directory is here else f' --output-dir {output_dir}'}` first")
+    differences = compare_directories(here, there, tolerances())
+    for difference in differences:
+        print(difference)
+    tables = len({p.stem for pattern in ("*.csv", "*.parquet") for p in here.glob(pattern)})
+    print(f"{case}: {len(differences)} difference{'' if len(differences) == 1 else 's'} in {tables} tables "
+          f"({there} against {here})")
+    return 1 if differences else 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     # One case's kernel starts first and imports the kit while this process imports the runner (crmlib.kernel);
@@ -179,6 +206,8 @@ def _command(args, early: Kernel | None) -> int:
         elif args.command == "notebooks":
             for path in write_exploration_notebooks(args.case, args.out, args.params_dir):
                 print(f"wrote {path}")
+        elif args.command == "compare":
+            return _compare(args.case, args.output_dir)
         elif args.command == "check":
             for line in check_case(load_params(args.params or find_params(args.case, args.params_dir))):
                 print(line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -387,3 +388,31 @@ def test_the_engine_choice_reaches_the_stage_notebooks(root, tmp_path, cli, monk
                  "nowhere", "--output-dir", tmp_path)
     assert_user_error(result, "Spark could not start with master 'nowhere'", "--spark-master", "stage 01_clean")
     assert_no_outputs(tmp_path / "data")
+
+
+def test_compare_checks_a_run_made_elsewhere_against_the_tables_here(root, tmp_path, cli):
+    """`crmlib compare CASE --output-dir D`: D's tables of the case against data/processed/CASE, as the tests
+    compare a new run with the committed tables (crmlib.compare): a grade changed and a number moved in the 4th
+    digit are named (exit 1); a missing run is one line (exit 2)."""
+    committed = root / "data" / "processed" / "shaoxing"
+    there = tmp_path / "other" / "data" / "processed" / "shaoxing"
+    shutil.copytree(committed, tmp_path / "data" / "processed" / "shaoxing")
+    shutil.copytree(committed, there)
+    result = cli("compare", "shaoxing", "--output-dir", "other")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["shaoxing: 0 differences in 31 tables (other/data/processed/shaoxing "
+                                          "against data/processed/shaoxing)"]
+    grades = pd.read_csv(there / "customer_grades.csv")
+    grades.loc[1, "grade"] = "AAA"
+    grades.to_csv(there / "customer_grades.csv", index=False)
+    kmo = pd.read_csv(there / "kmo.csv")
+    kmo.loc[0, "msa"] *= 1.0001
+    kmo.to_csv(there / "kmo.csv", index=False)
+    result = cli("compare", "shaoxing", "--output-dir", "other")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1 and len(lines) == 3 and lines[-1].startswith("shaoxing: 2 differences in 31 tables")
+    assert lines[0] == ("customer_grades, row 3 (customer_id SX002), column 'grade': committed 'AA', new 'AAA' "
+                        "(compared exactly)")
+    assert lines[1].startswith("kmo, row 2 (indicator deposit_balance), column 'msa'")
+    assert_user_error(cli("compare", "shaoxing", "--output-dir", "nowhere"), "no stage tables of case 'shaoxing'",
+                      "crmlib run shaoxing --output-dir nowhere")
