@@ -50,8 +50,9 @@ def every_kth_customer(case: str, k: int, directory: Path):
     absolute. The cells are copied as text, as the files have them."""
     raw = shipped_params(case)
 
-    def absolute(node):
-        for key, value in node.items() if isinstance(node, dict) else enumerate(node if isinstance(node, list) else []):
+    def absolute(node):  # every `path` of the params, relative to params/
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in children:
             if key == "path" and isinstance(value, str):
                 node[key] = str((ROOT / "params" / value).resolve())
             else:
@@ -98,6 +99,7 @@ def test_spark_gives_the_tables_of_the_default_engine(case, root, tmp_path, monk
     assert not differences, "\n".join(map(str, differences[:20]))
     assert all(engine._MADE[name][2] is made for name, made in panel.items())  # stage 02 took stage 01's panel
     base = pd.read_csv(tmp_path / "spark" / "customer_base.csv", dtype={"customer_id": str})
+    assert len(base) == len(pd.read_csv(tmp_path / "customers.csv"))  # the cut's customers, not the committed ones
     assert set(base["tier"]) == {tier.id for tier in params.customer_base.tiers.levels}
     assert set(base["lifecycle"]) == {stage.id for stage in params.customer_base.lifecycle.stages}
     assert base["lost"].sum() > 0
