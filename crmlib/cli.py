@@ -154,7 +154,7 @@ def _synthesize(args) -> None:
 
 def _compare(case: str, output_dir: Path) -> int:
     """``crmlib compare``: one line per difference (at most five per table) and 1, or one line saying none and 0."""
-    from .compare import compare_directories
+    from .compare import compare_directories, table_files
     from .tables import tolerances
 
     here, there = Path("data") / "processed" / case, output_dir / "data" / "processed" / case
@@ -165,9 +165,8 @@ def _compare(case: str, output_dir: Path) -> int:
     differences = compare_directories(here, there, tolerances())
     for difference in differences:
         print(difference)
-    tables = len({p.stem for pattern in ("*.csv", "*.parquet") for p in here.glob(pattern)})
-    print(f"{case}: {len(differences)} difference{'' if len(differences) == 1 else 's'} in {tables} tables "
-          f"({there} against {here})")
+    plural = "" if len(differences) == 1 else "s"
+    print(f"{case}: {len(differences)} difference{plural} in {len(table_files(here))} tables ({there} against {here})")
     return 1 if differences else 0
 
 

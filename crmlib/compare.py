@@ -28,7 +28,7 @@ import pandas as pd
 
 from .io import read_parquet_table
 
-__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Difference", "read_csv", "compare_tables",
+__all__ = ["Tolerance", "DEFAULT_TOLERANCE", "Difference", "read_csv", "compare_tables", "table_files",
            "compare_directories"]
 
 
@@ -109,6 +109,11 @@ def compare_tables(old: pd.DataFrame, new: pd.DataFrame, table: str, tolerance: 
     return found
 
 
+def table_files(directory) -> dict[str, Path]:
+    """The stage tables (CSV or Parquet files) of a directory, by table name."""
+    return {p.stem: p for pattern in ("*.csv", "*.parquet") for p in Path(directory).glob(pattern)}
+
+
 def compare_directories(committed, new, tolerances: dict[str, Tolerance] | None = None, *,
                         limit: int = 5) -> list[Difference]:
     """Compare every table (CSV or Parquet) of a committed stage-table directory with a new run's
@@ -117,9 +122,7 @@ def compare_directories(committed, new, tolerances: dict[str, Tolerance] | None 
 
     A table present in only one of the directories is a difference too.
     """
-    committed, new = Path(committed), Path(new)
-    old_files = {p.stem: p for pattern in ("*.csv", "*.parquet") for p in committed.glob(pattern)}
-    new_files = {p.stem: p for pattern in ("*.csv", "*.parquet") for p in new.glob(pattern)}
+    old_files, new_files = table_files(committed), table_files(new)
     old_names, new_names = set(old_files), set(new_files)
     found = [Difference(name, "committed, but the new run did not write it") for name in sorted(old_names - new_names)]
     found += [Difference(name, "written by the new run, but not committed") for name in sorted(new_names - old_names)]

@@ -30,6 +30,7 @@ same inputs is the one already made (:meth:`SparkEngine.create`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -367,7 +368,6 @@ def _file_stamp(path: Path) -> tuple:
 
 def _frame_digest(frame: pd.DataFrame) -> str | None:
     """A digest of a DataFrame's columns, types and values (None for values pandas cannot hash)."""
-    import hashlib
     digest = hashlib.sha256(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
     try:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
@@ -409,9 +409,9 @@ class SparkEngine(Engine):
 
     @staticmethod
     def translate(sql) -> str:
-        """``sql`` (text, or as sqlglot parsed it) in Spark's dialect (sqlglot). DuckDB's exact ``quantile_cont(x, q)`` becomes Spark's exact
-        ``percentile(x, q)`` (both interpolate linearly, R's type 7), which sqlglot would write as Spark's
-        ``percentile_cont``, a function of another form."""
+        """``sql`` (text, or as sqlglot parsed it) in Spark's dialect (sqlglot). DuckDB's exact
+        ``quantile_cont(x, q)`` becomes Spark's exact ``percentile(x, q)`` (both interpolate linearly, R's type 7),
+        which sqlglot would write as Spark's ``percentile_cont``, a function of another form."""
         import sqlglot
         from sqlglot import expressions
 
